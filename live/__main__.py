@@ -1,0 +1,86 @@
+"""``python -m live``: patch eventlet first, build the app, print the address and a QR, serve.
+
+The async mode is chosen here and only here. We listen ourselves instead of calling
+``socketio.run``: it leaves the listen backlog at 50, which overflows when a whole hall scans the
+QR code at once, and it does not set TCP_NODELAY.
+"""
+
+import warnings
+
+# Eventlet warns that it is in maintenance mode; the switch away is kept cheap (see above).
+warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
+warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+
+ASYNC_MODE = "eventlet"
+
+
+def lan_address() -> str:
+    """The laptop's address on the local network (no packet is sent: UDP connect only picks
+    the outgoing interface). Falls back to 127.0.0.1 without a network."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("10.254.254.254", 9))
+        return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
+
+
+def main(argv=None) -> None:
+    """Parse the command line and run the server until stopped."""
+    from live.settings import from_environment
+
+    env = from_environment()
+    parser = argparse.ArgumentParser(prog="python -m live", description="Burgerkracht Live")
+    parser.add_argument("--host", default=env["HOST"], help="address to listen on")
+    parser.add_argument("--port", type=int, default=env["PORT"], help="port (PORT)")
+    parser.add_argument("--data-dir", default=env["DATA_DIR"], help="folder for the SQLite store")
+    parser.add_argument("--quiet", action="store_true", help="no QR code in the terminal")
+    args = parser.parse_args(argv)
+
+    import eventlet.wsgi
+    import qrcode
+
+    from live.app import create_app
+
+    lan_url = f"http://{lan_address()}:{args.port}"
+    app = create_app(
+        {"ASYNC_MODE": ASYNC_MODE, "DATA_DIR": args.data_dir, "LAN_URL": lan_url,
+         "PORT": args.port}
+    )
+    public = app.config["PUBLIC_URL"] or lan_url
+    print(f"Burgerkracht Live draait. Open {public} op deze laptop of een telefoon.", flush=True)
+    if not args.quiet:
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(public)
+        qr.print_ascii(out=sys.stdout, invert=True)
+    sys.stdout.flush()
+
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    listener = eventlet.listen((args.host, args.port), family=family, backlog=2048)
+    # Accepted sockets inherit TCP_NODELAY on Linux: small acks leave at once.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # Everything built at start-up lives all evening: keep the collector from walking it again.
+    gc.collect()
+    gc.freeze()
+    eventlet.wsgi.server(
+        listener,
+        app,
+        max_size=app.config["MAX_CONNECTIONS"],
+        log_output=False,
+        socket_timeout=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The application factory: defaults, environment, test overrides, extensions, blueprints."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask
+
+from live.extensions import socketio
+from live.service import Live
+from live.settings import from_environment
+
+
+def _offload(async_mode: str):
+    """How blocking store writes leave the event loop: eventlet's thread pool, or nothing."""
+    if async_mode == "eventlet":
+        from eventlet import tpool
+
+        return tpool.execute
+    return lambda fn, *args: fn(*args)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings (tests pass a DATA_DIR)."""
+    app = Flask(__name__)
+    app.config.update(from_environment())
+    app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=64 * 1024)
+    app.config.update(config or {})
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        # Same-origin only (the default); never "*". A foreign page cannot open a socket here.
+        cors_allowed_origins=None,
+        max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
+        ping_interval=20,
+        ping_timeout=20,
+        logger=False,
+        engineio_logger=False,
+    )
+    live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]))
+    app.extensions["live"] = live
+
+    from live import events, views  # noqa: F401  (registers the handlers)
+
+    app.register_blueprint(views.bp)
+
+    def purge_old_contacts():
+        while True:
+            cutoff = time.time() - app.config["RETENTION_DAYS"] * 86400
+            live.writer.call(live.store.purge_contacts, cutoff)
+            socketio.sleep(3600)
+
+    socketio.start_background_task(purge_old_contacts)
+    return app

@@ -1,0 +1,129 @@
+"""Socket.IO handlers: who is this connection, apply one rule through the service, ack.
+
+Identity is settled once, on connect (meeting code, role, participant token or key); each event
+handler then only checks the role. The protocol is documented in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, emit, join_room
+
+from live import links
+from live.extensions import socketio
+from live.service import room
+from live.store import HOST_ACTOR
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Identity:
+    """Who one connection is, settled when it connects."""
+
+    code: str
+    role: str
+    participant: int = HOST_ACTOR
+
+
+# Per-connection identity. Connections live in one worker, so this is not shared state.
+connections: dict[str, Identity] = {}
+
+
+def _live():
+    return current_app.extensions["live"]
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Any client connects with ``auth = {code, role, token}``; it receives its ``state``."""
+    live = _live()
+    auth = auth if isinstance(auth, dict) else {}
+    meeting = live.meeting(auth.get("code"))
+    if meeting is None:
+        raise ConnectionRefusedError("unknown_meeting")
+    role = auth.get("role")
+    if role == "phone":
+        participant, token = live.join(meeting, auth.get("token"))
+        identity = Identity(meeting.code, "phone", participant)
+        state = live.snapshot(meeting, "phone")
+        state["token"] = token
+        state["mine"] = live.store.answers(meeting.code, participant)
+    elif role in ("host", "projector"):
+        key = auth.get("token") or request.cookies.get(f"{role}_{meeting.code}")
+        granted = live.role_for_key(meeting, key)
+        if granted is None or (role == "host" and granted != "host"):
+            raise ConnectionRefusedError("bad_key")
+        identity = Identity(meeting.code, role)
+        state = live.snapshot(meeting, role)
+        state["join_url"] = links.join_url(meeting.code)
+    else:
+        raise ConnectionRefusedError("bad_role")
+    connections[request.sid] = identity
+    join_room(room(meeting.code, identity.role))
+    emit("state", state)
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    """Forget the connection's identity."""
+    connections.pop(request.sid, None)
+
+
+def _act(kind: str, payload, role: str) -> dict:
+    identity = connections.get(request.sid)
+    if identity is None:
+        return {"ok": False, "error": "unknown_meeting"}
+    if identity.role != role:
+        return {"ok": False, "error": "not_host" if role == "host" else "not_phone"}
+    try:
+        return _live().act(identity.code, identity.participant, kind, payload)
+    except Exception:
+        # Never log the payload: it may hold names and phone numbers.
+        log.exception("%s failed", kind)
+        return {"ok": False, "error": "server_error"}
+
+
+@socketio.on("vote")
+def on_vote(payload=None, *_extra):
+    """Phone: ``{id, theme, answer}`` recognition answer, replaces an earlier one."""
+    return _act("vote", payload, "phone")
+
+
+@socketio.on("addition")
+def on_addition(payload=None, *_extra):
+    """Phone: ``{id, theme, text}`` free text; waits for the host before the beamer shows it."""
+    return _act("addition", payload, "phone")
+
+
+@socketio.on("choose")
+def on_choose(payload=None, *_extra):
+    """Phone: ``{id, theme}`` the one theme to work on after the break (changeable)."""
+    return _act("choose", payload, "phone")
+
+
+@socketio.on("pledge")
+def on_pledge(payload=None, *_extra):
+    """Phone: ``{id, theme, role, name, email?, phone?, consent}`` "Wilt u meehelpen?"."""
+    return _act("pledge", payload, "phone")
+
+
+@socketio.on("set_phase")
+def on_set_phase(payload=None, *_extra):
+    """Host: ``{id, phase}``; every screen receives a new ``state``."""
+    return _act("set_phase", payload, "host")
+
+
+@socketio.on("moderate")
+def on_moderate(payload=None, *_extra):
+    """Host: ``{id, addition, show}`` shows or hides an addition on the beamer."""
+    return _act("moderate", payload, "host")
+
+
+@socketio.on("*")
+def on_unknown(event, *_args):
+    """Any other event: refused, so a client waiting for an ack is not left hanging."""
+    return {"ok": False, "error": "unknown_event"}

@@ -1,0 +1,44 @@
+"""The addresses people use: the join link phones open, and the host and beamer links.
+
+Behind a laptop opened at localhost, phones cannot use "localhost": the LAN address found at
+start-up (or ``PUBLIC_URL`` when hosted) is used instead.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import current_app, request
+
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def base_url() -> str:
+    """Scheme, host and port that phones in the room can reach."""
+    config = current_app.config
+    if config.get("PUBLIC_URL"):
+        return config["PUBLIC_URL"].rstrip("/")
+    hostname = request.host.rsplit(":", 1)[0] if "]" not in request.host else request.host
+    if hostname.strip("[]") in {h.strip("[]") for h in LOOPBACK} and config.get("LAN_URL"):
+        return config["LAN_URL"].rstrip("/")
+    return request.host_url.rstrip("/")
+
+
+def join_url(code: str) -> str:
+    """The short address on the beamer and in the QR code."""
+    return f"{base_url()}/{code}"
+
+
+def host_url(code: str, key: str) -> str:
+    """The secret host link (opening it sets a cookie and drops the key from the address)."""
+    return f"{base_url()}/{code}/host?key={quote(key)}"
+
+
+def projector_url(code: str, key: str) -> str:
+    """The secret beamer link."""
+    return f"{base_url()}/{code}/beamer?key={quote(key)}"
+
+
+def display(url: str) -> str:
+    """An address as people type it: without the scheme."""
+    return url.split("://", 1)[-1]

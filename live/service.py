@@ -1,0 +1,179 @@
+"""The running service: the store, the writer and the fan-out of updates, shared by views and events.
+
+It turns domain results into what each role receives. It must not parse requests (views and
+events do) or hold anything that several workers must share (the store does).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from live import meeting as domain
+from live.meeting import Meeting, Refused
+from live.store import HOST_ACTOR, Action, open_store
+from live.writer import Writer
+
+log = logging.getLogger(__name__)
+
+
+def room(code: str, role: str) -> str:
+    """The Socket.IO room of one role in one meeting."""
+    return f"{code}:{role}"
+
+
+class Live:
+    """Store, writer and fan-out for one worker process."""
+
+    def __init__(self, config: dict, socketio, offload):
+        self.config = config
+        self.socketio = socketio
+        self.store = open_store(config["STORE"], config["DATA_DIR"])
+        self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
+        self.fanout = Fanout(self, config["TALLY_INTERVAL"])
+
+    # -- meetings --------------------------------------------------------------------------
+
+    def create_meeting(self, data) -> dict:
+        """Validate and create a meeting; returns its code and the two secret keys."""
+        fields = domain.parse_new_meeting(data)
+        for _ in range(20):
+            code = domain.new_code()
+            host_key = domain.new_key()
+            projector_key = domain.projector_key_for(host_key, code)
+            created = self.writer.call(
+                self.store.create_meeting,
+                code,
+                fields["title"],
+                fields["place"],
+                fields["date"],
+                fields["themes"],
+                domain.hash_secret(host_key),
+                domain.hash_secret(projector_key),
+            )
+            if created:
+                return {"code": code, "host_key": host_key, "projector_key": projector_key}
+        raise RuntimeError("no free meeting code")
+
+    def meeting(self, raw_code) -> Meeting | None:
+        """The meeting for a typed or sent code, or None."""
+        code = domain.normalise_code(raw_code)
+        return self.store.meeting(code) if code else None
+
+    def role_for_key(self, meeting: Meeting, key) -> str | None:
+        """'host' or 'projector' for a valid key (the host key also opens the beamer), else None."""
+        if domain.secret_matches(key, meeting.host_key_hash):
+            return "host"
+        if domain.secret_matches(key, meeting.projector_key_hash):
+            return "projector"
+        return None
+
+    def join(self, meeting: Meeting, token) -> tuple[int, str]:
+        """The participant id and token for a phone; a new token if it brought none."""
+        if not domain.valid_token(token):
+            token = domain.new_key()
+        result = self.writer.submit(
+            Action("join", meeting.code, HOST_ACTOR, "", {"token_hash": domain.hash_secret(token)})
+        )
+        return result["participant"], token
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def act(self, meeting_code: str, actor: int, kind: str, payload) -> dict:
+        """Validate one action against the current meeting, write it durably, return the ack."""
+        try:
+            msg_id = domain.message_id(payload)
+            earlier = self.store.seen(meeting_code, actor, msg_id)
+            if earlier is not None:
+                return earlier
+            meeting = self.store.meeting(meeting_code)
+            data = CHECKS[kind](meeting, payload)
+        except Refused as refused:
+            return {"ok": False, "error": refused.slug}
+        result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data))
+        if result.get("ok"):
+            if kind == "set_phase":
+                self.broadcast_state(meeting_code)
+            else:
+                self.fanout.changed(meeting_code, staff_state=kind in ("addition", "moderate"))
+        return result
+
+    # -- what each role receives -----------------------------------------------------------
+
+    def snapshot(self, meeting: Meeting, role: str) -> dict:
+        """The full ``state`` for a role. Events add what needs the connection: a phone's own
+        token and answers, and the join address on connect."""
+        state = domain.public_state(meeting)
+        state["role"] = role
+        if role in ("host", "projector"):
+            state["tally"] = self.tally(meeting)
+            additions = self.store.additions(meeting.code, shown_only=role == "projector")
+            state["additions"] = additions
+        return state
+
+    def tally(self, meeting: Meeting) -> dict:
+        """Counts per theme (every theme present), plus participants seen."""
+        counts = self.store.tally(meeting.code)
+        by_theme = {row["theme"]: row for row in counts["themes"]}
+        rows = [by_theme.get(row["theme"], row) for row in domain.empty_tally(meeting)]
+        return {
+            "version": meeting.version,
+            "at": int(time.time() * 1000),
+            "participants": counts["participants"],
+            "themes": rows,
+        }
+
+    def broadcast_state(self, code: str) -> None:
+        """Send every role in a meeting its snapshot (after a phase change)."""
+        meeting = self.store.meeting(code)
+        self.socketio.emit("state", self.snapshot(meeting, "phone"), to=room(code, "phone"))
+        for role in ("projector", "host"):
+            self.socketio.emit("state", self.snapshot(meeting, role), to=room(code, role))
+
+
+class Fanout:
+    """Coalesces updates for projector and host: at most one per interval per meeting,
+    and the last change is always sent. Phones get nothing per vote."""
+
+    def __init__(self, live: Live, interval: float):
+        self.live = live
+        self.interval = interval
+        self._dirty: dict[str, bool] = {}
+        self._last: dict[str, float] = {}
+        self.sent = 0
+
+    def changed(self, code: str, staff_state: bool = False) -> None:
+        """Note a change; a flush is scheduled unless one already is."""
+        scheduled = code in self._dirty
+        self._dirty[code] = self._dirty.get(code, False) or staff_state
+        if not scheduled:
+            self.live.socketio.start_background_task(self._flush_later, code)
+
+    def _flush_later(self, code: str) -> None:
+        wait = self._last.get(code, 0.0) + self.interval - time.monotonic()
+        if wait > 0:
+            self.live.socketio.sleep(wait)
+        staff_state = self._dirty.pop(code, False)
+        self._last[code] = time.monotonic()
+        try:
+            live = self.live
+            meeting = live.store.meeting(code)
+            if staff_state:
+                for role in ("projector", "host"):
+                    live.socketio.emit("state", live.snapshot(meeting, role), to=room(code, role))
+            else:
+                to = [room(code, "projector"), room(code, "host")]
+                live.socketio.emit("tally", live.tally(meeting), to=to)
+            self.sent += 1
+        except Exception:
+            log.exception("update for a meeting failed")
+
+
+CHECKS = {
+    "vote": domain.check_vote,
+    "addition": domain.check_addition,
+    "choose": domain.check_choice,
+    "pledge": domain.check_pledge,
+    "set_phase": lambda meeting, payload: {"phase": domain.check_phase(payload)},
+    "moderate": lambda meeting, payload: domain.check_moderation(payload),
+}

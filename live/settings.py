@@ -1,0 +1,47 @@
+"""Every setting, declared once: name, default, help. Read from the environment.
+
+The README lists each one (a test checks that). Nothing else reads ``os.environ`` for settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment setting."""
+
+    name: str
+    default: str
+    help: str
+    kind: type = str
+
+
+SETTINGS = (
+    Setting("PORT", "5000", "TCP port the server listens on.", int),
+    Setting("HOST", "0.0.0.0", "Address to listen on; 0.0.0.0 lets phones on the LAN in."),
+    Setting("DATA_DIR", "instance", "Folder for the embedded SQLite store (created if missing)."),
+    Setting("STORE", "sqlite", "Where meetings live: `sqlite` (embedded, the default)."),
+    Setting(
+        "PUBLIC_URL",
+        "",
+        "Address phones use, e.g. `https://live.example.nl`; empty: the laptop's LAN address.",
+    ),
+    Setting(
+        "TALLY_INTERVAL",
+        "0.1",
+        "Seconds between tally updates to projector and host per meeting (at most 10 a second).",
+        float,
+    ),
+    Setting("RETENTION_DAYS", "90", "Days after a meeting when names and contacts are erased.", int),
+    Setting("MAX_CONNECTIONS", "10000", "Concurrent connections one worker accepts.", int),
+    Setting("LOG_LEVEL", "INFO", "Python log level for the server."),
+)
+
+
+def from_environment(environ=None) -> dict:
+    """The settings as a config dict, typed, with defaults filled in."""
+    environ = os.environ if environ is None else environ
+    return {s.name: s.kind(environ.get(s.name, s.default)) for s in SETTINGS}

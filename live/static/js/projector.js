@@ -1,0 +1,29 @@
+// The projector screen: phase, live bars and the additions the host chose to show.
+import { fillTally } from './counts.js';
+import { connect, showPhase } from './live.js';
+
+function showAdditions(additions) {
+  for (const list of document.querySelectorAll('.additions')) list.replaceChildren();
+  for (const a of additions) {
+    const list = document.querySelector(`.theme-row[data-theme="${a.theme}"] .additions`);
+    if (!list) continue;
+    const item = document.createElement('li');
+    item.textContent = a.text; // attendee text: never as HTML
+    list.append(item);
+  }
+}
+
+connect({
+  role: 'projector',
+  onState(state) {
+    showPhase(state.phase);
+    if (state.join_url) {
+      for (const el of document.querySelectorAll('.join-display')) {
+        el.textContent = state.join_url.replace(/^https?:\/\//, '');
+      }
+    }
+    if (state.tally) fillTally(state.tally);
+    if (state.additions) showAdditions(state.additions);
+  },
+  onTally: fillTally,
+});

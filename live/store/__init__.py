@@ -1,0 +1,95 @@
+"""The store interface: where meetings, answers and pledges live.
+
+Every implementation fills the same contract (``tests/test_store_contract.py`` runs against each).
+Attendee actions arrive as ``Action`` values in batches through ``apply``: the batch is one durable
+commit (group commit), each action inside it succeeds or fails on its own, and a message id that
+was already handled returns the first result again instead of acting twice.
+
+A store is not thread-safe for writes: ``live.writer.Writer`` is the only caller of ``apply``.
+Reads may come from any green thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from live.meeting import Meeting, Theme
+
+HOST_ACTOR = 0
+
+
+@dataclass
+class Action:
+    """One write: ``kind`` is vote, addition, choose, pledge, set_phase or moderate."""
+
+    kind: str
+    code: str
+    actor: int
+    msg_id: str
+    data: dict = field(default_factory=dict)
+
+
+class Store:
+    """The contract every store fills; see the module docstring."""
+
+    def create_meeting(
+        self,
+        code: str,
+        title: str,
+        place: str,
+        date: str,
+        themes: list[Theme],
+        host_key_hash: str,
+        projector_key_hash: str,
+    ) -> bool:
+        """Create a meeting; False if the code is taken (the caller picks another)."""
+        raise NotImplementedError
+
+    def meeting(self, code: str) -> Meeting | None:
+        """The meeting with its themes, phase and version, or None."""
+        raise NotImplementedError
+
+    def join(self, code: str, token_hash: str) -> int:
+        """The participant id for a token, created (durably) on first sight."""
+        raise NotImplementedError
+
+    def apply(self, actions: list[Action]) -> list[dict]:
+        """Apply a batch in one commit and return one ack per action, in order."""
+        raise NotImplementedError
+
+    def seen(self, code: str, actor: int, msg_id: str) -> dict | None:
+        """The ack already given for this message id, or None if it is new."""
+        raise NotImplementedError
+
+    def tally(self, code: str) -> dict:
+        """Aggregate counts: ``{"participants": n, "themes": [{theme, yes, partly, no, chosen,
+        pledged}]}``."""
+        raise NotImplementedError
+
+    def answers(self, code: str, participant: int) -> dict:
+        """One participant's own earlier answers, for their phone's snapshot."""
+        raise NotImplementedError
+
+    def additions(self, code: str, shown_only: bool = False) -> list[dict]:
+        """Additions in arrival order: ``[{id, theme, text, status}]``."""
+        raise NotImplementedError
+
+    def pledges(self, code: str) -> list[dict]:
+        """Every pledge with contact details, for the host's export only."""
+        raise NotImplementedError
+
+    def purge_contacts(self, created_before: float) -> int:
+        """Erase names and contact details of meetings created before this time; returns count."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def open_store(url: str, data_dir: str) -> Store:
+    """The store a ``STORE`` setting names: ``sqlite`` (default) or ``redis://...``."""
+    if url in ("", "sqlite"):
+        from live.store.sqlite import SQLiteStore
+
+        return SQLiteStore(data_dir)
+    raise ValueError(f"unknown STORE setting: {url!r}")
