@@ -55,8 +55,7 @@ def main(argv=None) -> None:
 
     lan_url = f"http://{lan_address()}:{args.port}"
     app = create_app(
-        {"ASYNC_MODE": ASYNC_MODE, "DATA_DIR": args.data_dir, "LAN_URL": lan_url,
-         "PORT": args.port}
+        {"ASYNC_MODE": ASYNC_MODE, "DATA_DIR": args.data_dir, "LAN_URL": lan_url, "PORT": args.port}
     )
     public = app.config["PUBLIC_URL"] or lan_url
     print(f"Burgerkracht Live draait. Open {public} op deze laptop of een telefoon.", flush=True)

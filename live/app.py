@@ -27,7 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(from_environment())
     app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=64 * 1024)
     app.config.update(config or {})
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     socketio.init_app(
         app,
@@ -37,6 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
         ping_interval=20,
         ping_timeout=20,
+        # One connection's events run in order (a second vote never overtakes the first);
+        # other connections are served meanwhile.
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )

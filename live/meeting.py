@@ -280,7 +280,7 @@ def clean_phone(raw) -> str:
 
 
 def check_pledge(meeting: Meeting, payload: dict) -> dict:
-    """"Wilt u meehelpen?": role, name, one contact channel and explicit consent."""
+    """ "Wilt u meehelpen?": role, name, one contact channel and explicit consent."""
     theme = meeting.theme(payload.get("theme"))
     role = payload.get("role")
     if role not in ROLES:
@@ -338,6 +338,5 @@ def public_state(meeting: Meeting) -> dict:
 def empty_tally(meeting: Meeting) -> list[dict]:
     """A tally row per theme with every count at zero."""
     return [
-        {"theme": t.id, "yes": 0, "partly": 0, "no": 0, "chosen": 0, "pledged": 0}
-        for t in meeting.themes
+        {"theme": t.id, "yes": 0, "partly": 0, "no": 0, "chosen": 0, "pledged": 0} for t in meeting.themes
     ]

@@ -75,6 +75,8 @@ class Live:
         result = self.writer.submit(
             Action("join", meeting.code, HOST_ACTOR, "", {"token_hash": domain.hash_secret(token)})
         )
+        # The lobby shows how many phones joined: a (coalesced) tally goes out.
+        self.fanout.changed(meeting.code)
         return result["participant"], token
 
     # -- actions ---------------------------------------------------------------------------

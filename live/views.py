@@ -157,9 +157,7 @@ def _screen(code: str, role: str, template: str):
         host_key = _presented_key("host", meeting.code)
         extra = {
             "host_link": links.host_url(meeting.code, host_key),
-            "projector_link": links.projector_url(
-                meeting.code, projector_key_for(host_key, meeting.code)
-            ),
+            "projector_link": links.projector_url(meeting.code, projector_key_for(host_key, meeting.code)),
         }
     join_url = links.join_url(meeting.code)
     return render_template(
@@ -244,15 +242,15 @@ def export_csv(code):
     for p in rows:
         when = time.strftime("%d-%m-%Y %H:%M", time.localtime(p["consent_at"]))
         writer.writerow(
-            [_cell(x) for x in (titles[p["theme"]], ROLE_SHORT[p["role"]], p["name"],
-                                p["email"], p["phone"], when)]
+            [
+                _cell(x)
+                for x in (titles[p["theme"]], ROLE_SHORT[p["role"]], p["name"], p["email"], p["phone"], when)
+            ]
         )
     response = make_response("\ufeff" + out.getvalue())
     response.mimetype = "text/csv"
     response.charset = "utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="werkgroepen-{meeting.code}.csv"'
-    )
+    response.headers["Content-Disposition"] = f'attachment; filename="werkgroepen-{meeting.code}.csv"'
     response.cache_control.no_store = True
     return response
 

@@ -133,8 +133,13 @@ class SQLiteStore(Store):
                 )
             ]
             self._themes[code] = themes
-        return Meeting(*rows[0][:6], themes=themes, host_key_hash=rows[0][6],
-                       projector_key_hash=rows[0][7], created_at=rows[0][8])
+        return Meeting(
+            *rows[0][:6],
+            themes=themes,
+            host_key_hash=rows[0][6],
+            projector_key_hash=rows[0][7],
+            created_at=rows[0][8],
+        )
 
     def seen(self, code, actor, msg_id):
         rows = self._read(
@@ -187,22 +192,18 @@ class SQLiteStore(Store):
             (code, participant),
         )
         additions = self._read(
-            "SELECT id, theme, text, status FROM additions WHERE code = ? AND participant = ?"
-            " ORDER BY id",
+            "SELECT id, theme, text, status FROM additions WHERE code = ? AND participant = ? ORDER BY id",
             (code, participant),
         )
         mine = {
             "votes": {str(theme): answer for theme, answer in votes},
             "choice": choice[0][0] if choice else None,
             "pledge": None,
-            "additions": [
-                {"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in additions
-            ],
+            "additions": [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in additions],
         }
         if pledge:
             theme, role, name, email, phone = pledge[0]
-            mine["pledge"] = {"theme": theme, "role": role, "name": name, "email": email,
-                              "phone": phone}
+            mine["pledge"] = {"theme": theme, "role": role, "name": name, "email": email, "phone": phone}
         return mine
 
     def additions(self, code, shown_only=False):
@@ -313,8 +314,16 @@ class SQLiteStore(Store):
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, participant) DO UPDATE SET"
             " theme = excluded.theme, role = excluded.role, name = excluded.name,"
             " email = excluded.email, phone = excluded.phone, consent_at = excluded.consent_at",
-            (code, actor, data["theme"], data["role"], data["name"], data["email"], data["phone"],
-             time.time()),
+            (
+                code,
+                actor,
+                data["theme"],
+                data["role"],
+                data["name"],
+                data["email"],
+                data["phone"],
+                time.time(),
+            ),
         )
         return {"ok": True}
 

@@ -1,0 +1,276 @@
+"""Shared fixtures: a real server process, real Socket.IO clients, a Flask app for HTTP tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = bool(os.environ.get("CI"))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A running ``python -m live`` process on loopback."""
+
+    def __init__(self, data_dir: Path, env: dict | None = None, port: int | None = None):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PUBLIC_URL": self.url, **(env or {})}
+        self.log_path = data_dir / f"server-{self.port}.log"
+        self.proc = None
+
+    def start(self) -> Server:
+        """Start the process and wait until it answers."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process' life)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "live",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start in 20 s")
+
+    def stop(self, sig=None) -> None:
+        """Stop the process (SIGTERM, or the signal given, e.g. SIGKILL)."""
+        if self.proc and self.proc.poll() is None:
+            if sig is None:
+                self.proc.terminate()
+            else:
+                self.proc.send_signal(sig)
+            self.proc.wait(10)
+        self._log.close()
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def create_meeting(self, themes=("Groen in de wijk", "Verkeer", "Samen eten"), title="Dorpsavond"):
+        """Create a meeting through the JSON API; returns the 201 body."""
+        return api(self.url + "/api/meetings", {"title": title, "themes": list(themes)})[1]
+
+
+def api(url: str, body, headers=None):
+    """POST JSON and return (status, parsed body)."""
+    data = json.dumps(body).encode()
+    req = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def get(url: str, headers=None):
+    """GET and return (status, headers, body bytes) without following redirects."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(req, timeout=10) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+class Client:
+    """A real python-socketio client that records what the server sends it."""
+
+    def __init__(self, url: str, code: str, role: str, token: str | None = None, **connect_kwargs):
+        self.sio = socketio.Client(reconnection=False)
+        self.states: list[dict] = []
+        self.tallies: list[dict] = []
+        self.tally = None  # the newest counts, from a tally or a state, whichever came last
+        self.refused = None
+        self._changed = threading.Condition()
+        self.sio.on("state", self._on("states"))
+        self.sio.on("tally", self._on("tallies"))
+        self.sio.on("connect_error", self._refused)
+        auth = {"code": code, "role": role}
+        if token is not None:
+            auth["token"] = token
+        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10, **connect_kwargs)
+        self.wait_for(lambda: self.states, what="first state")
+        self._n = 0
+
+    def _on(self, attr):
+        def handler(data):
+            with self._changed:
+                getattr(self, attr).append(data)
+                if attr == "tallies" or (isinstance(data, dict) and "tally" in data):
+                    self.tally = data if attr == "tallies" else data["tally"]
+                self._changed.notify_all()
+
+        return handler
+
+    def _refused(self, data):
+        self.refused = data
+
+    @property
+    def state(self) -> dict:
+        """The newest snapshot."""
+        return self.states[-1]
+
+    @property
+    def token(self) -> str:
+        """The participant token the server handed out."""
+        return self.states[0]["token"]
+
+    def wait_for(self, predicate, timeout: float = 5.0, what: str = "condition"):
+        """Block until predicate() is truthy, or fail the test."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not (result := predicate()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what}")
+                self._changed.wait(left)
+        return result
+
+    def call(self, event: str, payload=None, **fields):
+        """Send one event and return its ack; a fresh message id is added unless given."""
+        if payload is None:
+            self._n += 1
+            payload = {"id": f"m{self._n}-{time.monotonic_ns()}", **fields}
+        return self.sio.call(event, payload, timeout=10)
+
+    def close(self):
+        """Disconnect."""
+        self.sio.disconnect()
+
+
+def refusal(url: str, auth) -> str | None:
+    """Try to connect with this auth; return the refusal slug, or None if accepted."""
+    sio = socketio.Client(reconnection=False)
+    reason = {}
+    sio.on("connect_error", lambda data: reason.setdefault("slug", (data or {}).get("message")))
+    try:
+        sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        return reason.get("slug", "refused")
+    sio.disconnect()
+    return None
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One real ``python -m live`` (eventlet, SQLite) for the session; tests make their own
+    meetings."""
+    srv = Server(tmp_path_factory.mktemp("server")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def meeting(server):
+    """A fresh meeting on the shared server, with three themes."""
+    return server.create_meeting()
+
+
+@pytest.fixture
+def clients():
+    """Collects clients made in a test and disconnects them afterwards."""
+    made: list[Client] = []
+    yield made
+    for c in made:
+        try:
+            c.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def connect(server, clients):
+    """Connect a client to the shared server: ``connect(code, role, token)``."""
+
+    def make(code, role, token=None, url=None):
+        c = Client(url or server.url, code, role, token)
+        clients.append(c)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def app(tmp_path):
+    """A Flask app (threading mode) on its own SQLite file, for HTTP tests."""
+    from live.app import create_app
+
+    return create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "PUBLIC_URL": "http://zaal.test"})
+
+
+@pytest.fixture
+def http(app):
+    """Flask's test client."""
+    return app.test_client()
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium, which Playwright drives (its own browser download does not work here)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; a missing browser fails in CI, skips elsewhere."""
+    path = chromium_path()
+    if path is None:
+        if IN_CI:
+            pytest.fail("chromium is not installed; .ci/run must install it")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()

@@ -1,0 +1,176 @@
+"""The meeting rules, without a server."""
+
+import subprocess
+import sys
+
+import pytest
+
+from live import meeting as m
+from live.meeting import Refused
+
+
+def make(phase="recognition"):
+    return m.Meeting(
+        code="ACDEF",
+        title="Dorpsavond",
+        place="",
+        date="",
+        phase=phase,
+        version=1,
+        themes=m.parse_themes(["Groen", "Verkeer"]),
+    )
+
+
+def refused(fn, *args):
+    with pytest.raises(Refused) as err:
+        fn(*args)
+    return err.value.slug
+
+
+def test_the_domain_imports_no_framework_or_store():
+    code = (
+        "import sys, live.meeting; bad = {'flask', 'flask_socketio', 'socketio', 'sqlite3', 'redis',"
+        " 'eventlet'} & set(sys.modules); print(sorted(bad)); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_codes_are_short_and_have_no_look_alikes():
+    codes = {m.new_code() for _ in range(500)}
+    assert all(len(c) == 5 for c in codes)
+    assert not set("".join(codes)) & set("0O1IL2Z5S8B")
+    assert len(codes) > 490
+
+
+def test_a_typed_code_is_case_insensitive_and_trimmed():
+    assert m.normalise_code(" acdef ") == "ACDEF"
+    assert m.normalise_code("AC0EF") is None
+    assert m.normalise_code("AB") is None
+    assert m.normalise_code(None) is None
+
+
+def test_keys_carry_at_least_128_random_bits_and_match_only_their_hash():
+    key = m.new_key()
+    assert len(key) >= 32
+    stored = m.hash_secret(key)
+    assert key not in stored
+    assert m.secret_matches(key, stored)
+    assert not m.secret_matches(key + "x", stored)
+    assert not m.secret_matches(None, stored)
+
+
+def test_the_projector_key_is_derived_but_differs_per_meeting_and_from_the_host_key():
+    key = m.new_key()
+    a, b = m.projector_key_for(key, "ACDEF"), m.projector_key_for(key, "ACDEG")
+    assert a != b and a != key and len(a) >= 22
+    assert a == m.projector_key_for(key, "ACDEF")
+
+
+def test_themes_come_from_lines_with_an_optional_description():
+    themes = m.parse_themes("Groen: meer bomen\n\n  Verkeer  \n")
+    assert [(t.id, t.title, t.description) for t in themes] == [
+        (1, "Groen", "meer bomen"),
+        (2, "Verkeer", ""),
+    ]
+
+
+def test_themes_from_json_accept_strings_and_objects():
+    themes = m.parse_themes(["A", {"title": "B", "description": "uitleg"}])
+    assert themes[1] == m.Theme(2, "B", "uitleg")
+
+
+@pytest.mark.parametrize(
+    "raw, slug",
+    [
+        ([], "themes_required"),
+        (None, "themes_required"),
+        ([""], "text_empty"),
+        ([5], "bad_payload"),
+        (["x" * 121], "text_too_long"),
+        (["t"] * 41, "too_many_themes"),
+    ],
+)
+def test_bad_themes_are_refused(raw, slug):
+    assert refused(m.parse_themes, raw) == slug
+
+
+def test_text_loses_bidi_overrides_and_zero_width_characters():
+    assert m.clean_text("a\u202eb\u200bc", 10) == "abc"
+    assert m.clean_text("  regel 1\n\n\n\nregel 2 ", 50, multiline=True) == "regel 1\n\nregel 2"
+
+
+def test_a_vote_needs_a_known_theme_a_valid_answer_and_the_right_phase():
+    meeting = make()
+    assert m.check_vote(meeting, {"theme": 1, "answer": "partly"}) == {"theme": 1, "answer": "partly"}
+    assert refused(m.check_vote, meeting, {"theme": 9, "answer": "yes"}) == "unknown_theme"
+    assert refused(m.check_vote, meeting, {"theme": "1", "answer": "yes"}) == "unknown_theme"
+    assert refused(m.check_vote, meeting, {"theme": True, "answer": "yes"}) == "unknown_theme"
+    assert refused(m.check_vote, meeting, {"theme": 1, "answer": "maybe"}) == "bad_answer"
+    assert refused(m.check_vote, make("lobby"), {"theme": 1, "answer": "yes"}) == "wrong_phase"
+    assert m.check_vote(make("break"), {"theme": 2, "answer": "no"})["answer"] == "no"
+
+
+def test_a_choice_is_only_taken_after_the_break():
+    assert m.check_choice(make("topics"), {"theme": 2}) == {"theme": 2}
+    assert refused(m.check_choice, make("recognition"), {"theme": 2}) == "wrong_phase"
+
+
+def test_an_addition_is_bounded_text():
+    meeting = make()
+    assert m.check_addition(meeting, {"theme": 1, "text": " meer bankjes "})["text"] == "meer bankjes"
+    assert refused(m.check_addition, meeting, {"theme": 1, "text": "   "}) == "text_empty"
+    assert refused(m.check_addition, meeting, {"theme": 1, "text": "x" * 501}) == "text_too_long"
+    assert refused(m.check_addition, meeting, {"theme": 1, "text": ["x"]}) == "bad_payload"
+
+
+def pledge(**over):
+    base = {"theme": 1, "role": "member", "name": "Anna", "email": "anna@example.nl", "consent": True}
+    return {**base, **over}
+
+
+def test_a_pledge_normalises_a_dutch_phone_number_to_international_form():
+    data = m.check_pledge(make("pledges"), pledge(email=None, phone="06 12345678"))
+    assert data["phone"] == "+31612345678" and data["email"] == ""
+
+
+@pytest.mark.parametrize(
+    "over, slug",
+    [
+        ({"consent": False}, "consent_required"),
+        ({"consent": "true"}, "consent_required"),
+        ({"role": "boss"}, "bad_role"),
+        ({"name": "  "}, "name_required"),
+        ({"name": "x" * 81}, "text_too_long"),
+        ({"email": None}, "contact_required"),
+        ({"email": "geen-adres"}, "bad_email"),
+        ({"email": None, "phone": "12"}, "bad_phone"),
+        ({"theme": 7}, "unknown_theme"),
+    ],
+)
+def test_a_bad_pledge_is_refused_with_its_reason(over, slug):
+    assert refused(m.check_pledge, make("pledges"), pledge(**over)) == slug
+
+
+def test_a_pledge_outside_the_pledge_phases_is_refused():
+    assert refused(m.check_pledge, make("topics"), pledge()) == "wrong_phase"
+    assert m.check_pledge(make("results"), pledge())["name"] == "Anna"
+
+
+@pytest.mark.parametrize(
+    "payload", [None, [], "x", {"id": None}, {"id": ""}, {"id": "x" * 65}, {"id": True}, {"id": 1.5}]
+)
+def test_every_payload_needs_a_usable_message_id(payload):
+    assert refused(m.message_id, payload) in ("bad_payload", "bad_id")
+
+
+def test_the_host_may_go_to_any_phase_but_no_other():
+    assert all(m.check_phase({"phase": p}) == p for p in m.PHASES)
+    assert refused(m.check_phase, {"phase": "party"}) == "bad_phase"
+
+
+def test_a_participant_token_must_look_like_one_the_server_hands_out():
+    assert m.valid_token(m.new_key())
+    assert not m.valid_token("short")
+    assert not m.valid_token("x" * 22 + "<")
+    assert not m.valid_token(12345)
