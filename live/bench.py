@@ -34,8 +34,11 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ANSWERS = ("yes", "partly", "no")
 ROLES = ("lead", "member", "occasional")
 # Which tally field a storm moves, and the phase the host switches to first.
-STORMS = (("vote", "recognition", ("yes", "partly", "no")), ("choose", "topics", ("chosen",)),
-          ("pledge", "pledges", ("pledged",)))
+STORMS = (
+    ("vote", "recognition", ("yes", "partly", "no")),
+    ("choose", "topics", ("chosen",)),
+    ("pledge", "pledges", ("pledged",)),
+)
 
 
 def now() -> float:
@@ -52,8 +55,11 @@ def percentiles(values: list[float]) -> dict:
     def rank(p):
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
-    return {"n": len(ordered), **{f"p{p}": round(rank(p) * 1000, 1) for p in (50, 95, 99)},
-            "max": round(ordered[-1] * 1000, 1)}
+    return {
+        "n": len(ordered),
+        **{f"p{p}": round(rank(p) * 1000, 1) for p in (50, 95, 99)},
+        "max": round(ordered[-1] * 1000, 1),
+    }
 
 
 def updates_per_second(times: list[float]) -> dict:
@@ -111,6 +117,16 @@ def cpu_seconds(pid: int | None) -> float | None:
     return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
 
 
+def cpu_share(pid: int | None, before: tuple, seconds: float) -> dict:
+    """The share of one core the server and this process used since ``before``: near 1.0 means
+    that process was the bottleneck (eventlet and asyncio each run on one core)."""
+    server = cpu_seconds(pid)
+    return {
+        "server": None if server is None or before[0] is None else round((server - before[0]) / seconds, 2),
+        "bench": round((time.process_time() - before[1]) / seconds, 2),
+    }
+
+
 def raise_fd_limit() -> dict:
     """Lift the soft RLIMIT_NOFILE to the hard one: every phone is a socket, here and in the
     server (which inherits the limit when the benchmark starts it)."""
@@ -146,9 +162,21 @@ class Server:
         self.errors = open(os.path.join(self.data_dir, "server.err"), "w+")
         env = dict(os.environ, LOG_LEVEL="WARNING")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "live", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", self.data_dir, "--quiet"],
-            stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
+            [
+                sys.executable,
+                "-m",
+                "live",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                self.data_dir,
+                "--quiet",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self.errors,
+            env=env,
         )
         self.pid = self.proc.pid
 
@@ -191,6 +219,7 @@ class Run:
     """Everything the clients observe; the report is computed from it at the end."""
 
     phones: int
+    pid: int | None = None
     closing: bool = False
     disconnects: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
@@ -214,7 +243,9 @@ class Client:
 
         self.run, self.role = run, role
         self.sio = socketio.AsyncClient(
-            reconnection=False, http_session=session, handle_sigint=False,
+            reconnection=False,
+            http_session=session,
+            handle_sigint=False,
             request_timeout=request_timeout,
         )
         self.state = asyncio.get_running_loop().create_future()
@@ -290,15 +321,28 @@ def storm_plan(kind: str, phones: int, themes: int, vote_on: str) -> list[tuple[
     else:
         for i in range(phones):
             contact = {"email": f"bench{i}@example.org"} if i % 2 else {"phone": f"+316{10000000 + i}"}
-            plan.append((i, {"id": "p", "theme": i % themes + 1, "role": ROLES[i % 3],
-                             "name": f"Bench {i}", "consent": True, **contact}))
+            plan.append(
+                (
+                    i,
+                    {
+                        "id": "p",
+                        "theme": i % themes + 1,
+                        "role": ROLES[i % 3],
+                        "name": f"Bench {i}",
+                        "consent": True,
+                        **contact,
+                    },
+                )
+            )
     return plan
 
 
 def expected_tally(plans: dict, themes: int) -> list[dict]:
     """The tally the projector must end on, computed from what the phones did."""
-    rows = {t: {"theme": t, "yes": 0, "partly": 0, "no": 0, "chosen": 0, "pledged": 0}
-            for t in range(1, themes + 1)}
+    rows = {
+        t: {"theme": t, "yes": 0, "partly": 0, "no": 0, "chosen": 0, "pledged": 0}
+        for t in range(1, themes + 1)
+    }
     for kind, plan in plans.items():
         for _, payload in plan:
             key = {"vote": payload.get("answer"), "choose": "chosen", "pledge": "pledged"}[kind]
@@ -311,13 +355,15 @@ def counted(tally: dict, keys: tuple) -> int:
     return sum(row.get(k, 0) for row in tally.get("themes", []) for k in keys)
 
 
-async def run_storm(args, run: Run, host: Client, phones: list, kind: str, phase: str,
-                    keys: tuple, plan: list, log) -> dict:
+async def run_storm(
+    args, run: Run, host: Client, phones: list, kind: str, phase: str, keys: tuple, plan: list, log
+) -> dict:
     """Switch the phase, wait until every phone shows it, then send the plan spread over the
     window; wait (bounded) for every ack and for the projector to count everything."""
     loop = asyncio.get_running_loop()
     run.phase_waiter = (phase, loop.create_future())
     asked = now()
+    cpu = (cpu_seconds(run.pid), time.process_time())
     ack = await host.call("set_phase", {"id": f"phase-{phase}", "phase": phase}, args.ack_timeout)
     if not ack.get("ok"):
         run.errors[f"set_phase:{ack.get('error')}"] += 1
@@ -356,6 +402,8 @@ async def run_storm(args, run: Run, host: Client, phones: list, kind: str, phase
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.3)
 
+    busy = now() - asked
+    cpu = cpu_share(run.pid, cpu, busy)
     shown = [(t, counted(tally, keys) - base) for t, tally in run.tallies[first_tally:]]
     latencies, unshown = coverage(sent, shown)
     return {
@@ -370,6 +418,7 @@ async def run_storm(args, run: Run, host: Client, phones: list, kind: str, phase
         "ack_ms": percentiles(acks),
         "to_projector_ms": {**percentiles(latencies), "never_shown": unshown},
         "projector_updates": updates_per_second([t for t, _ in run.tallies[first_tally:]]),
+        "cpu_share": cpu,
     }
 
 
@@ -404,20 +453,23 @@ async def bench(args, log) -> dict:
 async def drive(args, url: str, pid: int | None, session, log) -> dict:
     """Create the meeting, connect everyone, run the storms and collect the report."""
     themes = [{"title": f"Theme {t}", "description": "Benchmark theme"} for t in range(1, args.themes + 1)]
-    async with session.post(url + "/api/meetings", json={"title": "Benchmark", "themes": themes},
-                            timeout=30) as response:
+    async with session.post(
+        url + "/api/meetings", json={"title": "Benchmark", "themes": themes}, timeout=30
+    ) as response:
         if response.status != 201:
             raise SystemExit(f"creating a meeting failed: {response.status} {await response.text()}")
         meeting = await response.json()
     code = meeting["code"]
-    run = Run(phones=args.phones)
+    run = Run(phones=args.phones, pid=pid)
     timeout = args.ack_timeout
 
     projector = Client(run, "projector", session, timeout)
     host = Client(run, "host", session, timeout)
     for client, key in ((projector, "projector_key"), (host, "host_key")):
-        if await client.connect(url, {"code": code, "role": client.role, "token": meeting[key]},
-                                timeout) is None:
+        if (
+            await client.connect(url, {"code": code, "role": client.role, "token": meeting[key]}, timeout)
+            is None
+        ):
             raise SystemExit(f"the {client.role} could not connect: {dict(run.errors)}")
     ack = await host.call("set_phase", {"id": "phase-lobby", "phase": "lobby"}, timeout)
     rss_before = rss_kb(pid)
@@ -436,9 +488,11 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
             connect_times.append(took)
 
     start = now()
+    cpu = (cpu_seconds(pid), time.process_time())
     step = args.connect_window / max(1, args.phones)
     await asyncio.gather(*(join(i, start + i * step) for i in range(args.phones)))
     connect_total = now() - start
+    connect_cpu = cpu_share(pid, cpu, connect_total)
     await asyncio.sleep(1.0)  # let the server settle before reading its memory
     rss_connected = rss_kb(pid)
     connected = sum(p is not None for p in phones)
@@ -459,8 +513,9 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
     rss_after = rss_kb(pid)
     cpu_after = cpu_seconds(pid)
     run.closing = True
-    await asyncio.gather(*(c.sio.disconnect() for c in [projector, host, *phones] if c is not None),
-                         return_exceptions=True)
+    await asyncio.gather(
+        *(c.sio.disconnect() for c in [projector, host, *phones] if c is not None), return_exceptions=True
+    )
     acks_missing = sum(s["acks_missing"] for s in storms.values())
     per_phone = None
     if rss_before is not None and rss_connected is not None and connected:
@@ -478,9 +533,14 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
             "failed": args.phones - connected,
             "total_s": round(connect_total, 2),
             **{k: v for k, v in percentiles(connect_times).items() if k != "p99"},
+            "cpu_share": connect_cpu,
         },
-        "server_rss_kb": {"before_phones": rss_before, "after_connect": rss_connected,
-                          "after_storms": rss_after, "per_phone": per_phone},
+        "server_rss_kb": {
+            "before_phones": rss_before,
+            "after_connect": rss_connected,
+            "after_storms": rss_after,
+            "per_phone": per_phone,
+        },
         "server_cpu_s": None if cpu_before is None else round(cpu_after - cpu_before, 2),
         "bench_cpu_s": round(sum(os.times()[:2]), 2),
         "storms": storms,
@@ -500,14 +560,26 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m live.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--phones", type=int, default=100, help="phones to connect (100)")
     parser.add_argument("--window", type=float, default=5.0, help="seconds each storm is spread over (5)")
-    parser.add_argument("--connect-window", type=float, default=1.0,
-                        help="seconds the connects are spread over; 1 models the QR moment (1)")
+    parser.add_argument(
+        "--connect-window",
+        type=float,
+        default=1.0,
+        help="seconds the connects are spread over; 1 models the QR moment (1)",
+    )
     parser.add_argument("--themes", type=int, default=5, help="themes in the meeting (5)")
-    parser.add_argument("--vote-on", choices=("all", "one"), default="all",
-                        help="every phone votes on every theme, or on the first one (all)")
+    parser.add_argument(
+        "--vote-on",
+        choices=("all", "one"),
+        default="all",
+        help="every phone votes on every theme, or on the first one (all)",
+    )
     parser.add_argument("--url", help="a server already running on this machine; default: start one")
-    parser.add_argument("--ack-timeout", type=float, default=30.0,
-                        help="seconds to wait for a connect, an ack or a tally (30)")
+    parser.add_argument(
+        "--ack-timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for a connect, an ack or a tally (30)",
+    )
     parser.add_argument("--json-only", action="store_true", help="print the JSON and nothing else")
     args = parser.parse_args(argv)
     if args.phones < 1 or args.themes < 1 or args.window <= 0 or args.connect_window < 0:
@@ -518,14 +590,20 @@ def parse_args(argv=None):
 def summary(report: dict) -> str:
     """A few human lines for the terminal, beside the JSON."""
     c, rss = report["connect"], report["server_rss_kb"]
-    lines = [f"{report['phones']} phones: connected {c['connected']} in {c['total_s']} s "
-             f"(p95 {c['p95']} ms), RSS {rss['before_phones']} -> {rss['after_connect']} KiB "
-             f"({rss['per_phone']} KiB/phone)"]
+    lines = [
+        f"{report['phones']} phones: connected {c['connected']} in {c['total_s']} s "
+        f"(p95 {c['p95']} ms), RSS {rss['before_phones']} -> {rss['after_connect']} KiB "
+        f"({rss['per_phone']} KiB/phone)"
+    ]
     for kind, s in report["storms"].items():
-        lines.append(f"  {kind:6} ack p99 {s['ack_ms']['p99']} ms, to projector p99 "
-                     f"{s['to_projector_ms']['p99']} ms, updates max {s['projector_updates']['max_per_s']}/s")
-    lines.append(f"  exact {report['exact']}, errors {report['errors']}, disconnects "
-                 f"{report['disconnects']}, acks missing {report['acks_missing']}")
+        lines.append(
+            f"  {kind:6} ack p99 {s['ack_ms']['p99']} ms, to projector p99 "
+            f"{s['to_projector_ms']['p99']} ms, updates max {s['projector_updates']['max_per_s']}/s"
+        )
+    lines.append(
+        f"  exact {report['exact']}, errors {report['errors']}, disconnects "
+        f"{report['disconnects']}, acks missing {report['acks_missing']}"
+    )
     return "\n".join(lines)
 
 

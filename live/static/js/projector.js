@@ -4,7 +4,13 @@ import { connect, showPhase } from './live.js';
 
 function showAdditions(additions) {
   for (const list of document.querySelectorAll('.additions')) list.replaceChildren();
-  for (const a of additions) {
+  // Only the newest few per theme fit on the beamer.
+  const perTheme = new Map();
+  const newest = [...additions].reverse().filter((a) => {
+    perTheme.set(a.theme, (perTheme.get(a.theme) || 0) + 1);
+    return perTheme.get(a.theme) <= 3;
+  }).reverse();
+  for (const a of newest) {
     const list = document.querySelector(`.theme-row[data-theme="${a.theme}"] .additions`);
     if (!list) continue;
     const item = document.createElement('li');
