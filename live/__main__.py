@@ -36,6 +36,26 @@ def lan_address() -> str:
         probe.close()
 
 
+def own_host_names(lan_ip: str, listen_host: str, public_url: str) -> list[str]:
+    """The names this server may be reached by, for the Host-header check."""
+    from urllib.parse import urlsplit
+
+    names = {
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        lan_ip,
+        socket.gethostname(),
+        socket.gethostname() + ".local",
+        socket.getfqdn(),
+    }
+    if listen_host not in ("0.0.0.0", "::", ""):
+        names.add(listen_host)
+    if public_url:
+        names.add(urlsplit(public_url).hostname or "")
+    return sorted(n for n in names if n)
+
+
 def main(argv=None) -> None:
     """Parse the command line and run the server until stopped."""
     from live.settings import from_environment

@@ -21,6 +21,23 @@ def _offload(async_mode: str):
     return lambda fn, *args: fn(*args)
 
 
+class TrustedHosts:
+    """WSGI middleware: answer only to our own host names, on every path including /socket.io/.
+    A web page on another name that resolves to this laptop (DNS rebinding) gets nothing."""
+
+    def __init__(self, wsgi_app, hosts):
+        self.wsgi_app = wsgi_app
+        self.hosts = {h.strip().strip("[]").lower() for h in hosts if h.strip()}
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST", "").lower()
+        name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+        if name not in self.hosts:
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Onbekend adres. Gebruik het adres dat op het grote scherm staat."]
+        return self.wsgi_app(environ, start_response)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass a DATA_DIR)."""
     app = Flask(__name__)
@@ -51,6 +68,10 @@ def create_app(config: dict | None = None) -> Flask:
     from live import events, views  # noqa: F401  (registers the handlers)
 
     app.register_blueprint(views.bp)
+    trusted = app.config["TRUSTED_HOSTS"]
+    if trusted:
+        hosts = trusted.split(",") if isinstance(trusted, str) else trusted
+        app.wsgi_app = TrustedHosts(app.wsgi_app, hosts)  # outside Socket.IO's middleware
 
     def purge_old_contacts():
         while True:

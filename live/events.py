@@ -14,6 +14,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from live import links
 from live.extensions import socketio
+from live.meeting import Refused
 from live.service import room
 from live.store import HOST_ACTOR
 
@@ -42,7 +43,10 @@ def on_connect(auth=None):
     """Any client connects with ``auth = {code, role, token}``; it receives its ``state``."""
     live = _live()
     auth = auth if isinstance(auth, dict) else {}
-    meeting = live.meeting(auth.get("code"))
+    try:
+        meeting = live.meeting(auth.get("code"), request.remote_addr or "")
+    except Refused as refused:
+        raise ConnectionRefusedError(refused.slug) from None
     if meeting is None:
         raise ConnectionRefusedError("unknown_meeting")
     role = auth.get("role")
@@ -80,7 +84,7 @@ def _act(kind: str, payload, role: str) -> dict:
     if identity.role != role:
         return {"ok": False, "error": "not_host" if role == "host" else "not_phone"}
     try:
-        return _live().act(identity.code, identity.participant, kind, payload)
+        return _live().act(identity.code, identity.role, identity.participant, kind, payload)
     except Exception:
         # Never log the payload: it may hold names and phone numbers.
         log.exception("%s failed", kind)

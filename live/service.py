@@ -12,6 +12,7 @@ import time
 from live import meeting as domain
 from live.meeting import Meeting, Refused
 from live.store import HOST_ACTOR, Action, open_store
+from live.throttle import Throttle
 from live.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Live:
         self.store = open_store(config["STORE"], config["DATA_DIR"])
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
         self.fanout = Fanout(self, config["TALLY_INTERVAL"])
+        self.throttle = Throttle()
 
     # -- meetings --------------------------------------------------------------------------
 
@@ -55,10 +57,18 @@ class Live:
                 return {"code": code, "host_key": host_key, "projector_key": projector_key}
         raise RuntimeError("no free meeting code")
 
-    def meeting(self, raw_code) -> Meeting | None:
-        """The meeting for a typed or sent code, or None."""
+    def meeting(self, raw_code, address: str | None = None) -> Meeting | None:
+        """The meeting for a typed or sent code, or None. With the caller's address, failed
+        look-ups are counted and an address that guesses too much gets ``rate_limited``."""
+        if address is not None and self.throttle.lookups_blocked(address):
+            raise Refused("rate_limited")
         code = domain.normalise_code(raw_code)
-        return self.store.meeting(code) if code else None
+        if code is None:
+            return None  # not even a code (a typo, /favicon.ico): nothing to guess, not counted
+        meeting = self.store.meeting(code)
+        if meeting is None and address is not None:
+            self.throttle.lookup_failed(address)
+        return meeting
 
     def role_for_key(self, meeting: Meeting, key) -> str | None:
         """'host' or 'projector' for a valid key (the host key also opens the beamer), else None."""
@@ -81,8 +91,10 @@ class Live:
 
     # -- actions ---------------------------------------------------------------------------
 
-    def act(self, meeting_code: str, actor: int, kind: str, payload) -> dict:
+    def act(self, meeting_code: str, role: str, actor: int, kind: str, payload) -> dict:
         """Validate one action against the current meeting, write it durably, return the ack."""
+        if not self.throttle.event_allowed(role, f"{meeting_code}:{actor}"):
+            return {"ok": False, "error": "rate_limited"}
         try:
             msg_id = domain.message_id(payload)
             earlier = self.store.seen(meeting_code, actor, msg_id)

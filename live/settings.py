@@ -30,6 +30,12 @@ SETTINGS = (
         "Address phones use, e.g. `https://live.example.nl`; empty: the laptop's LAN address.",
     ),
     Setting(
+        "TRUSTED_HOSTS",
+        "",
+        "Comma-separated host names the server answers to; empty: this machine's names and"
+        " addresses and the host of `PUBLIC_URL`. Other Host headers get 400 (DNS rebinding).",
+    ),
+    Setting(
         "TALLY_INTERVAL",
         "0.1",
         "Seconds between tally updates to projector and host per meeting (at most 10 a second).",

@@ -45,6 +45,7 @@ ERRORS = {
     "too_many_themes": "Dat zijn te veel thema's. Houd het bij 40.",
     "not_host": "Alleen de gespreksleider kan dit doen.",
     "not_phone": "Dit kan alleen op een telefoon van een deelnemer.",
+    "rate_limited": "Even rustig aan. Probeer het over een minuut opnieuw.",
     "server_error": "Er ging iets mis. Probeer het opnieuw.",
     "offline": "Geen verbinding. We proberen het opnieuw.",
 }

@@ -26,7 +26,7 @@ from flask import (
 )
 
 from live import links
-from live.meeting import Refused, normalise_code, projector_key_for
+from live.meeting import Refused, projector_key_for
 from live.texts import ROLE_SHORT, client_texts, error_text
 
 bp = Blueprint("live", __name__)
@@ -43,7 +43,10 @@ def _texts():
 
 
 def _meeting_or_404(raw_code):
-    meeting = _live().meeting(raw_code)
+    try:
+        meeting = _live().meeting(raw_code, request.remote_addr or "")
+    except Refused:
+        abort(429)
     if meeting is None:
         abort(404)
     return meeting
@@ -116,10 +119,14 @@ def create_from_api():
 @bp.get("/join")
 def join_by_code():
     """The "type the code" form on the start page and the not-found page."""
-    code = normalise_code(request.args.get("code", ""))
-    if code is None or _live().meeting(code) is None:
-        return render_template("not_found.html", typed=request.args.get("code", "")), 404
-    return redirect(url_for("live.phone", code=code))
+    typed = request.args.get("code", "")
+    try:
+        meeting = _live().meeting(typed, request.remote_addr or "")
+    except Refused:
+        abort(429)
+    if meeting is None:
+        return render_template("not_found.html", typed=typed), 404
+    return redirect(url_for("live.phone", code=meeting.code))
 
 
 # -- the three screens -----------------------------------------------------------------------
@@ -255,6 +262,12 @@ def export_csv(code):
     return response
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for this by name."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/healthz")
 def healthz():
     """Liveness for hosting: answers when the worker runs."""
@@ -267,6 +280,14 @@ def not_found(_error):
     if request.path.startswith("/api/"):
         return jsonify(ok=False, error="not_found"), 404
     return render_template("not_found.html", typed=""), 404
+
+
+@bp.app_errorhandler(429)
+def too_many(_error):
+    """Too many wrong codes from one address: wait a minute."""
+    if request.path.startswith("/api/"):
+        return jsonify(ok=False, error="rate_limited"), 429
+    return render_template("too_many.html"), 429
 
 
 @bp.after_app_request
