@@ -54,8 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
         # Same-origin only (the default); never "*". A foreign page cannot open a socket here.
         cors_allowed_origins=None,
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
-        ping_interval=20,
-        ping_timeout=20,
+        ping_interval=app.config["PING_INTERVAL"],
+        ping_timeout=app.config["PING_TIMEOUT"],
         # One connection's events run in order (a second vote never overtakes the first);
         # other connections are served meanwhile.
         async_handlers=False,

@@ -32,7 +32,9 @@ class Live:
         self.store = open_store(config["STORE"], config["DATA_DIR"])
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
         self.fanout = Fanout(self, config["TALLY_INTERVAL"])
-        self.throttle = Throttle()
+        self.throttle = Throttle(
+            config["PHONE_RATE_LIMIT"], config["HOST_RATE_LIMIT"], config["LOOKUP_RATE_LIMIT"]
+        )
 
     # -- meetings --------------------------------------------------------------------------
 
