@@ -73,9 +73,18 @@ def main(argv=None) -> None:
 
     from live.app import create_app
 
-    lan_url = f"http://{lan_address()}:{args.port}"
+    lan_ip = lan_address()
+    lan_url = f"http://{lan_ip}:{args.port}"
+    # An empty TRUSTED_HOSTS means our own names, not "any Host" (DNS rebinding).
+    trusted = env["TRUSTED_HOSTS"] or own_host_names(lan_ip, args.host, env["PUBLIC_URL"])
     app = create_app(
-        {"ASYNC_MODE": ASYNC_MODE, "DATA_DIR": args.data_dir, "LAN_URL": lan_url, "PORT": args.port}
+        {
+            "ASYNC_MODE": ASYNC_MODE,
+            "DATA_DIR": args.data_dir,
+            "LAN_URL": lan_url,
+            "PORT": args.port,
+            "TRUSTED_HOSTS": trusted,
+        }
     )
     public = app.config["PUBLIC_URL"] or lan_url
     print(f"Burgerkracht Live draait. Open {public} op deze laptop of een telefoon.", flush=True)
