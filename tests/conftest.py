@@ -123,8 +123,16 @@ def get(url: str, headers=None):
 class Client:
     """A real python-socketio client that records what the server sends it."""
 
-    def __init__(self, url: str, code: str, role: str, token: str | None = None, **connect_kwargs):
-        self.sio = socketio.Client(reconnection=False)
+    def __init__(
+        self,
+        url: str,
+        code: str,
+        role: str,
+        token: str | None = None,
+        reconnect: bool = False,
+        **connect_kwargs,
+    ):
+        self.sio = socketio.Client(reconnection=reconnect, reconnection_delay=0.3, reconnection_delay_max=1.5)
         self.states: list[dict] = []
         self.tallies: list[dict] = []
         self.tally = None  # the newest counts, from a tally or a state, whichever came last
