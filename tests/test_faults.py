@@ -294,3 +294,37 @@ def test_a_client_that_stops_reading_is_dropped_by_the_ping_timeout(tmp_path):
         phone.close()
     finally:
         srv.stop()
+
+
+@pytest.mark.browser
+def test_the_phone_page_says_saved_only_after_the_ack_and_resends_after_a_reconnect(fresh, browser):
+    from playwright.sync_api import expect
+
+    srv = fresh.server
+    meeting = srv.create_meeting()
+    host = Client(srv.url, meeting["code"], "host", meeting["host_key"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    host.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(meeting["join_url"])
+    expect(page.get_by_role("heading", name="Herkent u zich hierin?")).to_be_visible()
+
+    srv.stop(signal.SIGKILL)
+    expect(page.locator("#conn")).to_contain_text("Geen verbinding")
+    theme = page.locator('fieldset[data-theme="3"]')
+    theme.get_by_text("Nee", exact=True).click()
+    status = page.locator('[data-status="vote-3"]')
+    expect(status).to_have_text("Wordt opgeslagen…")
+    page.wait_for_timeout(1500)
+    expect(status).to_have_text("Wordt opgeslagen…")  # no ack, so no "saved"
+
+    srv = fresh.restart()
+    # A phone waking up fires visibilitychange; the page reconnects and resends at once.
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(status).to_contain_text("Opgeslagen", timeout=15000)
+    projector = Client(srv.url, meeting["code"], "projector", meeting["projector_key"])
+    assert projector.state["tally"]["themes"][2]["no"] == 1
+    assert projector.state["tally"]["participants"] == 1
+    projector.close()
+    context.close()
