@@ -84,9 +84,11 @@ class Live:
         """The participant id and token for a phone; a new token if it brought none."""
         if not domain.valid_token(token):
             token = domain.new_key()
-        result = self.writer.submit(
-            Action("join", meeting.code, HOST_ACTOR, "", {"token_hash": domain.hash_secret(token)})
-        )
+        token_hash = domain.hash_secret(token)
+        known = self.store.participant(meeting.code, token_hash)
+        if known is not None:
+            return known, token  # a reconnect: nothing to write
+        result = self.writer.submit(Action("join", meeting.code, HOST_ACTOR, "", {"token_hash": token_hash}))
         # The lobby shows how many phones joined: a (coalesced) tally goes out.
         self.fanout.changed(meeting.code)
         return result["participant"], token

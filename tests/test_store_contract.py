@@ -58,6 +58,8 @@ def test_the_same_token_is_the_same_participant(store, code):
     a = store.join(code, hash_secret("token-a"))
     assert store.join(code, hash_secret("token-a")) == a
     assert store.join(code, hash_secret("token-b")) != a
+    assert store.participant(code, hash_secret("token-a")) == a
+    assert store.participant(code, hash_secret("token-c")) is None
     assert store.tally(code)["participants"] == 2
 
 

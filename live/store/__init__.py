@@ -49,6 +49,10 @@ class Store:
         """The meeting with its themes, phase and version, or None."""
         raise NotImplementedError
 
+    def participant(self, code: str, token_hash: str) -> int | None:
+        """The participant id for a token already seen, or None (a read, no write)."""
+        raise NotImplementedError
+
     def join(self, code: str, token_hash: str) -> int:
         """The participant id for a token, created (durably) on first sight."""
         raise NotImplementedError

@@ -141,6 +141,10 @@ class SQLiteStore(Store):
             created_at=rows[0][8],
         )
 
+    def participant(self, code, token_hash):
+        rows = self._read("SELECT id FROM participants WHERE code = ? AND token_hash = ?", (code, token_hash))
+        return rows[0][0] if rows else None
+
     def seen(self, code, actor, msg_id):
         rows = self._read(
             "SELECT result FROM handled WHERE code = ? AND actor = ? AND msg_id = ?",
