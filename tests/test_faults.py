@@ -243,11 +243,16 @@ def test_three_hundred_phones_reconnecting_after_a_restart_all_get_their_snapsho
     async def everyone(window, vote):
         return await asyncio.gather(*(phone(t, window * i / len(tokens), vote) for i, t in enumerate(tokens)))
 
-    asyncio.run(everyone(3, vote=True))
+    def run(coro):
+        # In a thread of its own: Playwright's sync API keeps a loop running in this one.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coro).result()
+
+    run(everyone(3, vote=True))
     srv.stop(signal.SIGKILL)
     srv = fresh.restart()
     started = time.monotonic()
-    states = asyncio.run(everyone(5, vote=False))
+    states = run(everyone(5, vote=False))
     took = time.monotonic() - started
     assert len(states) == 300
     assert all(s["mine"]["votes"] == {"1": "yes"} and s["phase"] == "recognition" for s in states)
