@@ -16,6 +16,7 @@ export function fillTally(tally) {
         const share = kind === 'chosen' ? row.chosen / max : answered ? row[kind] / answered : 0;
         // CSSOM, not a style attribute: allowed by the Content-Security-Policy.
         seg.style.width = `${(share * 100).toFixed(1)}%`;
+        seg.toggleAttribute('data-empty', share === 0);
       }
     }
   }

@@ -1,0 +1,404 @@
+"""WCAG 2.1 AA on every screen in every phase: axe-core, touch targets, keyboard use, bar contrast
+and beamer legibility, in Debian's Chromium.
+
+axe-core is vendored under live/static/vendor/ for these tests only; no page loads it itself.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "live" / "static" / "vendor"
+CSS = ROOT / "live" / "static" / "css" / "live.css"
+(AXE,) = VENDOR.glob("axe-core-*.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+BEAMER = {"viewport": {"width": 1280, "height": 720}}
+LAPTOP = {"viewport": {"width": 1280, "height": 900}}
+PHASES = ("lobby", "recognition", "break", "topics", "pledges", "results")
+THEMES = [
+    "Groen in de wijk: meer bomen en bankjes",
+    "Veilig verkeer rond de school",
+    "Samen eten in het dorpshuis",
+    "Hulp bij klussen voor ouderen",
+]
+TARGET = 44  # CSS px, WCAG 2.5.5
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def open_page(browser, url, errors, **context_args):
+    """A new page in its own context that records script errors."""
+    page = browser.new_context(**context_args).new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(url)
+    return page
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core with the WCAG 2.1 A and AA rules on the page as it is now."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        # The CSP allows scripts from 'self' only, so axe is loaded from the static folder.
+        page.add_script_tag(url=f"/static/vendor/{AXE.name}")
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => ({target: n.target.join(' '), summary: n.failureSummary})),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def report(found: dict[str, list[dict]]) -> str:
+    """Violations per screen, one readable block each."""
+    lines = []
+    for where, violations in found.items():
+        for v in violations:
+            lines.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}")
+            for node in v["nodes"][:5]:
+                summary = " ".join(node["summary"].split())
+                lines.append(f"    {node['target']}\n        {summary}")
+    return "\n".join(lines)
+
+
+def assert_no_violations(pages: dict) -> None:
+    """axe on each named page; fails with every violation listed."""
+    found = {name: axe_violations(page) for name, page in pages.items()}
+    found = {name: v for name, v in found.items() if v}
+    assert not found, "axe found WCAG 2.1 AA violations:\n" + report(found)
+
+
+def open_all_details(page) -> None:
+    """Open every <details>, so axe and the size checks see what is folded away."""
+    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+
+
+@pytest.fixture
+def page_errors():
+    """Collects JavaScript errors and console errors from every page a test opens."""
+    return []
+
+
+class Evening:
+    """A meeting with a phone page, host page and beamer page that a host client walks forward
+    through the phases, with answers, an addition on the beamer and pledges along the way."""
+
+    def __init__(self, browser, server, connect, errors):
+        meeting = server.create_meeting(themes=THEMES, title="Wijkavond De Akkers")
+        self.meeting = meeting
+        self.code = code = meeting["code"]
+        self.host = connect(code, "host", meeting["host_key"])
+        self.phone = open_page(browser, meeting["join_url"], errors, **PHONE)
+        expect(self.phone.locator("body")).to_have_attribute("data-phase", "lobby")
+        # A python client with the phone page's own token acts as that same participant.
+        self.me = connect(code, "phone", self.phone.evaluate(f"localStorage.getItem('live:{code}:token')"))
+        self.others = [connect(code, "phone") for _ in range(4)]
+        self.host_page = open_page(browser, meeting["host_url"], errors, **LAPTOP)
+        self.beamer = open_page(browser, meeting["projector_url"], errors, **BEAMER)
+        self.phase = "lobby"
+        self._settle()
+
+    @property
+    def pages(self) -> dict:
+        """The three screens by name."""
+        return {"phone": self.phone, "host": self.host_page, "beamer": self.beamer}
+
+    def go(self, phase: str) -> Evening:
+        """Move forward to this phase, doing what people do in each phase passed."""
+        for step in PHASES[PHASES.index(self.phase) + 1 : PHASES.index(phase) + 1]:
+            assert self.host.call("set_phase", phase=step)["ok"]
+            getattr(self, f"_in_{step}", lambda: None)()
+        self.phase = phase
+        self.phone.reload()  # the phone's own answers come with the snapshot on (re)connect
+        self._settle()
+        return self
+
+    def _in_recognition(self):
+        for i, who in enumerate([self.me, *self.others]):
+            for t in (1, 2, 3, 4):
+                assert who.call("vote", theme=t, answer=("yes", "partly", "no")[(i + t) % 3])["ok"]
+        assert self.others[0].call("addition", theme=1, text="Een speeltuin bij de kerk")["ok"]
+        assert self.me.call("addition", theme=2, text="Meer licht op het fietspad")["ok"]
+        additions = self.host.wait_for(
+            lambda: len(self.host.state.get("additions", [])) == 2 and self.host.state["additions"],
+            what="two additions",
+        )
+        assert self.host.call("moderate", addition=additions[0]["id"], show=True)["ok"]
+
+    def _in_topics(self):
+        for i, who in enumerate([self.me, *self.others]):
+            assert who.call("choose", theme=1 + i % 4)["ok"]
+
+    def _in_pledges(self):
+        for i, who in enumerate([self.me, *self.others[:2]]):
+            ack = who.call(
+                "pledge",
+                theme=1 + i,
+                role="member",
+                name=f"Buur {i}",
+                email=f"buur{i}@example.nl",
+                phone="",
+                consent=True,
+            )
+            assert ack["ok"], ack
+
+    def _settle(self):
+        for page in self.pages.values():
+            expect(page.locator("body")).to_have_attribute("data-phase", self.phase)
+            expect(page.locator("#conn")).to_have_attribute("data-kind", "ok")
+        if self.phase != "lobby":
+            expect(self.host_page.locator("#additions li")).to_have_count(2)
+            expect(self.phone.locator('[data-status="vote-1"]')).to_contain_text("Opgeslagen")
+        if self.phase in ("recognition", "break"):
+            expect(self.beamer.locator(".additions li")).to_have_count(1)
+        self.beamer.wait_for_timeout(400)  # let the bars finish their transition
+
+
+@pytest.fixture
+def evening(browser, server, connect, page_errors):
+    """``evening(phase)``: a fresh :class:`Evening` walked up to that phase."""
+    return lambda phase="lobby": Evening(browser, server, connect, page_errors).go(phase)
+
+
+# -- axe-core ----------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("phase", PHASES)
+def test_phone_host_and_beamer_pass_axe_in_every_phase(evening, phase, page_errors):
+    pages = evening(phase).pages
+    for page in pages.values():
+        open_all_details(page)
+    assert_no_violations(pages)
+    assert page_errors == []
+
+
+@pytest.mark.browser
+def test_start_not_found_and_no_access_pages_pass_axe(browser, server, page_errors):
+    meeting = server.create_meeting()
+    start = open_page(browser, server.url + "/", page_errors, **PHONE)
+    refused = open_page(browser, server.url + "/", page_errors, **LAPTOP)
+    refused.get_by_label("Naam van de avond").fill("Wijkavond")
+    refused.get_by_label("Thema's, één per regel").fill("   ")
+    refused.get_by_role("button", name="Bijeenkomst maken").click()
+    expect(refused.get_by_role("alert")).to_be_visible()
+    not_found = open_page(browser, server.url + "/join?code=QQQQQ", page_errors, **PHONE)
+    expect(not_found.get_by_role("heading", level=1)).to_have_text("Deze bijeenkomst bestaat niet")
+    no_access = open_page(browser, f"{server.url}/{meeting['code']}/host", page_errors, **PHONE)
+    expect(no_access.get_by_role("heading", level=1)).to_have_text("Deze link klopt niet")
+    assert_no_violations(
+        {"start": start, "start with error": refused, "not found": not_found, "no access": no_access}
+    )
+    # These pages answer 400, 404 and 403 on purpose; the browser logs that as an error.
+    assert [e for e in page_errors if "responded with a status of 4" not in e] == []
+
+
+@pytest.mark.browser
+def test_error_and_offline_messages_pass_axe(evening, page_errors):
+    pages = evening("pledges").pages
+    phone = pages["phone"]
+    phone.get_by_label("Uw naam").fill("")
+    phone.get_by_role("button", name="Ik help mee").click()
+    expect(phone.locator('[data-status="pledge"]')).to_have_attribute("data-kind", "error")
+    for page in pages.values():
+        # What a screen shows while the Wi-Fi is gone; the socket itself is left alone.
+        page.evaluate(
+            """() => { const conn = document.getElementById('conn');
+                conn.textContent = 'Geen verbinding. We proberen het opnieuw.';
+                conn.dataset.kind = 'warn'; }"""
+        )
+    assert_no_violations(pages)
+    assert page_errors == []
+
+
+# -- touch targets -----------------------------------------------------------------------------
+
+SMALL_TARGETS = """(min) => {
+    const name = (el) => {
+        const text = (el.textContent || el.value || el.name || '').trim().slice(0, 40);
+        return `${el.tagName.toLowerCase()} "${text}"`;
+    };
+    const small = [];
+    for (const el of document.querySelectorAll('a[href], button, input, select, textarea, summary, label')) {
+        // A label that does not wrap its field points at one that is measured itself.
+        if (el.tagName === 'LABEL' && !el.querySelector('input, select, textarea')) continue;
+        if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+        let box = el.getBoundingClientRect();
+        if (box.right <= 0 || box.bottom <= 0) {
+            // Off-screen until focused, like the skip link: measure it where it appears.
+            el.focus();
+            box = el.getBoundingClientRect();
+            el.blur();
+        }
+        const fits = (b) => b.width >= min && b.height >= min;
+        // A field also reacts to its label, so the label may be the big part of the target.
+        if (fits(box) || [...(el.labels || [])].some((l) => fits(l.getBoundingClientRect()))) continue;
+        small.push(`${name(el)}: ${Math.round(box.width)}x${Math.round(box.height)}`);
+    }
+    return small;
+}"""
+
+
+@pytest.mark.browser
+def test_everything_a_finger_taps_on_the_phone_is_at_least_44_px(evening, page_errors):
+    walk = evening()
+    small = {}
+    for phase in PHASES:
+        walk.go(phase)
+        open_all_details(walk.phone)
+        small[phase] = walk.phone.evaluate(SMALL_TARGETS, TARGET)
+    assert {k: v for k, v in small.items() if v} == {}
+    assert page_errors == []
+
+
+# -- keyboard ----------------------------------------------------------------------------------
+
+FOCUS_RING = """(el) => {
+    const ring = (e) => {
+        const s = getComputedStyle(e);
+        return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+    };
+    const label = el.closest('label');
+    return {visible: el.matches(':focus-visible') && ring(el), label: label ? ring(label) : null};
+}"""
+
+
+def tab_to(page, selector: str, limit: int = 40):
+    """Press Tab until the focus is on the element matching selector; returns that element."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(sel) => document.activeElement.matches(sel)", selector):
+            return page.locator(selector).first
+    raise AssertionError(f"{selector} not reached in {limit} presses of Tab")
+
+
+@pytest.mark.browser
+def test_the_phone_works_with_the_keyboard_alone(browser, server, meeting, connect, page_errors):
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    phone = open_page(browser, meeting["join_url"], page_errors, **PHONE)
+    expect(phone.locator("#conn")).to_have_text("Verbonden")
+
+    phone.keyboard.press("Tab")
+    skip = phone.locator("a.skip")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+
+    ja = tab_to(phone, 'input[name="vote-1"]')
+    assert phone.evaluate(FOCUS_RING, ja.element_handle()) == {"visible": True, "label": True}
+    phone.keyboard.press("Space")
+    expect(ja).to_be_checked()
+    expect(phone.locator('[data-status="vote-1"]')).to_have_text(re.compile("Opgeslagen"))
+    phone.keyboard.press("ArrowRight")
+    expect(phone.locator('input[name="vote-1"][value="partly"]')).to_be_checked()
+    expect(phone.locator('input[name="vote-1"][value="partly"]')).to_be_focused()
+    expect(phone.locator('[data-status="vote-1"]')).to_have_text(re.compile("Opgeslagen"))
+    first = lambda: host.tally and host.tally["themes"][0]  # noqa: E731
+    host.wait_for(lambda: first() and (first()["partly"], first()["yes"]) == (1, 0), what="the new answer")
+
+    # The addition opens, is typed and sent without a mouse.
+    summary = tab_to(phone, 'fieldset[data-theme="1"] summary')
+    assert phone.evaluate(FOCUS_RING, summary.element_handle())["visible"]
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Tab")
+    phone.keyboard.type("Meer bankjes")
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Enter")
+    expect(phone.locator('[data-status="addition-1"]')).to_contain_text("verstuurd")
+    assert page_errors == []
+
+
+@pytest.mark.browser
+def test_the_host_changes_the_phase_with_the_keyboard(browser, server, meeting, connect, page_errors):
+    phone = connect(meeting["code"], "phone")
+    host_page = open_page(browser, meeting["host_url"], page_errors, **LAPTOP)
+    expect(host_page.locator("#conn")).to_have_text("Verbonden")
+    button = tab_to(host_page, 'button.phase[data-phase="recognition"]')
+    assert host_page.evaluate(FOCUS_RING, button.element_handle())["visible"]
+    host_page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    phone.wait_for(lambda: phone.state["phase"] == "recognition", what="the new phase")
+    assert page_errors == []
+
+
+# -- colours -----------------------------------------------------------------------------------
+
+
+def css_colours(selector: str) -> dict[str, str]:
+    """The colour custom properties (``--name: #hex``) declared in one rule of live.css."""
+    rule = re.search(re.escape(selector) + r"\s*\{(.*?)\}", CSS.read_text(), re.S)
+    assert rule, f"{selector} not found in {CSS.name}"
+    return dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})\b", rule.group(1)))
+
+
+def luminance(hex_colour: str) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1 contrast ratio of two colours, 1 to 21."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_contrast_is_computed_as_wcag_defines_it():
+    assert contrast("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+
+
+def test_beamer_bars_stand_out_from_the_track_and_the_background():
+    # WCAG 1.4.11: a bar needs 3:1 against what it touches: the empty track, the page, and the
+    # separator (in the page colour) between two bars.
+    colours = {**css_colours(":root"), **css_colours("body.projector")}
+    low = {
+        f"{bar} on {ground}": round(contrast(colours[bar], colours[ground]), 2)
+        for bar in ("yes", "partly", "no", "chosen")
+        for ground in ("track", "bg")
+        if contrast(colours[bar], colours[ground]) < 3
+    }
+    assert low == {}
+
+
+def test_borders_and_the_focus_ring_stand_out_on_light_screens():
+    colours = css_colours(":root")
+    pairs = {
+        "field border on card": ("line", "paper"),
+        "field border on page": ("line", "soft"),
+        "button border on card": ("brand", "paper"),
+        "focus ring, two-tone": ("focus", "ink"),
+        "focus ring's dark edge on page": ("ink", "soft"),
+    }
+    low = {
+        name: round(contrast(colours[a], colours[b]), 2)
+        for name, (a, b) in pairs.items()
+        if contrast(colours[a], colours[b]) < 3
+    }
+    assert low == {}
+
+
+@pytest.mark.browser
+def test_a_line_in_the_page_colour_parts_two_bars(evening):
+    beamer = evening("recognition").beamer
+    row = beamer.locator('.board .theme-row[data-theme="1"]').first
+    shadows = row.locator(".seg").evaluate_all("(segs) => segs.map((s) => getComputedStyle(s).boxShadow)")
+    assert shadows[0] == "none"
+    assert all(s.startswith("rgb(13, 33, 56)") and "inset" in s for s in shadows[1:])  # --bg
