@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import resource
 import shutil
@@ -125,6 +126,20 @@ def cpu_share(pid: int | None, before: tuple, seconds: float) -> dict:
         "server": None if server is None or before[0] is None else round((server - before[0]) / seconds, 2),
         "bench": round((time.process_time() - before[1]) / seconds, 2),
     }
+
+
+def machine_busy() -> tuple[float, float]:
+    """(seconds, busy CPU seconds of the whole machine) from /proc/stat, to tell how much of the
+    machine other programs used during a run: on a shared box that explains outliers."""
+    with open("/proc/stat") as stat:
+        ticks = [int(x) for x in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return now(), (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def raise_fd_limit() -> dict:
@@ -427,6 +442,8 @@ async def bench(args, log) -> dict:
     import aiohttp
 
     fd_limit = raise_fd_limit()
+    machine = {"cpus": os.cpu_count(), "load_start": load_average()}
+    busy_start, ours_start = machine_busy(), sum(os.times()[:2])
     connector = aiohttp.TCPConnector(limit=0)
     session = aiohttp.ClientSession(connector=connector)
     server = None
@@ -440,6 +457,13 @@ async def bench(args, log) -> dict:
             url, pid = server.url, server.pid
         report = await drive(args, url, pid, session, log)
         report["fd_limit"] = fd_limit
+        # Cores busy with anything but this benchmark and its server, on average over the run.
+        busy_end = machine_busy()
+        ours = sum(os.times()[:2]) - ours_start + (report.pop("_server_cpu_total", None) or 0.0)
+        machine["load_end"] = load_average()
+        machine["other_cpu_cores"] = round(
+            (busy_end[1] - busy_start[1] - ours) / (busy_end[0] - busy_start[0]), 2)
+        report["machine"] = machine
         if server is not None and server.proc.poll() is not None:
             report["server_exit"] = server.proc.returncode
             report["server_stderr"] = server.stderr_tail()
@@ -542,6 +566,7 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
             "per_phone": per_phone,
         },
         "server_cpu_s": None if cpu_before is None else round(cpu_after - cpu_before, 2),
+        "_server_cpu_total": cpu_after,
         "bench_cpu_s": round(sum(os.times()[:2]), 2),
         "storms": storms,
         "projector_updates": updates_per_second([t for t, _ in run.tallies]),
@@ -615,6 +640,9 @@ def main(argv=None) -> int:
         if not args.json_only:
             print(text, file=sys.stderr, flush=True)
 
+    # The clients log a dropped connection at ERROR; the report counts them instead.
+    for name in ("engineio.client", "socketio.client"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     report = asyncio.run(bench(args, log))
     log(summary(report))
     print(json.dumps(report, indent=2))
