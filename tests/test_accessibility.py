@@ -6,6 +6,7 @@ axe-core is vendored under live/static/vendor/ for these tests only; no page loa
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -402,3 +403,106 @@ def test_a_line_in_the_page_colour_parts_two_bars(evening):
     shadows = row.locator(".seg").evaluate_all("(segs) => segs.map((s) => getComputedStyle(s).boxShadow)")
     assert shadows[0] == "none"
     assert all(s.startswith("rgb(13, 33, 56)") and "inset" in s for s in shadows[1:])  # --bg
+
+
+# -- the beamer from the back of the hall ------------------------------------------------------
+
+# Smallest text the hall must read, as a share of the screen height: with the farthest seat at
+# about eight screen heights, letters need roughly 1/28 of the height (AVIXA's rule of thumb).
+MIN_TEXT_SHARE = 0.035
+
+BEAMER_LAYOUT = """(minShare) => {
+    const min = innerHeight * minShare;
+    const corner = document.querySelector('.corner').getBoundingClientRect();
+    const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const where = (el) => (el.textContent.trim() || el.className).slice(0, 40);
+    const problems = {small: [], cut: [], underCorner: []};
+    const check = (el, rects) => {
+        for (const r of rects) {
+            if (r.width === 0 || r.height === 0) continue;
+            if (r.top < 0 || r.left < 0 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5) {
+                problems.cut.push(where(el));
+            }
+            if (!el.closest('.corner') && meets(r, corner)) problems.underCorner.push(where(el));
+        }
+    };
+    const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (texts.nextNode()) {
+        const node = texts.currentNode;
+        const el = node.parentElement;
+        if (!node.textContent.trim() || el.closest('script, .skip')) continue;
+        if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+        // The connection notice is for whoever drives the laptop, not for the hall.
+        if (!el.closest('.conn') && parseFloat(getComputedStyle(el).fontSize) < min - 0.01) {
+            problems.small.push(`${where(el)}: ${getComputedStyle(el).fontSize}`);
+        }
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        check(el, range.getClientRects());
+    }
+    for (const el of document.querySelectorAll('.meter, img.qr')) {
+        if (el.checkVisibility()) check(el, [el.getBoundingClientRect()]);
+    }
+    for (const k of Object.keys(problems)) problems[k] = [...new Set(problems[k])];
+    return problems;
+}"""
+
+
+@pytest.mark.browser
+def test_the_beamer_is_legible_from_the_back_and_nothing_is_cut_off(evening, page_errors, tmp_path):
+    shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    walk = evening()
+    found = {}
+    for phase in PHASES:
+        walk.go(phase)
+        for width, height in ((1280, 720), (1920, 1080), (1024, 768)):
+            walk.beamer.set_viewport_size({"width": width, "height": height})
+            walk.beamer.wait_for_timeout(100)
+            # An old 4:3 beamer is narrow for two columns, so its letters may be a little smaller.
+            share = MIN_TEXT_SHARE if width / height > 1.5 else 0.03
+            problems = walk.beamer.evaluate(BEAMER_LAYOUT, share)
+            walk.beamer.screenshot(path=str(shots / f"a11y-{phase}-beamer-{width}x{height}.png"))
+            found.update({f"{phase} {width}x{height} {k}": v for k, v in problems.items() if v})
+    assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+    assert page_errors == []
+
+
+@pytest.mark.browser
+def test_a_crowded_beamer_shrinks_a_little_instead_of_cutting_off(
+    browser, server, connect, page_errors, tmp_path
+):
+    shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    themes = [f"Thema {n}: {t}" for n, t in enumerate(THEMES * 2, 1)]
+    meeting = server.create_meeting(themes=themes, title="Wijkavond De Akkers")
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    beamer = open_page(browser, meeting["projector_url"], page_errors, **BEAMER)
+    assert host.call("set_phase", phase="recognition")["ok"]
+    for t in range(1, len(themes) + 1):
+        phone = connect(meeting["code"], "phone")  # one phone per theme stays under the rate limit
+        assert phone.call("vote", theme=t, answer="yes")["ok"]
+        for n in range(3):
+            text = f"Aanvulling {n + 1} bij thema {t}: graag wat meer aandacht hiervoor"
+            assert phone.call("addition", theme=t, text=text)["ok"]
+    additions = host.wait_for(
+        lambda: len(host.state.get("additions", [])) == 3 * len(themes) and host.state["additions"]
+    )
+    for a in additions:
+        assert host.call("moderate", addition=a["id"], show=True)["ok"]
+    host.wait_for(lambda: all(a["status"] == "shown" for a in host.state["additions"]), what="all shown")
+    beamer.wait_for_function("Number(document.body.style.getPropertyValue('--fit')) < 1")
+    found = {}
+    for phase in ("recognition", "results"):
+        assert host.call("set_phase", phase=phase)["ok"]
+        expect(beamer.locator("body")).to_have_attribute("data-phase", phase)
+        for width, height in ((1280, 720), (1920, 1080), (1024, 768)):
+            beamer.set_viewport_size({"width": width, "height": height})
+            beamer.wait_for_timeout(100)
+            problems = beamer.evaluate(BEAMER_LAYOUT, MIN_TEXT_SHARE)
+            beamer.screenshot(path=str(shots / f"a11y-crowded-{phase}-beamer-{width}x{height}.png"))
+            found.update(
+                {f"{phase} {width}x{height} {k}": v for k, v in problems.items() if v and k != "small"}
+            )
+    assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+    assert page_errors == []
