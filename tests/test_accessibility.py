@@ -259,12 +259,22 @@ SMALL_TARGETS = """(min) => {
 @pytest.mark.browser
 def test_everything_a_finger_taps_on_the_phone_is_at_least_44_px(evening, page_errors):
     walk = evening()
-    small = {}
+    small, first_heading = {}, {}
     for phase in PHASES:
         walk.go(phase)
+        first_heading[phase] = walk.phone.locator("main h1:visible").first.text_content()
         open_all_details(walk.phone)
         small[phase] = walk.phone.evaluate(SMALL_TARGETS, TARGET)
     assert {k: v for k, v in small.items() if v} == {}
+    # The top of the screen says what happens now, also when the form below is already known.
+    assert first_heading == {
+        "lobby": "Welkom!",
+        "recognition": "Herkent u zich hierin?",
+        "break": "Pauze",
+        "topics": "Welk onderwerp kiest u?",
+        "pledges": "Wilt u meehelpen?",
+        "results": "Dank u wel!",
+    }
     assert page_errors == []
 
 

@@ -48,7 +48,6 @@ const live = connect({
   role: 'phone',
   onState(state) {
     showPhase(state.phase);
-    document.querySelector('.break-note').hidden = state.phase !== 'break';
     if (state.mine) {
       applyMine(state.mine);
       // Actions not yet acknowledged win over the older saved answers.
