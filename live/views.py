@@ -78,7 +78,8 @@ def _with_key_cookie(response, role: str, code: str, key: str):
         max_age=COOKIE_AGE,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        # Behind a TLS proxy the app sees http; PUBLIC_URL says what people really use.
+        secure=request.is_secure or current_app.config["PUBLIC_URL"].startswith("https://"),
     )
     return response
 

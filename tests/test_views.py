@@ -187,3 +187,13 @@ def test_the_export_opens_in_dutch_excel_and_defuses_formulas(http, app):
     assert rows[1][0] == "Verkeer" and rows[1][1] == "Trekker"
     assert rows[1][2] == '\'=HYPERLINK("x")'
     assert rows[1][4] == "'+31612345678"
+
+
+def test_behind_an_https_address_the_key_cookie_is_secure(tmp_path):
+    from live.app import create_app
+
+    app = create_app({"DATA_DIR": str(tmp_path), "PUBLIC_URL": "https://live.example.nl"})
+    http = app.test_client()
+    body = create(http).get_json()
+    resp = http.get(f"/{body['code']}/host?key={body['host_key']}")
+    assert "Secure" in resp.headers["Set-Cookie"]
