@@ -248,24 +248,37 @@ SMALL_TARGETS = """(min) => {
             el.blur();
         }
         const fits = (b) => b.width >= min && b.height >= min;
+        // A link that wraps is two small targets, one on each line.
+        const parts = el.getClientRects().length > 1 ? [...el.getClientRects()] : [box];
         // A field also reacts to its label, so the label may be the big part of the target.
-        if (fits(box) || [...(el.labels || [])].some((l) => fits(l.getBoundingClientRect()))) continue;
-        small.push(`${name(el)}: ${Math.round(box.width)}x${Math.round(box.height)}`);
+        const labels = [...(el.labels || [])].map((l) => l.getBoundingClientRect());
+        if (parts.every(fits) || labels.some(fits)) continue;
+        const sizes = parts.map((b) => `${Math.round(b.width)}x${Math.round(b.height)}`).join(' + ');
+        small.push(`${name(el)}: ${sizes}`);
     }
     return small;
 }"""
 
 
+def sideways_at_320(page) -> int:
+    """How far the page scrolls sideways at 320 CSS px wide (WCAG 1.4.10 Reflow); 0 is good."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
 @pytest.mark.browser
 def test_everything_a_finger_taps_on_the_phone_is_at_least_44_px(evening, page_errors):
     walk = evening()
-    small, first_heading = {}, {}
+    small, wide, first_heading = {}, {}, {}
     for phase in PHASES:
         walk.go(phase)
         first_heading[phase] = walk.phone.locator("main h1:visible").first.text_content()
         open_all_details(walk.phone)
         small[phase] = walk.phone.evaluate(SMALL_TARGETS, TARGET)
+        wide[phase] = sideways_at_320(walk.phone)
+        walk.phone.set_viewport_size(PHONE["viewport"])
     assert {k: v for k, v in small.items() if v} == {}
+    assert {k: v for k, v in wide.items() if v} == {}
     # The top of the screen says what happens now, also when the form below is already known.
     assert first_heading == {
         "lobby": "Welkom!",
@@ -276,6 +289,28 @@ def test_everything_a_finger_taps_on_the_phone_is_at_least_44_px(evening, page_e
         "results": "Dank u wel!",
     }
     assert page_errors == []
+
+
+@pytest.mark.browser
+def test_the_other_pages_fit_a_phone_and_a_finger_too(evening, browser, server, page_errors):
+    walk = evening("recognition")
+    urls = {
+        "start": server.url + "/",
+        "not found": server.url + "/join?code=QQQQQ",
+        "no access": f"{server.url}/{walk.code}/host",
+        "host": walk.meeting["host_url"],
+    }
+    small, wide = {}, {}
+    for name, url in urls.items():
+        page = open_page(browser, url, page_errors, **PHONE)
+        expect(page.locator("main h1")).to_be_visible()
+        open_all_details(page)
+        small[name] = page.evaluate(SMALL_TARGETS, TARGET)
+        wide[name] = sideways_at_320(page)
+    assert {k: v for k, v in small.items() if v} == {}
+    assert {k: v for k, v in wide.items() if v} == {}
+    assert_no_violations({"host on a phone": page})
+    assert [e for e in page_errors if "responded with a status of 4" not in e] == []
 
 
 # -- keyboard ----------------------------------------------------------------------------------
