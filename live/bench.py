@@ -122,9 +122,11 @@ def cpu_share(pid: int | None, before: tuple, seconds: float) -> dict:
     """The share of one core the server and this process used since ``before``: near 1.0 means
     that process was the bottleneck (eventlet and asyncio each run on one core)."""
     server = cpu_seconds(pid)
+    used = None if server is None or before[0] is None else server - before[0]
     return {
-        "server": None if server is None or before[0] is None else round((server - before[0]) / seconds, 2),
+        "server": None if used is None else round(used / seconds, 2),
         "bench": round((time.process_time() - before[1]) / seconds, 2),
+        "server_cpu_s": None if used is None else round(used, 2),
     }
 
 
@@ -166,6 +168,22 @@ def check_local(url: str) -> str:
     return url.rstrip("/")
 
 
+async def answers(session, url: str, alive=lambda: True, timeout: float = 30.0) -> bool:
+    """Whether the server at ``url`` answers HTTP within ``timeout`` seconds."""
+    import aiohttp
+
+    deadline = now() + timeout
+    while now() < deadline and alive():
+        try:
+            async with session.get(url + "/", timeout=2) as response:
+                if response.status < 500:
+                    return True
+        except (TimeoutError, OSError, aiohttp.ClientError):
+            pass
+        await asyncio.sleep(0.1)
+    return False
+
+
 class Server:
     """The real server in a child process, with its own temporary data directory."""
 
@@ -195,20 +213,10 @@ class Server:
         )
         self.pid = self.proc.pid
 
-    async def ready(self, session, timeout: float = 30.0) -> None:
+    async def ready(self, session) -> None:
         """Wait until the server answers HTTP, or fail with its error output."""
-        deadline = now() + timeout
-        while now() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                async with session.get(self.url + "/", timeout=2) as response:
-                    if response.status < 500:
-                        return
-            except (TimeoutError, OSError):
-                pass
-            await asyncio.sleep(0.1)
-        raise SystemExit(f"server did not start:\n{self.stderr_tail()}")
+        if not await answers(session, self.url, alive=lambda: self.proc.poll() is None):
+            raise SystemExit(f"server did not start:\n{self.stderr_tail()}")
 
     def stderr_tail(self) -> str:
         """The last lines the server wrote to stderr."""
@@ -434,6 +442,9 @@ async def run_storm(
         "to_projector_ms": {**percentiles(latencies), "never_shown": unshown},
         "projector_updates": updates_per_second([t for t, _ in run.tallies[first_tally:]]),
         "cpu_share": cpu,
+        # CPU the server spent per action: what bounds throughput, whatever else runs on the box.
+        "server_cpu_ms_per_action": None if cpu["server_cpu_s"] is None or not sent
+        else round(cpu["server_cpu_s"] * 1000 / len(sent), 3),
     }
 
 
@@ -449,7 +460,9 @@ async def bench(args, log) -> dict:
     server = None
     try:
         if args.url:
-            url, pid = check_local(args.url), None
+            url, pid = check_local(args.url), args.pid
+            if not await answers(session, url):
+                raise SystemExit(f"nothing answers at {url}")
         else:
             server = Server(log)
             log(f"starting the server on {server.url} (pid {server.pid})")
@@ -550,7 +563,7 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
         "vote_on": args.vote_on,
         "window_s": args.window,
         "connect_window_s": args.connect_window,
-        "server": "started" if pid is not None else url,
+        "server": url if args.url else "started",
         "lobby_ack_ok": bool(ack.get("ok")),
         "connect": {
             "connected": connected,
