@@ -443,7 +443,8 @@ async def run_storm(
         "projector_updates": updates_per_second([t for t, _ in run.tallies[first_tally:]]),
         "cpu_share": cpu,
         # CPU the server spent per action: what bounds throughput, whatever else runs on the box.
-        "server_cpu_ms_per_action": None if cpu["server_cpu_s"] is None or not sent
+        "server_cpu_ms_per_action": None
+        if cpu["server_cpu_s"] is None or not sent
         else round(cpu["server_cpu_s"] * 1000 / len(sent), 3),
     }
 
@@ -475,7 +476,8 @@ async def bench(args, log) -> dict:
         ours = sum(os.times()[:2]) - ours_start + (report.pop("_server_cpu_total", None) or 0.0)
         machine["load_end"] = load_average()
         machine["other_cpu_cores"] = round(
-            (busy_end[1] - busy_start[1] - ours) / (busy_end[0] - busy_start[0]), 2)
+            (busy_end[1] - busy_start[1] - ours) / (busy_end[0] - busy_start[0]), 2
+        )
         report["machine"] = machine
         if server is not None and server.proc.poll() is not None:
             report["server_exit"] = server.proc.returncode
@@ -612,6 +614,9 @@ def parse_args(argv=None):
         help="every phone votes on every theme, or on the first one (all)",
     )
     parser.add_argument("--url", help="a server already running on this machine; default: start one")
+    parser.add_argument(
+        "--pid", type=int, help="with --url: the server's process id, to read its memory and CPU"
+    )
     parser.add_argument(
         "--ack-timeout",
         type=float,

@@ -20,9 +20,26 @@ pytest.importorskip("aiohttp", reason="the benchmark's clients need aiohttp")
 def report():
     """The JSON report of a small benchmark run: 50 phones, one-second storms."""
     done = subprocess.run(
-        [sys.executable, "-m", "live.bench", "--phones", "50", "--themes", "3", "--window", "1",
-         "--connect-window", "0.5", "--ack-timeout", "10", "--json-only"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "live.bench",
+            "--phones",
+            "50",
+            "--themes",
+            "3",
+            "--window",
+            "1",
+            "--connect-window",
+            "0.5",
+            "--ack-timeout",
+            "10",
+            "--json-only",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
