@@ -187,6 +187,12 @@ def test_phone_host_and_beamer_pass_axe_in_every_phase(evening, phase, page_erro
     for page in pages.values():
         open_all_details(page)
     assert_no_violations(pages)
+    # WCAG 4.1.3: "Opgeslagen", errors and the connection state are read out without focus.
+    silent = {
+        name: page.locator(".saved:not([aria-live]), #conn:not([aria-live])").count()
+        for name, page in pages.items()
+    }
+    assert silent == {"phone": 0, "host": 0, "beamer": 0}
     assert page_errors == []
 
 
@@ -310,6 +316,53 @@ def test_the_other_pages_fit_a_phone_and_a_finger_too(evening, browser, server, 
     assert {k: v for k, v in small.items() if v} == {}
     assert {k: v for k, v in wide.items() if v} == {}
     assert_no_violations({"host on a phone": page})
+    assert [e for e in page_errors if "responded with a status of 4" not in e] == []
+
+
+# WCAG 1.4.12: what a reader's own style sheet may set; nothing may be cut off or overlap then.
+TEXT_SPACING = """
+* { line-height: 1.5 !important; letter-spacing: .12em !important; word-spacing: .16em !important; }
+p { margin-bottom: 2em !important; }
+"""
+
+CLIPPED = """() => {
+    const cut = [];
+    for (const el of document.querySelectorAll('body *')) {
+        if (!el.checkVisibility() || !el.textContent.trim()) continue;
+        const s = getComputedStyle(el);
+        const clips = (o) => o === 'hidden' || o === 'clip';
+        if (el.closest('.sr-only, .skip')) continue;
+        if ((clips(s.overflowX) && el.scrollWidth > el.clientWidth + 1)
+            || (clips(s.overflowY) && el.scrollHeight > el.clientHeight + 1)) {
+            cut.push(`${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.trim().slice(0, 40)}`);
+        }
+    }
+    return cut;
+}"""
+
+
+@pytest.mark.browser
+def test_wider_text_spacing_cuts_nothing_off(evening, browser, server, page_errors):
+    walk = evening("pledges")
+    urls = {
+        "phone": walk.meeting["join_url"],
+        "host": walk.meeting["host_url"],
+        "start": server.url + "/",
+        "not found": server.url + "/join?code=QQQQQ",
+    }
+    found = {}
+    for name, url in urls.items():
+        # The page's CSP forbids added style sheets; a reader's browser extension is not bound by it.
+        page = open_page(browser, url, page_errors, bypass_csp=True, **PHONE)
+        expect(page.locator("main h1:visible")).to_have_count(1)
+        page.add_style_tag(content=TEXT_SPACING)
+        assert page.evaluate("getComputedStyle(document.body).wordSpacing") != "0px"
+        open_all_details(page)
+        cut = page.evaluate(CLIPPED)
+        wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if cut or wide:
+            found[name] = {"cut": cut, "sideways": wide}
+    assert found == {}
     assert [e for e in page_errors if "responded with a status of 4" not in e] == []
 
 
