@@ -139,7 +139,9 @@ def valid_token(token) -> bool:
 
 # -- text ------------------------------------------------------------------------------------
 
-_CONTROL = {"Cc", "Cf"}
+# Cs: a lone surrogate (valid in JSON, not in UTF-8) would fail the whole write batch.
+_CONTROL = {"Cc", "Cf", "Cs"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = True) -> str:
@@ -220,7 +222,7 @@ def message_id(payload) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise Refused("bad_id")
     mid = str(raw)
-    if not mid or len(mid) > MAX_MESSAGE_ID:
+    if not mid or len(mid) > MAX_MESSAGE_ID or _SURROGATE.search(mid):
         raise Refused("bad_id")
     return mid
 
