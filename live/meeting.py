@@ -127,7 +127,7 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(secret, stored_hash: str) -> bool:
     """Constant-time check of a presented key against its stored hash."""
-    if not isinstance(secret, str) or not secret or not stored_hash:
+    if not isinstance(secret, str) or not secret or not stored_hash or _SURROGATE.search(secret):
         return False
     return hmac.compare_digest(hash_secret(secret), stored_hash)
 
