@@ -142,6 +142,10 @@ def valid_token(token) -> bool:
 # Cs: a lone surrogate (valid in JSON, not in UTF-8) would fail the whole write batch.
 _CONTROL = {"Cc", "Cf", "Cs"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Enough for any script (Vietnamese, Thai, pointed Hebrew); more is "zalgo" text, a tower of
+# marks drawn over the lines around it, on the host's screen and the beamer.
+_MARKS = {"Mn", "Me"}
+MAX_MARKS = 4
 
 
 def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = True) -> str:
@@ -154,12 +158,20 @@ def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = Tru
     # Drop control and format characters (bidi overrides, zero-width joiners) but keep newlines
     # where they belong; they are how spoofed or invisible text is made.
     kept = []
+    marks = 0  # combining marks on the current letter
     for ch in text:
+        category = unicodedata.category(ch)
+        if category in _MARKS:
+            marks += 1
+            if marks > MAX_MARKS:
+                continue
+        elif category not in _CONTROL:
+            marks = 0
         if ch == "\n" and multiline:
             kept.append(ch)
         elif ch in "\t\r\n":
             kept.append(" ")
-        elif unicodedata.category(ch) not in _CONTROL:
+        elif category not in _CONTROL:
             kept.append(ch)
     text = "".join(kept).strip()
     if multiline:
