@@ -326,7 +326,8 @@ def check_moderation(payload: dict) -> dict:
     """The host shows or hides one addition on the projector."""
     addition = payload.get("addition")
     show = payload.get("show")
-    if isinstance(addition, bool) or not isinstance(addition, int) or addition < 1:
+    # Beyond SQLite's 64-bit integers the whole write batch would fail, for everyone in it.
+    if isinstance(addition, bool) or not isinstance(addition, int) or not 1 <= addition < 2**63:
         raise Refused("unknown_addition")
     if not isinstance(show, bool):
         raise Refused("bad_payload")
