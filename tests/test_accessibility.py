@@ -40,9 +40,14 @@ TARGET = 44  # CSS px, WCAG 2.5.5
 # -- helpers -----------------------------------------------------------------------------------
 
 
+_contexts: list = []
+
+
 def open_page(browser, url, errors, **context_args):
     """A new page in its own context that records script errors."""
-    page = browser.new_context(**context_args).new_page()
+    context = browser.new_context(**context_args)
+    _contexts.append(context)
+    page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
     page.goto(url)
@@ -88,6 +93,14 @@ def assert_no_violations(pages: dict) -> None:
 def open_all_details(page) -> None:
     """Open every <details>, so axe and the size checks see what is folded away."""
     page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+
+
+@pytest.fixture(autouse=True)
+def close_pages():
+    """Closes the browser contexts a test opened, so the session's Chromium stays small."""
+    yield
+    while _contexts:
+        _contexts.pop().close()
 
 
 @pytest.fixture
