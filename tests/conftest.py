@@ -260,6 +260,41 @@ def http(app):
     return app.test_client()
 
 
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+BEAMER = {"viewport": {"width": 1280, "height": 720}}
+_contexts: list = []
+
+
+def open_page(browser, url, errors, **context_args):
+    """A new page in its own browser context that records script and console errors."""
+    context = browser.new_context(**context_args)
+    _contexts.append(context)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(url)
+    return page
+
+
+@pytest.fixture
+def page_errors():
+    """Collects JavaScript errors and console errors from every page a test opens."""
+    return []
+
+
+@pytest.fixture(autouse=True)
+def close_pages():
+    """Closes the browser contexts a test opened, so the session's Chromium stays small."""
+    yield
+    while _contexts:
+        _contexts.pop().close()
+
+
 def chromium_path() -> str | None:
     """Debian's chromium, which Playwright drives (its own browser download does not work here)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")

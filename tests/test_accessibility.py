@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import BEAMER, PHONE, open_page
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,13 +20,6 @@ CSS = ROOT / "live" / "static" / "css" / "live.css"
 (AXE,) = VENDOR.glob("axe-core-*.min.js")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
-BEAMER = {"viewport": {"width": 1280, "height": 720}}
 LAPTOP = {"viewport": {"width": 1280, "height": 900}}
 PHASES = ("lobby", "recognition", "break", "topics", "pledges", "results")
 THEMES = [
@@ -38,20 +32,6 @@ TARGET = 44  # CSS px, WCAG 2.5.5
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-_contexts: list = []
-
-
-def open_page(browser, url, errors, **context_args):
-    """A new page in its own context that records script errors."""
-    context = browser.new_context(**context_args)
-    _contexts.append(context)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.goto(url)
-    return page
 
 
 def axe_violations(page) -> list[dict]:
@@ -95,18 +75,7 @@ def open_all_details(page) -> None:
     page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
 
 
-@pytest.fixture(autouse=True)
-def close_pages():
-    """Closes the browser contexts a test opened, so the session's Chromium stays small."""
-    yield
-    while _contexts:
-        _contexts.pop().close()
 
-
-@pytest.fixture
-def page_errors():
-    """Collects JavaScript errors and console errors from every page a test opens."""
-    return []
 
 
 class Evening:

@@ -22,15 +22,13 @@ from pathlib import Path
 import pytest
 import socketio
 import websocket
-from conftest import ROOT, Client, Server, api, get, refusal
+from conftest import BEAMER, PHONE, ROOT, Client, Server, api, get, open_page, refusal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import expect
 
 from live.meeting import ANSWERS, MAX_ADDITION, MAX_NAME, MAX_TITLE, PHASES, ROLES, clean_text
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-BEAMER = {"viewport": {"width": 1280, "height": 720}}
 EVIL = "http://evil.example"
 FAST = "100000/second"
 # Every slug an ack may carry (docs/protocol.md).
@@ -71,15 +69,6 @@ def raw_join(ws, auth: dict) -> str:
     while (answer := ws.recv()).startswith("42"):
         pass
     return answer
-
-
-def open_page(browser, url, errors, **context_args):
-    context = browser.new_context(**context_args)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.goto(url)
-    return page
 
 
 def phone_vote_room(server):

@@ -5,31 +5,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import BEAMER, PHONE, open_page
 from playwright.sync_api import expect
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
-BEAMER = {"viewport": {"width": 1280, "height": 720}}
 PHASES = ("lobby", "recognition", "break", "topics", "pledges", "results")
-
-
-@pytest.fixture
-def page_errors():
-    """Collects JavaScript errors and console errors from every page a test opens."""
-    return []
-
-
-def open_page(browser, url, errors, **context_args):
-    context = browser.new_context(**context_args)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.goto(url)
-    return page
 
 
 @pytest.mark.browser
