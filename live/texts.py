@@ -33,6 +33,7 @@ ERRORS = {
     "bad_answer": "Kies ja, deels of nee.",
     "bad_phase": "Dit onderdeel bestaat niet.",
     "bad_role": "Kies hoe u wilt helpen.",
+    "theme_required": "Kies een onderwerp.",
     "bad_key": "Deze link klopt niet. Vraag de gespreksleider om de goede link.",
     "text_empty": "U heeft nog niets ingevuld.",
     "text_too_long": "De tekst is te lang. Maak hem korter.",

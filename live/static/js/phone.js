@@ -17,7 +17,7 @@ function applyMine(mine) {
   if (mine.choice) {
     check('choice', mine.choice);
     setStatus('choose', SAVED, 'ok');
-    document.getElementById('pledge-theme').value = String(mine.choice);
+    document.getElementById('pledge-form').theme.value = String(mine.choice);
   }
   const sent = {};
   for (const a of mine.additions || []) sent[a.theme] = (sent[a.theme] || 0) + 1;
@@ -86,7 +86,7 @@ document.addEventListener('change', (event) => {
     const theme = Number(input.dataset.theme);
     live.send('choose', { theme }, 'choose');
     setStatus('choose', SAVING);
-    document.getElementById('pledge-theme').value = String(theme);
+    document.getElementById('pledge-form').theme.value = String(theme);
   }
 });
 
@@ -118,7 +118,8 @@ document.getElementById('pledge-form').addEventListener('submit', (event) => {
   };
   // Check the obvious here so nobody waits for the server to say a box is empty.
   let problem = null;
-  if (!fields.role) problem = 'bad_role';
+  if (!fields.theme) problem = 'theme_required';
+  else if (!fields.role) problem = 'bad_role';
   else if (!fields.name) problem = 'name_required';
   else if (!fields.email && !fields.phone) problem = 'contact_required';
   else if (!fields.consent) problem = 'consent_required';
