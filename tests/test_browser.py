@@ -104,6 +104,8 @@ def test_the_whole_evening_on_three_screens(browser, server, connect, page_error
             phone.locator('fieldset[data-theme="1"]').get_by_role("button", name="Versturen").click()
             expect(phone.locator('[data-status="addition-1"]')).to_contain_text("verstuurd")
             expect(host_page.locator("#additions li")).to_have_count(2)
+            # The host sees answers per theme next to the phones seen.
+            expect(host_page.locator('tr[data-theme="1"] [data-k="answered"]')).to_have_text("12")
             assert other_ack["ok"]
             host_page.locator("#additions li").first.get_by_role("button", name="Tonen op beamer").click()
             expect(beamer.locator(".additions li").first).to_have_text("Een speeltuin bij de kerk")

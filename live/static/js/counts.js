@@ -6,10 +6,10 @@ export function fillTally(tally) {
   let max = 1;
   for (const row of tally.themes) max = Math.max(max, row.chosen, row.pledged);
   for (const row of tally.themes) {
-    for (const el of document.querySelectorAll(`[data-theme="${row.theme}"] [data-k]`)) {
-      el.textContent = String(row[el.dataset.k] ?? 0);
-    }
     const answered = row.yes + row.partly + row.no;
+    for (const el of document.querySelectorAll(`[data-theme="${row.theme}"] [data-k]`)) {
+      el.textContent = String(el.dataset.k === 'answered' ? answered : (row[el.dataset.k] ?? 0));
+    }
     for (const holder of document.querySelectorAll(`.theme-row[data-theme="${row.theme}"]`)) {
       for (const seg of holder.querySelectorAll('.seg')) {
         const kind = [...seg.classList].find((c) => c !== 'seg');
