@@ -56,6 +56,17 @@ def own_host_names(lan_ip: str, listen_host: str, public_url: str) -> list[str]:
     return sorted(n for n in names if n)
 
 
+def raise_open_file_limit(wanted: int) -> None:
+    """Let one worker hold MAX_CONNECTIONS sockets: the common soft limit of 1,024 open files
+    would refuse phones beyond about a thousand."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def main(argv=None) -> None:
     """Parse the command line and run the server until stopped."""
     from live.settings import from_environment
@@ -94,6 +105,7 @@ def main(argv=None) -> None:
         qr.print_ascii(out=sys.stdout, invert=True)
     sys.stdout.flush()
 
+    raise_open_file_limit(app.config["MAX_CONNECTIONS"] + 100)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     listener = eventlet.listen((args.host, args.port), family=family, backlog=2048)
     # Accepted sockets inherit TCP_NODELAY on Linux: small acks leave at once.
