@@ -610,8 +610,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--vote-on",
         choices=("all", "one"),
-        default="all",
-        help="every phone votes on every theme, or on the first one (all)",
+        default="one",
+        help="every phone votes once (on the first theme), or on every theme (one)",
     )
     parser.add_argument("--url", help="a server already running on this machine; default: start one")
     parser.add_argument(
