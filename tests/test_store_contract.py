@@ -190,3 +190,19 @@ def test_the_writer_commits_concurrent_actions_in_shared_batches(store, code):
     assert results == [{"ok": True}] * 60
     assert {r["theme"]: r for r in store.tally(code)["themes"]}[1]["yes"] == 60
     assert writer.batches < 60
+
+
+def test_bad_data_in_one_action_fails_that_action_only(store, code):
+    pid = store.join(code, "t")
+    results = store.apply(
+        [
+            vote(pid, 1, "yes", "a"),
+            Action("vote", code, pid, "b", {"theme": 2**70, "answer": "yes"}),
+            Action("addition", code, pid, "c", {"theme": 1, "text": "\ud800"}),
+            vote(pid, 2, "no", "d"),
+        ]
+    )
+    assert results[0] == results[3] == {"ok": True}
+    assert results[1] == results[2] == {"ok": False, "error": "server_error"}
+    assert store.answers(code, pid)["votes"] == {"1": "yes", "2": "no"}
+    assert store.seen(code, pid, "b") is None

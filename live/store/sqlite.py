@@ -8,6 +8,7 @@ batch at a time, off the eventlet hub); reads use a second connection guarded by
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -15,6 +16,8 @@ import time
 
 from live.meeting import Meeting, Refused, Theme
 from live.store import HOST_ACTOR, Action, Store
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meetings (
@@ -264,6 +267,12 @@ class SQLiteStore(Store):
                 except Refused as refused:
                     conn.execute("ROLLBACK TO action")
                     result = {"ok": False, "error": refused.slug}
+                except (sqlite3.IntegrityError, sqlite3.InterfaceError, OverflowError, ValueError):
+                    # Bad data in one action fails that action only, never its neighbours in the
+                    # batch. (Disk and lock errors still fail the batch: nobody gets a false ack.)
+                    log.exception("one write failed")
+                    conn.execute("ROLLBACK TO action")
+                    result = {"ok": False, "error": "server_error"}
                 conn.execute("RELEASE action")
                 results.append(result)
             conn.execute("COMMIT")
