@@ -650,8 +650,45 @@ def summary(report: dict) -> str:
     return "\n".join(lines)
 
 
+def table(paths: list[str]) -> str:
+    """BENCHMARKS.md rows from saved reports, so no figure is typed by hand."""
+
+    def ms(d):
+        return "/".join(str(d.get(k, "–")) for k in ("p50", "p95", "p99", "max")) if d else "–"
+
+    head = (
+        "| phones | votes each | connect p50/p95/max ms (all in s) | RSS KiB per phone "
+        "| vote ack p50/p95/p99/max ms | vote→projector p50/p95/p99/max ms "
+        "| choose / pledge ack p99 ms | projector updates/s max | server CPU ms/vote "
+        "| errors | disconnects | exact |\n" + "|---" * 12 + "|"
+    )
+    rows = [head]
+    for path in paths:
+        with open(path) as f:
+            r = json.load(f)
+        c, storms = r["connect"], r["storms"]
+        vote = storms.get("vote", {})
+        rows.append(
+            f"| {r['phones']} | {1 if r['vote_on'] == 'one' else r['themes']} "
+            f"| {c.get('p50')}/{c.get('p95')}/{c.get('max')} ({c.get('total_s')}) "
+            f"| {r['server_rss_kb'].get('per_phone')} | {ms(vote.get('ack_ms'))} "
+            f"| {ms(vote.get('to_projector_ms'))} "
+            f"| {storms.get('choose', {}).get('ack_ms', {}).get('p99', '–')} / "
+            f"{storms.get('pledge', {}).get('ack_ms', {}).get('p99', '–')} "
+            f"| {r['projector_updates'].get('max_per_s', '–')} "
+            f"| {vote.get('server_cpu_ms_per_action', '–')} | {r['errors'] or 'none'} "
+            f"| {r['disconnects']} | {'yes' if r['exact'] else '**no**'} |"
+        )
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
-    """Run the benchmark and print the report."""
+    """Run the benchmark and print the report (or, with --table, tables of saved reports)."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--table"]:
+        print(table(argv[1:]))
+        return 0
     args = parse_args(argv)
 
     def log(text):

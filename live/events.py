@@ -30,6 +30,8 @@ class Identity:
     participant: int = HOST_ACTOR
 
 
+NOTHING_YET = {"votes": {}, "choice": None, "pledge": None, "additions": []}
+
 # Per-connection identity. Connections live in one worker, so this is not shared state.
 connections: dict[str, Identity] = {}
 
@@ -51,11 +53,11 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("unknown_meeting")
     role = auth.get("role")
     if role == "phone":
-        participant, token = live.join(meeting, auth.get("token"))
+        participant, token, new = live.join(meeting, auth.get("token"))
         identity = Identity(meeting.code, "phone", participant)
         state = live.snapshot(meeting, "phone")
         state["token"] = token
-        state["mine"] = live.store.answers(meeting.code, participant)
+        state["mine"] = NOTHING_YET if new else live.store.answers(meeting.code, participant)
     elif role in ("host", "projector"):
         key = auth.get("token") or request.cookies.get(f"{role}_{meeting.code}")
         granted = live.role_for_key(meeting, key)

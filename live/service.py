@@ -80,18 +80,19 @@ class Live:
             return "projector"
         return None
 
-    def join(self, meeting: Meeting, token) -> tuple[int, str]:
-        """The participant id and token for a phone; a new token if it brought none."""
+    def join(self, meeting: Meeting, token) -> tuple[int, str, bool]:
+        """The participant id and token for a phone (a new token if it brought none), and
+        whether the participant is new."""
         if not domain.valid_token(token):
             token = domain.new_key()
         token_hash = domain.hash_secret(token)
         known = self.store.participant(meeting.code, token_hash)
         if known is not None:
-            return known, token  # a reconnect: nothing to write
+            return known, token, False  # a reconnect: nothing to write
         result = self.writer.submit(Action("join", meeting.code, HOST_ACTOR, "", {"token_hash": token_hash}))
         # The lobby shows how many phones joined: a (coalesced) tally goes out.
         self.fanout.changed(meeting.code)
-        return result["participant"], token
+        return result["participant"], token, True
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -101,13 +102,14 @@ class Live:
             return {"ok": False, "error": "rate_limited"}
         try:
             msg_id = domain.message_id(payload)
-            earlier = self.store.seen(meeting_code, actor, msg_id)
-            if earlier is not None:
-                return earlier
-            meeting = self.store.meeting(meeting_code)
-            data = CHECKS[kind](meeting, payload)
         except Refused as refused:
             return {"ok": False, "error": refused.slug}
+        try:
+            data = CHECKS[kind](self.store.meeting(meeting_code), payload)
+        except Refused as refused:
+            # A resend of a message handled before the phase moved on gets its first ack back;
+            # new messages are deduplicated inside the store's write, at no extra cost.
+            return self.store.seen(meeting_code, actor, msg_id) or {"ok": False, "error": refused.slug}
         result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data))
         if result.get("ok"):
             if kind == "set_phase":
