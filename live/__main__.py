@@ -9,7 +9,7 @@ import warnings
 
 # Eventlet warns that it is in maintenance mode; the switch away is kept cheap (see above).
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 
