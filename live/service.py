@@ -110,7 +110,8 @@ class Live:
             # A resend of a message handled before the phase moved on gets its first ack back;
             # new messages are deduplicated inside the store's write, at no extra cost.
             return self.store.seen(meeting_code, actor, msg_id) or {"ok": False, "error": refused.slug}
-        result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data))
+        phases = domain.ACTION_PHASES.get(kind, ())
+        result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data, phases))
         if result.get("ok"):
             if kind == "set_phase":
                 self.broadcast_state(meeting_code)

@@ -206,3 +206,17 @@ def test_bad_data_in_one_action_fails_that_action_only(store, code):
     assert results[1] == results[2] == {"ok": False, "error": "server_error"}
     assert store.answers(code, pid)["votes"] == {"1": "yes", "2": "no"}
     assert store.seen(code, pid, "b") is None
+
+
+def test_an_action_is_refused_if_the_phase_moved_on_before_its_write(store, code):
+    pid = store.join(code, "t")
+    late = Action("vote", code, pid, "late", {"theme": 1, "answer": "yes"}, phases=("recognition",))
+    results = store.apply(
+        [
+            Action("set_phase", code, HOST_ACTOR, "p2", {"phase": "topics"}),
+            late,
+        ]
+    )
+    assert results[1] == {"ok": False, "error": "wrong_phase"}
+    assert store.answers(code, pid)["votes"] == {}
+    assert store.seen(code, pid, "late") is None

@@ -27,6 +27,9 @@ class Action:
     actor: int
     msg_id: str
     data: dict = field(default_factory=dict)
+    # The phases that accept this action, checked again inside the write's transaction, so a
+    # vote cannot land after the host has moved on. Empty: any phase.
+    phases: tuple = ()
 
 
 class Store:

@@ -297,6 +297,10 @@ class SQLiteStore(Store):
             ).fetchone()
             if seen:
                 return json.loads(seen[0])
+        if action.phases:
+            (phase,) = conn.execute("SELECT phase FROM meetings WHERE code = ?", (code,)).fetchone()
+            if phase not in action.phases:
+                raise Refused("wrong_phase")
         result = getattr(self, f"_do_{action.kind}")(conn, code, actor, data)
         if action.msg_id:
             conn.execute(
