@@ -6,11 +6,11 @@ start-up (or ``PUBLIC_URL`` when hosted) is used instead.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, request
 
-LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 def base_url() -> str:
@@ -18,8 +18,7 @@ def base_url() -> str:
     config = current_app.config
     if config.get("PUBLIC_URL"):
         return config["PUBLIC_URL"].rstrip("/")
-    hostname = request.host.rsplit(":", 1)[0] if "]" not in request.host else request.host
-    if hostname.strip("[]") in {h.strip("[]") for h in LOOPBACK} and config.get("LAN_URL"):
+    if urlsplit("//" + request.host).hostname in LOOPBACK and config.get("LAN_URL"):
         return config["LAN_URL"].rstrip("/")
     return request.host_url.rstrip("/")
 

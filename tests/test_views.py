@@ -197,3 +197,24 @@ def test_behind_an_https_address_the_key_cookie_is_secure(tmp_path):
     body = create(http).get_json()
     resp = http.get(f"/{body['code']}/host?key={body['host_key']}")
     assert "Secure" in resp.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("host", ["localhost:5000", "127.0.0.1:5000", "[::1]:5000"])
+def test_a_meeting_made_on_the_laptop_at_localhost_gets_the_lan_join_address(tmp_path, host):
+    from live.app import create_app
+
+    app = create_app({"DATA_DIR": str(tmp_path), "LAN_URL": "http://192.168.1.20:5000"})
+    resp = app.test_client().post(
+        "/api/meetings", json={"title": "A", "themes": ["x"]}, headers={"Host": host}
+    )
+    assert resp.get_json()["join_url"].startswith("http://192.168.1.20:5000/")
+
+
+def test_a_meeting_made_at_the_lan_address_keeps_that_address(tmp_path):
+    from live.app import create_app
+
+    app = create_app({"DATA_DIR": str(tmp_path), "LAN_URL": "http://192.168.1.20:5000"})
+    resp = app.test_client().post(
+        "/api/meetings", json={"title": "A", "themes": ["x"]}, headers={"Host": "dorpshuis.local:5000"}
+    )
+    assert resp.get_json()["join_url"].startswith("http://dorpshuis.local:5000/")
