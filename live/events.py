@@ -59,7 +59,9 @@ def on_connect(auth=None):
         state["token"] = token
         state["mine"] = NOTHING_YET if new else live.store.answers(meeting.code, participant)
     elif role in ("host", "projector"):
-        key = auth.get("token") or request.cookies.get(f"{role}_{meeting.code}")
+        # As on the HTTP side, a host device may open the beamer with its host cookie.
+        cookies = [f"{role}_{meeting.code}"] + ([f"host_{meeting.code}"] if role == "projector" else [])
+        key = auth.get("token") or next(filter(None, map(request.cookies.get, cookies)), None)
         granted = live.role_for_key(meeting, key)
         if granted is None or (role == "host" and granted != "host"):
             raise ConnectionRefusedError("bad_key")

@@ -207,3 +207,30 @@ def test_choices_and_pledges_show_as_counts_never_names(room):
     assert row(projector, 3)["chosen"] == 1 and row(projector, 2)["chosen"] == 0
     assert "Wim" not in repr(projector.states + projector.tallies)
     assert "Wim" not in repr(host.states + host.tallies)
+
+
+def test_a_browser_may_connect_with_its_key_cookie_and_a_host_cookie_opens_the_beamer(server, meeting):
+    import socketio as sio_module
+
+    code = meeting["code"]
+    cases = [
+        ("host", f"host_{code}={meeting['host_key']}", True),
+        ("projector", f"projector_{code}={meeting['projector_key']}", True),
+        ("projector", f"host_{code}={meeting['host_key']}", True),
+        ("host", f"projector_{code}={meeting['projector_key']}", False),
+    ]
+    for role, cookie, accepted in cases:
+        client = sio_module.Client(reconnection=False)
+        try:
+            client.connect(
+                server.url,
+                auth={"code": code, "role": role},
+                headers={"Cookie": cookie},
+                transports=["websocket"],
+                wait_timeout=5,
+            )
+        except sio_module.exceptions.ConnectionError:
+            assert not accepted, (role, cookie)
+        else:
+            assert accepted, (role, cookie)
+            client.disconnect()
