@@ -121,16 +121,21 @@ class Live:
 
     # -- what each role receives -----------------------------------------------------------
 
-    def snapshot(self, meeting: Meeting, role: str) -> dict:
+    def snapshot(self, meeting: Meeting, role: str, tally: dict | None = None) -> dict:
         """The full ``state`` for a role. Events add what needs the connection: a phone's own
         token and answers, and the join address on connect."""
         state = domain.public_state(meeting)
         state["role"] = role
         if role in ("host", "projector"):
-            state["tally"] = self.tally(meeting)
-            additions = self.store.additions(meeting.code, shown_only=role == "projector")
-            state["additions"] = additions
+            state["tally"] = tally or self.tally(meeting)
+            state["additions"] = self.store.additions(meeting.code, shown_only=role == "projector")
         return state
+
+    def send_staff_states(self, meeting: Meeting) -> None:
+        """Send projector and host their snapshots, counting the tally once for both."""
+        tally = self.tally(meeting)
+        for role in ("projector", "host"):
+            self.socketio.emit("state", self.snapshot(meeting, role, tally), to=room(meeting.code, role))
 
     def tally(self, meeting: Meeting) -> dict:
         """Counts per theme (every theme present), plus participants seen."""
@@ -148,8 +153,7 @@ class Live:
         """Send every role in a meeting its snapshot (after a phase change)."""
         meeting = self.store.meeting(code)
         self.socketio.emit("state", self.snapshot(meeting, "phone"), to=room(code, "phone"))
-        for role in ("projector", "host"):
-            self.socketio.emit("state", self.snapshot(meeting, role), to=room(code, role))
+        self.send_staff_states(meeting)
 
 
 class Fanout:
@@ -180,8 +184,7 @@ class Fanout:
             live = self.live
             meeting = live.store.meeting(code)
             if staff_state:
-                for role in ("projector", "host"):
-                    live.socketio.emit("state", live.snapshot(meeting, role), to=room(code, role))
+                live.send_staff_states(meeting)
             else:
                 to = [room(code, "projector"), room(code, "host")]
                 live.socketio.emit("tally", live.tally(meeting), to=to)
