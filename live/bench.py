@@ -153,6 +153,22 @@ def raise_fd_limit() -> dict:
     return {"before": soft, "now": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "hard": hard}
 
 
+def server_command(port: int, data_dir) -> list[str]:
+    """The command line of a loopback server on its own port and data folder (tests use it too)."""
+    return [
+        sys.executable,
+        "-m",
+        "live",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--quiet",
+    ]
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as probe:
@@ -195,18 +211,7 @@ class Server:
         self.errors = open(os.path.join(self.data_dir, "server.err"), "w+")
         env = dict(os.environ, LOG_LEVEL="WARNING")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "live",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                self.data_dir,
-                "--quiet",
-            ],
+            server_command(self.port, self.data_dir),
             stdout=subprocess.DEVNULL,
             stderr=self.errors,
             env=env,

@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import socketio
+
+from live.bench import server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
@@ -44,18 +45,7 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process' life)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "live",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-                "--quiet",
-            ],
+            server_command(self.port, self.data_dir),
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
