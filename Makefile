@@ -5,13 +5,20 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test lint bench screenshots
 
-$(VENV)/.installed: pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+# The server alone: only what it needs to run (no test tools, no browser driver).
+$(VENV)/.runtime: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.runtime
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.runtime
 	$(PY) -m live
 
 test: $(VENV)/.installed
