@@ -11,6 +11,8 @@ from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
 
+log = logging.getLogger(__name__)
+
 
 def _offload(async_mode: str):
     """How blocking store writes leave the event loop: eventlet's thread pool, or nothing."""
@@ -73,11 +75,20 @@ def create_app(config: dict | None = None) -> Flask:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted
         app.wsgi_app = TrustedHosts(app.wsgi_app, hosts)  # outside Socket.IO's middleware
 
-    def purge_old_contacts():
+    def erase_old_personal_data():
+        """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,
+        contacts and additions past ``RETENTION_DAYS``. A failed run is logged and retried."""
+        interval = app.config.get("PURGE_INTERVAL", 3600)
         while True:
             cutoff = time.time() - app.config["RETENTION_DAYS"] * 86400
-            live.writer.call(live.store.purge_contacts, cutoff)
-            socketio.sleep(3600)
+            try:
+                erased = live.writer.call(live.store.purge_contacts, cutoff)
+            except Exception as exc:
+                # Only the error (e.g. "database is locked"): the rows never reach the log.
+                log.warning("erasing personal data failed, next try in %s s: %s", interval, exc)
+            else:
+                log.log(logging.INFO if erased else logging.DEBUG, "erased personal data: %d rows", erased)
+            socketio.sleep(interval)
 
-    socketio.start_background_task(purge_old_contacts)
+    socketio.start_background_task(erase_old_personal_data)
     return app

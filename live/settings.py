@@ -59,7 +59,13 @@ SETTINGS = (
         "Seconds without an answer before a connection is dropped (a stalled client is let go).",
         float,
     ),
-    Setting("RETENTION_DAYS", "90", "Days after a meeting when names and contacts are erased.", int),
+    Setting(
+        "RETENTION_DAYS",
+        "90",
+        "Days after a meeting when names, contacts and addition texts are erased (checked at start"
+        " and every hour; 0: at the next check).",
+        int,
+    ),
     Setting("MAX_CONNECTIONS", "10000", "Concurrent connections one worker accepts.", int),
     Setting("LOG_LEVEL", "INFO", "Python log level for the server."),
 )

@@ -86,7 +86,10 @@ class Store:
         raise NotImplementedError
 
     def purge_contacts(self, created_before: float) -> int:
-        """Erase names and contact details of meetings created before this time; returns count."""
+        """Erase names, e-mail addresses, phone numbers and addition texts of meetings created
+        before this time, leaving no copy in any file; returns the number of rows erased.
+
+        Raises when it cannot finish (e.g. the database is locked); the caller tries again later."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -3,6 +3,10 @@
 One attendee action is one small upsert keyed by (meeting, participant, ...); tallies are aggregate
 queries over indexed rows. Writes use one connection and are only ever called by the writer (one
 batch at a time, off the eventlet hub); reads use a second connection guarded by a lock.
+
+Personal data leaves no copy behind: the data folder and its files are private to the server's
+user, freed space is zeroed (``secure_delete``), and an erasure ends with a checkpoint that empties
+the write-ahead log, where the old page images would otherwise stay.
 """
 
 from __future__ import annotations
@@ -91,21 +95,49 @@ CREATE TABLE IF NOT EXISTS handled (
 """
 
 
+BUSY_TIMEOUT = 10.0
+# An erasure waits this long for a lock, then gives up and runs again at the next round: a
+# database held by someone else must not stall every vote behind the erasure for long.
+ERASE_BUSY_MS = 1000
+CHECKPOINT_TRIES = 20
+STORE_FILES = ("live.sqlite3", "live.sqlite3-wal", "live.sqlite3-shm", "live.sqlite3-journal")
+
+
 def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: every commit is fsynced before the ack goes out; group commit keeps it cheap.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Zero what a delete or update frees, so an edited or erased name leaves no old bytes in the
+    # file. Debian builds SQLite with this on already; other builds (macOS, some wheels) do not.
+    # A vote only inserts or rewrites its own small row, so this costs it nothing measurable.
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
+
+
+def _make_private(data_dir: str, path: str) -> None:
+    """The data folder 0700 and the store files 0600, also when they existed before.
+
+    SQLite creates the -wal and -shm files later with the mode of the main file, so creating
+    that one private is enough to keep them private too.
+    """
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in STORE_FILES:
+        try:
+            os.chmod(os.path.join(data_dir, name), 0o600)
+        except FileNotFoundError:
+            pass
 
 
 class SQLiteStore(Store):
     """SQLite implementation of the store contract."""
 
     def __init__(self, data_dir: str):
-        os.makedirs(data_dir, exist_ok=True)
         self.path = os.path.join(data_dir, "live.sqlite3")
+        _make_private(data_dir, self.path)
         self._w = _connect(self.path)
         self._w.executescript(SCHEMA)
         self._r = _connect(self.path)
@@ -250,6 +282,11 @@ class SQLiteStore(Store):
         conn.execute("COMMIT")
         return True
 
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
     def join(self, code, token_hash):
         return self.apply([Action("join", code, HOST_ACTOR, "", {"token_hash": token_hash})])[0][
             "participant"
@@ -376,14 +413,41 @@ class SQLiteStore(Store):
 
     def purge_contacts(self, created_before):
         conn = self._w
-        conn.execute("BEGIN IMMEDIATE")
-        cur = conn.execute(
-            "UPDATE pledges SET name = '', email = '', phone = '' WHERE (name != '' OR email != ''"
-            " OR phone != '') AND code IN (SELECT code FROM meetings WHERE created_at < ?)",
-            (created_before,),
-        )
-        conn.execute("COMMIT")
-        return cur.rowcount
+        conn.execute(f"PRAGMA busy_timeout = {ERASE_BUSY_MS}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                old = "SELECT code FROM meetings WHERE created_at < ?"
+                erased = conn.execute(
+                    "UPDATE pledges SET name = '', email = '', phone = ''"
+                    f" WHERE (name != '' OR email != '' OR phone != '') AND code IN ({old})",
+                    (created_before,),
+                ).rowcount
+                erased += conn.execute(
+                    f"UPDATE additions SET text = '' WHERE text != '' AND code IN ({old})",
+                    (created_before,),
+                ).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback(conn)
+                raise
+            # Every run, not only one that erased something: a checkpoint that readers blocked
+            # last time is finished now.
+            self._empty_wal(conn)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        return erased
+
+    def _empty_wal(self, conn: sqlite3.Connection) -> None:
+        """Copy the log into the database and cut it to zero bytes, so the page images from
+        before the erasure are gone from the -wal file; retried while readers hold it."""
+        for _ in range(CHECKPOINT_TRIES):
+            # It waits (busy timeout) for readers to finish; a reader that stays makes it busy.
+            (busy, _log, _done) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            time.sleep(0.05)
+        raise sqlite3.OperationalError("the write-ahead log stayed in use; checkpoint not finished")
 
     def close(self):
         self._w.close()
