@@ -52,6 +52,17 @@ SETTINGS = (
         "30/minute",
         "Look-ups of codes that do not exist, per address; then every look-up waits.",
     ),
+    Setting(
+        "CREATE_RATE_LIMIT",
+        "10/minute;50/day",
+        "Meetings one address may create (more get `rate_limited`), in the `limits` notation.",
+    ),
+    Setting(
+        "ORGANISER_KEY",
+        "",
+        "When set, creating a meeting needs this key (start form field, or `Authorization: Bearer`"
+        " on the API); empty: anyone may create one, as on the laptop.",
+    ),
     Setting("PING_INTERVAL", "20", "Seconds between Socket.IO pings.", float),
     Setting(
         "PING_TIMEOUT",

@@ -44,6 +44,14 @@ ERRORS = {
     "consent_required": "Zet een vinkje als u akkoord bent.",
     "themes_required": "Vul minstens één thema in.",
     "too_many_themes": "Dat zijn te veel thema's. Houd het bij 40.",
+    "organiser_key_required": (
+        "Het wachtwoord voor organisatoren ontbreekt of klopt niet."
+        " U krijgt het van de beheerder van deze website."
+    ),
+    "storage_full": (
+        "De bijeenkomst is niet opgeslagen: er is geen ruimte meer op de server."
+        " Probeer het later opnieuw of meld het aan de beheerder."
+    ),
     "not_host": "Alleen de gespreksleider kan dit doen.",
     "not_phone": "Dit kan alleen op een telefoon van een deelnemer.",
     "rate_limited": "Even rustig aan. Probeer het over een minuut opnieuw.",
@@ -52,9 +60,21 @@ ERRORS = {
 }
 
 
+# Where making a meeting needs other words than the general sentence for a slug.
+CREATE_ERRORS = {
+    "rate_limited": "Vanaf dit adres zijn te veel bijeenkomsten gemaakt. Probeer het later opnieuw.",
+    "server_error": "Er ging iets mis. De bijeenkomst is niet opgeslagen. Probeer het later opnieuw.",
+}
+
+
 def error_text(slug: str) -> str:
     """The Dutch sentence for an error slug."""
     return ERRORS.get(slug, ERRORS["server_error"])
+
+
+def create_error_text(slug: str) -> str:
+    """The Dutch sentence for an error slug when making a meeting."""
+    return CREATE_ERRORS.get(slug) or error_text(slug)
 
 
 def consent_text(retention_days: int) -> str:

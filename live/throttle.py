@@ -1,16 +1,25 @@
-"""Rate limits: per participant on every event, and per address on failed meeting look-ups.
+"""Rate limits: per participant on every event, per address on failed meeting look-ups and on
+meeting creation.
 
 Built on the ``limits`` package (fixed windows); the limits are settings. A phone answering ten
 themes in a few seconds, plus resends, stays far below the default; a hall behind one address with
 a few typos stays below the look-up limit, while someone guessing codes gets ~30 guesses a minute.
+Creating meetings is limited per address (``CREATE_RATE_LIMIT``), so nobody can fill the disk
+with them; an organiser makes a few an evening.
 The storage is this worker's memory: with several workers each keeps its own count.
 """
 
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 from limits import parse_many, storage, strategies
+
+
+@lru_cache(maxsize=8)
+def _parsed(limit: str) -> tuple:
+    return tuple(parse_many(limit))
 
 
 class WindowCounts(storage.Storage):
@@ -89,3 +98,8 @@ class Throttle:
         """Count one look-up of a code that does not exist."""
         for item in self._lookup:
             self._limiter.hit(item, "lookup", address)
+
+    def creation_allowed(self, address: str, limit: str) -> bool:
+        """Count one attempt to create a meeting from this address; False when over ``limit``."""
+        # Every attempt counts, refused ones too: guessing the organiser key is limited as well.
+        return all([self._limiter.hit(item, "create", address) for item in _parsed(limit)])

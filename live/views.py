@@ -7,7 +7,10 @@ into an HttpOnly cookie and the browser is sent to the clean address at once.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
+import logging
 import time
 
 import qrcode
@@ -27,9 +30,11 @@ from flask import (
 
 from live import links
 from live.meeting import Refused, projector_key_for
-from live.texts import ROLE_SHORT, client_texts, error_text
+from live.store import StoreFull
+from live.texts import ROLE_SHORT, client_texts, create_error_text
 
 bp = Blueprint("live", __name__)
+log = logging.getLogger(__name__)
 
 COOKIE_AGE = 7 * 24 * 3600
 
@@ -93,14 +98,44 @@ def start():
     return render_template("start.html", form={}, error=None)
 
 
+def _organiser_key_matches(presented: str) -> bool:
+    """Whether ``ORGANISER_KEY`` is off, or the key presented is it (compared in constant time)."""
+    wanted = current_app.config["ORGANISER_KEY"]
+    if not wanted:
+        return True
+    # Hashing first makes the comparison take the same time whatever the length typed.
+    digest = [hashlib.sha256(k.encode("utf-8", "surrogatepass")).digest() for k in (presented, wanted)]
+    return hmac.compare_digest(*digest)
+
+
+def _create(data, presented_key: str):
+    """Create a meeting for this request: ``(keys, None, 201)`` or ``(None, slug, status)``."""
+    if not _live().throttle.creation_allowed(
+        request.remote_addr or "", current_app.config["CREATE_RATE_LIMIT"]
+    ):
+        return None, "rate_limited", 429
+    if not _organiser_key_matches(presented_key):
+        return None, "organiser_key_required", 403
+    try:
+        return _live().create_meeting(data), None, 201
+    except Refused as refused:
+        return None, refused.slug, 400
+    except StoreFull:
+        log.error("creating a meeting failed: the store is full")
+        return None, "storage_full", 503
+    except Exception:
+        # A failed write is rolled back: nothing stored before is lost, and no meeting half made.
+        log.exception("creating a meeting failed")
+        return None, "server_error", 503
+
+
 @bp.post("/")
 def create_from_form():
     """Create a meeting from the start form and open its host screen."""
     form = {k: request.form.get(k, "") for k in ("title", "place", "date", "themes")}
-    try:
-        keys = _live().create_meeting(form)
-    except Refused as refused:
-        return render_template("start.html", form=form, error=error_text(refused.slug)), 400
+    keys, slug, status = _create(form, request.form.get("organiser_key", ""))
+    if keys is None:
+        return render_template("start.html", form=form, error=create_error_text(slug)), status
     response = redirect(url_for("live.host", code=keys["code"]), code=303)
     _with_key_cookie(response, "host", keys["code"], keys["host_key"])
     return _with_key_cookie(response, "projector", keys["code"], keys["projector_key"])
@@ -109,11 +144,11 @@ def create_from_form():
 @bp.post("/api/meetings")
 def create_from_api():
     """``POST /api/meetings`` with JSON: 201 with the code, links and keys."""
-    data = request.get_json(silent=True)
-    try:
-        keys = _live().create_meeting(data)
-    except Refused as refused:
-        return jsonify(ok=False, error=refused.slug, message=error_text(refused.slug)), 400
+    auth = request.headers.get("Authorization", "")
+    presented = auth[7:].strip() if auth.startswith("Bearer ") else ""
+    keys, slug, status = _create(request.get_json(silent=True), presented)
+    if keys is None:
+        return jsonify(ok=False, error=slug, message=create_error_text(slug)), status
     return jsonify(_created_links(keys["code"], keys)), 201
 
 

@@ -7,6 +7,9 @@ was already handled returns the first result again instead of acting twice.
 
 A store is not thread-safe for writes: ``live.writer.Writer`` is the only caller of ``apply``.
 Reads may come from any green thread.
+
+A write that fails for want of room raises ``StoreFull``; any other failure raises the store's own
+error. Either way the write is rolled back and the store stays usable for the next one.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from dataclasses import dataclass, field
 from live.meeting import Meeting, Theme
 
 HOST_ACTOR = 0
+
+
+class StoreFull(Exception):
+    """A write found no room (disk or size limit full); nothing of it was stored."""
 
 
 @dataclass
@@ -45,7 +52,10 @@ class Store:
         host_key_hash: str,
         projector_key_hash: str,
     ) -> bool:
-        """Create a meeting; False if the code is taken (the caller picks another)."""
+        """Create a meeting; False if the code is taken (the caller picks another).
+
+        Raises ``StoreFull`` when there is no room, other errors when the store fails; nothing
+        already stored is lost and the next write works again."""
         raise NotImplementedError
 
     def meeting(self, code: str) -> Meeting | None:

@@ -19,7 +19,7 @@ import threading
 import time
 
 from live.meeting import Meeting, Refused, Theme
-from live.store import HOST_ACTOR, Action, Store
+from live.store import HOST_ACTOR, Action, Store, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -276,16 +276,27 @@ class SQLiteStore(Store):
                 "INSERT INTO themes (code, id, title, description) VALUES (?, ?, ?, ?)",
                 [(code, t.id, t.title, t.description) for t in themes],
             )
+            conn.execute("COMMIT")
         except sqlite3.IntegrityError:
-            conn.execute("ROLLBACK")
+            self._rollback(conn)
             return False
-        conn.execute("COMMIT")
+        except BaseException as exc:
+            # Whatever failed, the writer's connection must not stay inside a transaction, or
+            # every later write fails too. (SQLite rolls back by itself on a full disk.)
+            self._rollback(conn)
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise StoreFull("no room to store the meeting") from exc
+            raise
         return True
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+    def limit_pages(self, pages: int) -> None:
+        """Cap the file at this many pages (a test hook: a store that fills up like a full disk)."""
+        self._w.execute(f"PRAGMA max_page_count = {int(pages)}")
 
     def join(self, code, token_hash):
         return self.apply([Action("join", code, HOST_ACTOR, "", {"token_hash": token_hash})])[0][
