@@ -11,6 +11,7 @@ import stat
 import time
 from pathlib import Path
 
+import pytest
 from conftest import Client, Server
 
 from live.meeting import Theme
@@ -82,6 +83,26 @@ def test_erasing_leaves_no_name_contact_or_addition_in_any_file_of_the_store(tmp
     assert store.pledges("K7HQA")[0]["name"] == "" and store.additions("K7HQA")[0]["text"] == ""
     store.close()
     assert markers.found_in(tmp_path) == {}
+
+
+def test_a_reader_that_holds_the_log_fails_the_run_and_the_next_run_empties_the_log(tmp_path):
+    markers = Markers()
+    store = SQLiteStore(str(tmp_path))
+    fill_store(store, markers)
+    # Another process reads an old snapshot: the log cannot be emptied under it.
+    reader = sqlite3.connect(tmp_path / "live.sqlite3", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM pledges").fetchone()
+
+    with pytest.raises(sqlite3.OperationalError):
+        store.purge_contacts(time.time() + 1)
+    assert "live.sqlite3-wal" in markers.found_in(tmp_path)
+
+    reader.execute("COMMIT")
+    reader.close()
+    assert store.purge_contacts(time.time() + 1) == 0  # erased already; now the log is emptied
+    assert markers.found_in(tmp_path) == {}
+    store.close()
 
 
 def test_erasure_keeps_meetings_younger_than_the_retention_time(tmp_path):

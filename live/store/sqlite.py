@@ -99,7 +99,7 @@ BUSY_TIMEOUT = 10.0
 # An erasure waits this long for a lock, then gives up and runs again at the next round: a
 # database held by someone else must not stall every vote behind the erasure for long.
 ERASE_BUSY_MS = 1000
-CHECKPOINT_TRIES = 20
+CHECKPOINT_TRIES = 3
 STORE_FILES = ("live.sqlite3", "live.sqlite3-wal", "live.sqlite3-shm", "live.sqlite3-journal")
 
 
@@ -453,11 +453,11 @@ class SQLiteStore(Store):
         """Copy the log into the database and cut it to zero bytes, so the page images from
         before the erasure are gone from the -wal file; retried while readers hold it."""
         for _ in range(CHECKPOINT_TRIES):
-            # It waits (busy timeout) for readers to finish; a reader that stays makes it busy.
+            # Each try waits up to the busy timeout for readers to finish (SQLite sleeps in C, so
+            # no green-thread sleep runs on this worker thread); a reader that stays makes it busy.
             (busy, _log, _done) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             if not busy:
                 return
-            time.sleep(0.05)
         raise sqlite3.OperationalError("the write-ahead log stayed in use; checkpoint not finished")
 
     def close(self):
