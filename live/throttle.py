@@ -103,3 +103,12 @@ class Throttle:
         """Count one attempt to create a meeting from this address; False when over ``limit``."""
         # Every attempt counts, refused ones too: guessing the organiser key is limited as well.
         return all([self._limiter.hit(item, "create", address) for item in _parsed(limit)])
+
+    def creation_retry_after(self, address: str, limit: str) -> int:
+        """Whole seconds until this address may create a meeting again (for ``Retry-After``)."""
+        waits = [
+            stats.reset_time - time.time()
+            for stats in (self._limiter.get_window_stats(item, "create", address) for item in _parsed(limit))
+            if stats.remaining == 0
+        ]
+        return max(1, int(max(waits, default=0)) + 1)

@@ -109,33 +109,37 @@ def _organiser_key_matches(presented: str) -> bool:
 
 
 def _create(data, presented_key: str):
-    """Create a meeting for this request: ``(keys, None, 201)`` or ``(None, slug, status)``."""
-    if not _live().throttle.creation_allowed(
-        request.remote_addr or "", current_app.config["CREATE_RATE_LIMIT"]
-    ):
-        return None, "rate_limited", 429
+    """Create a meeting for this request: ``(keys, None, 201, {})`` or ``(None, slug, status,
+    headers)``."""
+    throttle, address, limit = (
+        _live().throttle,
+        request.remote_addr or "",
+        current_app.config["CREATE_RATE_LIMIT"],
+    )
+    if not throttle.creation_allowed(address, limit):
+        return None, "rate_limited", 429, {"Retry-After": str(throttle.creation_retry_after(address, limit))}
     if not _organiser_key_matches(presented_key):
-        return None, "organiser_key_required", 403
+        return None, "organiser_key_required", 403, {}
     try:
-        return _live().create_meeting(data), None, 201
+        return _live().create_meeting(data), None, 201, {}
     except Refused as refused:
-        return None, refused.slug, 400
+        return None, refused.slug, 400, {}
     except StoreFull:
         log.error("creating a meeting failed: the store is full")
-        return None, "storage_full", 503
+        return None, "storage_full", 503, {}
     except Exception:
         # A failed write is rolled back: nothing stored before is lost, and no meeting half made.
         log.exception("creating a meeting failed")
-        return None, "server_error", 503
+        return None, "server_error", 503, {}
 
 
 @bp.post("/")
 def create_from_form():
     """Create a meeting from the start form and open its host screen."""
     form = {k: request.form.get(k, "") for k in ("title", "place", "date", "themes")}
-    keys, slug, status = _create(form, request.form.get("organiser_key", ""))
+    keys, slug, status, headers = _create(form, request.form.get("organiser_key", ""))
     if keys is None:
-        return render_template("start.html", form=form, error=create_error_text(slug)), status
+        return render_template("start.html", form=form, error=create_error_text(slug)), status, headers
     response = redirect(url_for("live.host", code=keys["code"]), code=303)
     _with_key_cookie(response, "host", keys["code"], keys["host_key"])
     return _with_key_cookie(response, "projector", keys["code"], keys["projector_key"])
@@ -146,9 +150,9 @@ def create_from_api():
     """``POST /api/meetings`` with JSON: 201 with the code, links and keys."""
     auth = request.headers.get("Authorization", "")
     presented = auth[7:].strip() if auth.startswith("Bearer ") else ""
-    keys, slug, status = _create(request.get_json(silent=True), presented)
+    keys, slug, status, headers = _create(request.get_json(silent=True), presented)
     if keys is None:
-        return jsonify(ok=False, error=slug, message=create_error_text(slug)), status
+        return jsonify(ok=False, error=slug, message=create_error_text(slug)), status, headers
     return jsonify(_created_links(keys["code"], keys)), 201
 
 

@@ -123,7 +123,11 @@ def _make_private(data_dir: str, path: str) -> None:
     that one private is enough to keep them private too.
     """
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
-    os.chmod(data_dir, 0o700)
+    try:
+        os.chmod(data_dir, 0o700)
+    except PermissionError:
+        # A folder someone else owns (a mounted volume): the files below are still private.
+        log.warning("the data folder %s could not be made private (0700)", data_dir)
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     for name in STORE_FILES:
         try:
