@@ -18,7 +18,8 @@ from limits import parse_many, storage, strategies
 
 
 @lru_cache(maxsize=8)
-def _parsed(limit: str) -> tuple:
+def parse_limit(limit: str) -> tuple:
+    """The rate limit items of a setting such as ``10/minute;50/day``; ValueError if mistyped."""
     return tuple(parse_many(limit))
 
 
@@ -102,13 +103,15 @@ class Throttle:
     def creation_allowed(self, address: str, limit: str) -> bool:
         """Count one attempt to create a meeting from this address; False when over ``limit``."""
         # Every attempt counts, refused ones too: guessing the organiser key is limited as well.
-        return all([self._limiter.hit(item, "create", address) for item in _parsed(limit)])
+        return all([self._limiter.hit(item, "create", address) for item in parse_limit(limit)])
 
     def creation_retry_after(self, address: str, limit: str) -> int:
         """Whole seconds until this address may create a meeting again (for ``Retry-After``)."""
         waits = [
             stats.reset_time - time.time()
-            for stats in (self._limiter.get_window_stats(item, "create", address) for item in _parsed(limit))
+            for stats in (
+                self._limiter.get_window_stats(item, "create", address) for item in parse_limit(limit)
+            )
             if stats.remaining == 0
         ]
         return max(1, int(max(waits, default=0)) + 1)

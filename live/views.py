@@ -32,6 +32,7 @@ from live import links
 from live.meeting import Refused, projector_key_for
 from live.store import StoreFull
 from live.texts import ROLE_SHORT, client_texts, create_error_text
+from live.throttle import parse_limit
 
 bp = Blueprint("live", __name__)
 log = logging.getLogger(__name__)
@@ -96,6 +97,12 @@ def _with_key_cookie(response, role: str, code: str, key: str):
 def start():
     """The start page: create a meeting, or type a code to join one."""
     return render_template("start.html", form={}, error=None)
+
+
+@bp.record_once
+def _check_create_limit(state):
+    """A mistyped ``CREATE_RATE_LIMIT`` stops the server at start, not the first organiser."""
+    parse_limit(state.app.config["CREATE_RATE_LIMIT"])
 
 
 def _organiser_key_matches(presented: str) -> bool:

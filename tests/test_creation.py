@@ -74,6 +74,13 @@ def test_an_address_that_makes_too_many_meetings_gets_429_while_another_address_
     assert post(url, {"title": "Avond", "themes": ["Groen"]}, source="127.0.0.2")[0] == 201
 
 
+def test_a_mistyped_creation_limit_stops_the_app_at_start(tmp_path):
+    from live.app import create_app
+
+    with pytest.raises(ValueError):
+        create_app({"DATA_DIR": str(tmp_path), "CREATE_RATE_LIMIT": "tien per minuut"})
+
+
 # -- an optional organiser key ---------------------------------------------------------------
 
 
