@@ -118,13 +118,11 @@ def _organiser_key_matches(presented: str) -> bool:
 def _create(data, presented_key: str):
     """Create a meeting for this request: ``(keys, None, 201, {})`` or ``(None, slug, status,
     headers)``."""
-    throttle, address, limit = (
-        _live().throttle,
-        request.remote_addr or "",
-        current_app.config["CREATE_RATE_LIMIT"],
-    )
+    throttle = _live().throttle
+    address, limit = request.remote_addr or "", current_app.config["CREATE_RATE_LIMIT"]
     if not throttle.creation_allowed(address, limit):
-        return None, "rate_limited", 429, {"Retry-After": str(throttle.creation_retry_after(address, limit))}
+        wait = throttle.creation_retry_after(address, limit)
+        return None, "rate_limited", 429, {"Retry-After": str(wait)}
     if not _organiser_key_matches(presented_key):
         return None, "organiser_key_required", 403, {}
     try:
