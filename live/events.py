@@ -14,7 +14,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from live import links
 from live.extensions import socketio
-from live.meeting import Refused
+from live.meeting import Refused, normalise_code
 from live.service import room
 from live.store import HOST_ACTOR
 
@@ -29,6 +29,8 @@ class Identity:
     role: str
     participant: int = HOST_ACTOR
 
+
+KEY_ROLES = ("host", "projector")  # cookies that carry a key
 
 NOTHING_YET = {"votes": {}, "choice": None, "pledge": None, "additions": []}
 
@@ -45,8 +47,17 @@ def on_connect(auth=None):
     """Any client connects with ``auth = {code, role, token}``; it receives its ``state``."""
     live = _live()
     auth = auth if isinstance(auth, dict) else {}
+    code = normalise_code(auth.get("code")) or ""
+    # Proof that this client was given the code, in case its address is held back for mistyped
+    # codes: its own token or key, the ticket from the QR link (cookie or auth) or a key cookie.
+    cookie_keys = (request.cookies.get(f"{role}_{code}") for role in KEY_ROLES)
+    proof = {
+        "ticket": auth.get("ticket") or request.cookies.get(f"join_{code}"),
+        "token": auth.get("token"),
+        "keys": [key for key in (auth.get("token"), *cookie_keys) if key],
+    }
     try:
-        meeting = live.meeting(auth.get("code"), request.remote_addr or "")
+        meeting = live.meeting(auth.get("code"), request.remote_addr or "", proof)
     except Refused as refused:
         raise ConnectionRefusedError(refused.slug) from None
     if meeting is None:

@@ -120,6 +120,20 @@ def projector_key_for(host_key: str, code: str) -> str:
     return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
 
 
+def join_ticket(server_secret: str, code: str) -> str:
+    """The ticket in a meeting's QR code and shared link: proof that a phone was shown the real
+    code, so somebody else's mistyped codes from the same address never lock it out."""
+    digest = hmac.new(server_secret.encode(), f"join:{code}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
+def ticket_matches(server_secret: str, code: str, ticket) -> bool:
+    """Constant-time check of a presented join ticket."""
+    if not isinstance(ticket, str) or len(ticket) != 16 or not ticket.isascii():
+        return False
+    return hmac.compare_digest(join_ticket(server_secret, code), ticket)
+
+
 def hash_secret(secret: str) -> str:
     """The stored form of a key or token (keys are long and random, so no slow hash is needed)."""
     return hashlib.sha256(secret.encode()).hexdigest()

@@ -30,6 +30,7 @@ class Live:
         self.config = config
         self.socketio = socketio
         self.store = open_store(config["STORE"], config["DATA_DIR"])
+        self._secret = self.store.secret()
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
         self.fanout = Fanout(self, config["TALLY_INTERVAL"])
         self.throttle = Throttle(
@@ -59,18 +60,42 @@ class Live:
                 return {"code": code, "host_key": host_key, "projector_key": projector_key}
         raise RuntimeError("no free meeting code")
 
-    def meeting(self, raw_code, address: str | None = None) -> Meeting | None:
-        """The meeting for a typed or sent code, or None. With the caller's address, failed
-        look-ups are counted and an address that guesses too much gets ``rate_limited``."""
-        if address is not None and self.throttle.lookups_blocked(address):
-            raise Refused("rate_limited")
+    def meeting(self, raw_code, address: str | None = None, proof: dict | None = None) -> Meeting | None:
+        """The meeting for a typed or sent code, or None.
+
+        With the caller's address, look-ups of codes that do not exist are counted, and an
+        address past ``LOOKUP_RATE_LIMIT`` gets ``rate_limited`` for every look-up, unless the
+        caller proves it was given the code (``proof``: a join ticket, a participant token or a
+        key, see ``vouched``). So a hall behind one address never pays for somebody's typos,
+        while a guesser, who has no proof, is stopped.
+        """
         code = domain.normalise_code(raw_code)
         if code is None:
             return None  # not even a code (a typo, /favicon.ico): nothing to guess, not counted
+        if address is not None and self.throttle.lookups_blocked(address):
+            meeting = self.store.meeting(code)
+            if meeting is not None and self.vouched(meeting, **(proof or {})):
+                return meeting
+            raise Refused("rate_limited")
         meeting = self.store.meeting(code)
         if meeting is None and address is not None:
             self.throttle.lookup_failed(address)
         return meeting
+
+    def ticket(self, code: str) -> str:
+        """The join ticket for a meeting's QR code and shared link."""
+        return domain.join_ticket(self._secret, code)
+
+    def vouched(self, meeting: Meeting, ticket=None, token=None, keys=()) -> bool:
+        """Whether the caller proves it was given this meeting's code: its join ticket, the token
+        of one of its participants, or a host or projector key."""
+        if domain.ticket_matches(self._secret, meeting.code, ticket):
+            return True
+        if any(self.role_for_key(meeting, key) for key in keys):
+            return True
+        return domain.valid_token(token) and (
+            self.store.participant(meeting.code, domain.hash_secret(token)) is not None
+        )
 
     def role_for_key(self, meeting: Meeting, key) -> str | None:
         """'host' or 'projector' for a valid key (the host key also opens the beamer), else None."""

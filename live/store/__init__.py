@@ -52,6 +52,11 @@ class Store:
         """The meeting with its themes, phase and version, or None."""
         raise NotImplementedError
 
+    def secret(self) -> str:
+        """A random secret made once per store and shared by every worker using it (it signs
+        join tickets). Called at start-up, before any write batch."""
+        raise NotImplementedError
+
     def participant(self, code: str, token_hash: str) -> int | None:
         """The participant id for a token already seen, or None (a read, no write)."""
         raise NotImplementedError

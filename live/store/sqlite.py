@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -81,6 +82,10 @@ CREATE TABLE IF NOT EXISTS additions (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS additions_by_meeting ON additions (code, id);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS handled (
     code TEXT NOT NULL,
     actor INTEGER NOT NULL,
@@ -111,6 +116,7 @@ class SQLiteStore(Store):
         self._r = _connect(self.path)
         self._r_lock = threading.Lock()
         self._themes: dict[str, list[Theme]] = {}
+        self._secret: str | None = None
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -143,6 +149,16 @@ class SQLiteStore(Store):
             projector_key_hash=rows[0][7],
             created_at=rows[0][8],
         )
+
+    def secret(self):
+        if self._secret is None:
+            # Made once per store and kept: join tickets stay valid over restarts.
+            self._w.execute(
+                "INSERT INTO meta (key, value) VALUES ('secret', ?) ON CONFLICT (key) DO NOTHING",
+                (secrets.token_urlsafe(32),),
+            )
+            self._secret = self._read("SELECT value FROM meta WHERE key = 'secret'")[0][0]
+        return self._secret
 
     def participant(self, code, token_hash):
         rows = self._read("SELECT id FROM participants WHERE code = ? AND token_hash = ?", (code, token_hash))
