@@ -142,6 +142,48 @@ def on_moderate(payload=None, *_extra):
     return _act("moderate", payload, "host")
 
 
+@socketio.on("add_theme")
+def on_add_theme(payload=None, *_extra):
+    """Host: ``{id, title, description?, addition?}`` a new theme (from an addition, if given)."""
+    return _act("add_theme", payload, "host")
+
+
+@socketio.on("edit_theme")
+def on_edit_theme(payload=None, *_extra):
+    """Host: ``{id, theme, title?, description?}``; every screen receives a new ``state``."""
+    return _act("edit_theme", payload, "host")
+
+
+@socketio.on("remove_theme")
+def on_remove_theme(payload=None, *_extra):
+    """Host: ``{id, theme, confirm?}``; a theme with answers needs ``confirm: true``."""
+    return _act("remove_theme", payload, "host")
+
+
+@socketio.on("order_themes")
+def on_order_themes(payload=None, *_extra):
+    """Host: ``{id, order: [theme ids]}``, every current theme once."""
+    return _act("order_themes", payload, "host")
+
+
+@socketio.on("set_pace")
+def on_set_pace(payload=None, *_extra):
+    """Host: ``{id, pace: "all"}`` or ``{id, pace: "one", theme}`` (0: the whole analysis)."""
+    return _act("set_pace", payload, "host")
+
+
+@socketio.on("set_results")
+def on_set_results(payload=None, *_extra):
+    """Host: ``{id, hidden, theme?}`` hides or reveals results on the beamer (all, or one theme)."""
+    return _act("set_results", payload, "host")
+
+
+@socketio.on("manual_count")
+def on_manual_count(payload=None, *_extra):
+    """Host: ``{id, theme, answer, count}`` raised hands; a new count replaces the last one."""
+    return _act("manual_count", payload, "host")
+
+
 @socketio.on("*")
 def on_unknown(event, *_args):
     """Any other event: refused, so a client waiting for an ack is not left hanging."""

@@ -52,6 +52,13 @@ class Refused(Exception):
         self.slug = slug
 
 
+PACES = ("all", "one")
+MAX_COUNT = 100_000
+# Theme id 0 is the analysis as a whole ("Herkent u zich in het geheel?"): it takes recognition
+# answers, hand counts and additions, but is never chosen or pledged for.
+WHOLE = 0
+
+
 @dataclass(frozen=True)
 class Theme:
     """One outcome of the analysis, shown on every screen."""
@@ -59,10 +66,17 @@ class Theme:
     id: int
     title: str
     description: str = ""
+    # The addition this theme was made from, if the host promoted one.
+    from_addition: int | None = None
 
     def to_dict(self) -> dict:
         """The public form used in the protocol."""
-        return {"id": self.id, "title": self.title, "description": self.description}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "from_addition": self.from_addition,
+        }
 
 
 @dataclass
@@ -79,15 +93,29 @@ class Meeting:
     host_key_hash: str = ""
     projector_key_hash: str = ""
     created_at: float = 0.0
+    # Recognition one theme at a time ("one", with current_theme) or all at once ("all").
+    pace: str = "all"
+    current_theme: int | None = None
+    # Results (the yes/partly/no split) kept off the beamer: for every theme (the host reveals
+    # them with one press), or for these theme ids.
+    results_hidden: bool = False
+    hidden_themes: frozenset = frozenset()
 
-    def theme(self, theme_id) -> Theme:
-        """The theme with this id, or ``unknown_theme``."""
+    def theme(self, theme_id, whole: bool = False) -> Theme:
+        """The theme with this id, or ``unknown_theme``; with ``whole``, id 0 (the analysis as a
+        whole) is accepted too."""
         if isinstance(theme_id, bool) or not isinstance(theme_id, int):
             raise Refused("unknown_theme")
+        if whole and theme_id == WHOLE:
+            return Theme(WHOLE, "")
         for theme in self.themes:
             if theme.id == theme_id:
                 return theme
         raise Refused("unknown_theme")
+
+    def results_shown(self, theme_id: int) -> bool:
+        """Whether the beamer may show this theme's yes/partly/no split."""
+        return not self.results_hidden and theme_id not in self.hidden_themes
 
 
 # -- codes, keys and tokens ------------------------------------------------------------------
@@ -260,8 +288,8 @@ def require_phase(meeting: Meeting, action: str) -> None:
 
 
 def check_vote(meeting: Meeting, payload: dict) -> dict:
-    """A recognition answer for one theme."""
-    theme = meeting.theme(payload.get("theme"))
+    """A recognition answer for one theme, or for the analysis as a whole (theme 0)."""
+    theme = meeting.theme(payload.get("theme"), whole=True)
     answer = payload.get("answer")
     if answer not in ANSWERS:
         raise Refused("bad_answer")
@@ -270,8 +298,8 @@ def check_vote(meeting: Meeting, payload: dict) -> dict:
 
 
 def check_addition(meeting: Meeting, payload: dict) -> dict:
-    """Free text an attendee adds to a theme; it waits for moderation."""
-    theme = meeting.theme(payload.get("theme"))
+    """Free text an attendee adds to a theme, or to the whole (theme 0); it waits for moderation."""
+    theme = meeting.theme(payload.get("theme"), whole=True)
     text = clean_text(payload.get("text"), MAX_ADDITION, multiline=True)
     require_phase(meeting, "addition")
     return {"theme": theme.id, "text": text}
@@ -348,6 +376,99 @@ def check_moderation(payload: dict) -> dict:
     return {"addition": addition, "show": show}
 
 
+# -- the host shapes the evening -------------------------------------------------------------
+
+
+def _theme_text(payload: dict, required: bool) -> dict:
+    """Title and description of a new or edited theme, with the limits of meeting creation."""
+    fields = {}
+    if required or "title" in payload:
+        fields["title"] = clean_text(payload.get("title"), MAX_TITLE)
+    if "description" in payload:
+        fields["description"] = clean_text(payload.get("description"), MAX_DESCRIPTION, required=False)
+    return fields
+
+
+def _addition_id(raw) -> int:
+    # Beyond SQLite's 64-bit integers the whole write batch would fail, for everyone in it.
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**63:
+        raise Refused("unknown_addition")
+    return raw
+
+
+def check_add_theme(meeting: Meeting, payload: dict) -> dict:
+    """A new theme during the evening; with ``addition``, that addition becomes the theme."""
+    if len(meeting.themes) >= MAX_THEMES:
+        raise Refused("too_many_themes")
+    fields = _theme_text(payload, required=True)
+    fields.setdefault("description", "")
+    addition = payload.get("addition")
+    fields["addition"] = None if addition is None else _addition_id(addition)
+    return fields
+
+
+def check_edit_theme(meeting: Meeting, payload: dict) -> dict:
+    """A new title and/or description for one theme."""
+    theme = meeting.theme(payload.get("theme"))
+    fields = _theme_text(payload, required=False)
+    if not fields:
+        raise Refused("bad_payload")
+    return {"theme": theme.id, **fields}
+
+
+def check_remove_theme(meeting: Meeting, payload: dict) -> dict:
+    """Take a theme off every screen; one that has answers needs ``confirm: true``."""
+    theme = meeting.theme(payload.get("theme"))
+    confirm = payload.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise Refused("bad_payload")
+    if len(meeting.themes) == 1:
+        raise Refused("last_theme")
+    return {"theme": theme.id, "confirm": confirm}
+
+
+def check_order(meeting: Meeting, payload: dict) -> dict:
+    """A new order of the themes: every current theme id exactly once."""
+    order = payload.get("order")
+    if not isinstance(order, list) or len(order) > MAX_THEMES:
+        raise Refused("bad_order")
+    ids = [t.id for t in meeting.themes]
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in order) or sorted(order) != sorted(ids):
+        raise Refused("bad_order")
+    return {"order": order}
+
+
+def check_pace(meeting: Meeting, payload: dict) -> dict:
+    """Recognition for all themes at once, or one theme (or the whole, 0) at a time."""
+    mode = payload.get("pace")
+    if mode not in PACES:
+        raise Refused("bad_pace")
+    if mode == "all":
+        return {"pace": "all", "theme": None}
+    return {"pace": "one", "theme": meeting.theme(payload.get("theme"), whole=True).id}
+
+
+def check_results(meeting: Meeting, payload: dict) -> dict:
+    """Hide or reveal the results on the beamer: of every theme, or of one."""
+    hidden = payload.get("hidden")
+    if not isinstance(hidden, bool):
+        raise Refused("bad_payload")
+    theme = payload.get("theme")
+    return {"hidden": hidden, "theme": None if theme is None else meeting.theme(theme, whole=True).id}
+
+
+def check_manual_count(meeting: Meeting, payload: dict) -> dict:
+    """Raised hands for one theme and answer; a new count replaces the last one."""
+    theme = meeting.theme(payload.get("theme"), whole=True)
+    answer = payload.get("answer")
+    if answer not in ANSWERS:
+        raise Refused("bad_answer")
+    count = payload.get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
+        raise Refused("bad_count")
+    return {"theme": theme.id, "answer": answer, "count": count}
+
+
 # -- what each role sees ---------------------------------------------------------------------
 
 
@@ -361,11 +482,38 @@ def public_state(meeting: Meeting) -> dict:
         "phase": meeting.phase,
         "version": meeting.version,
         "themes": [t.to_dict() for t in meeting.themes],
+        "pace": {"mode": meeting.pace, "theme": meeting.current_theme},
+        "results": {"hidden": meeting.results_hidden, "themes": sorted(meeting.hidden_themes)},
     }
 
 
-def empty_tally(meeting: Meeting) -> list[dict]:
-    """A tally row per theme with every count at zero."""
+def tally_rows(meeting: Meeting, counts: dict) -> list[dict]:
+    """A tally row per theme, the whole (0) first: totals of phones and hands and where they
+    come from. ``counts`` is the store's tally: phone rows per theme and hand counts. (The
+    protocol sends the whole's row apart, as ``whole``, so ``themes`` holds real themes only.)"""
+    phones = {row["theme"]: row for row in counts["themes"]}
+    hands: dict[int, dict] = {}
+    for row in counts.get("hands", ()):
+        hands.setdefault(row["theme"], {})[row["answer"]] = row["count"]
+    rows = []
+    for theme in (WHOLE, *(t.id for t in meeting.themes)):
+        phone = phones.get(theme, {})
+        by_phone = {a: phone.get(a, 0) for a in ANSWERS}
+        by_hand = {a: hands.get(theme, {}).get(a, 0) for a in ANSWERS}
+        row = {"theme": theme, **{a: by_phone[a] + by_hand[a] for a in ANSWERS}}
+        row["answered"] = sum(row[a] for a in ANSWERS)
+        row["chosen"] = phone.get("chosen", 0)
+        row["pledged"] = phone.get("pledged", 0)
+        row["sources"] = {"phones": by_phone, "hands": by_hand}
+        row["hidden"] = not meeting.results_shown(theme)
+        rows.append(row)
+    return rows
+
+
+def for_projector(rows: list[dict]) -> list[dict]:
+    """The tally rows the beamer may have: for a theme whose results are hidden, only how many
+    answered, never the split (a page's data can be read)."""
     return [
-        {"theme": t.id, "yes": 0, "partly": 0, "no": 0, "chosen": 0, "pledged": 0} for t in meeting.themes
+        {k: row[k] for k in ("theme", "answered", "chosen", "pledged", "hidden")} if row["hidden"] else row
+        for row in rows
     ]

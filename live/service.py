@@ -138,7 +138,7 @@ class Live:
         phases = domain.ACTION_PHASES.get(kind, ())
         result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data, phases))
         if result.get("ok"):
-            if kind == "set_phase":
+            if kind in RESHAPE:
                 self.broadcast_state(meeting_code)
             else:
                 self.fanout.changed(meeting_code, staff_state=kind in ("addition", "moderate"))
@@ -152,7 +152,8 @@ class Live:
         state = domain.public_state(meeting)
         state["role"] = role
         if role in ("host", "projector"):
-            state["tally"] = tally or self.tally(meeting)
+            tally = tally or self.tally(meeting)
+            state["tally"] = tally if role == "host" else projector_tally(tally)
             state["additions"] = self.store.additions(meeting.code, shown_only=role == "projector")
         return state
 
@@ -165,13 +166,13 @@ class Live:
     def tally(self, meeting: Meeting) -> dict:
         """Counts per theme (every theme present), plus participants seen."""
         counts = self.store.tally(meeting.code)
-        by_theme = {row["theme"]: row for row in counts["themes"]}
-        rows = [by_theme.get(row["theme"], row) for row in domain.empty_tally(meeting)]
+        whole, *rows = domain.tally_rows(meeting, counts)
         return {
             "version": meeting.version,
             "at": int(time.time() * 1000),
             "participants": counts["participants"],
             "themes": rows,
+            "whole": whole,
         }
 
     def broadcast_state(self, code: str) -> None:
@@ -211,12 +212,22 @@ class Fanout:
             if staff_state:
                 live.send_staff_states(meeting)
             else:
-                to = [room(code, "projector"), room(code, "host")]
-                live.socketio.emit("tally", live.tally(meeting), to=to)
+                tally = live.tally(meeting)
+                live.socketio.emit("tally", tally, to=room(code, "host"))
+                live.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
             self.sent += 1
         except Exception:
             log.exception("update for a meeting failed")
 
+
+def projector_tally(tally: dict) -> dict:
+    """The tally without the split of themes whose results are hidden (see domain.for_projector)."""
+    whole, *rows = domain.for_projector([tally["whole"], *tally["themes"]])
+    return {**tally, "themes": rows, "whole": whole}
+
+
+# Host actions that change what every screen draws: each sends every role a new ``state``.
+RESHAPE = {"set_phase", "add_theme", "edit_theme", "remove_theme", "order_themes", "set_pace", "set_results"}
 
 CHECKS = {
     "vote": domain.check_vote,
@@ -225,4 +236,11 @@ CHECKS = {
     "pledge": domain.check_pledge,
     "set_phase": lambda meeting, payload: {"phase": domain.check_phase(payload)},
     "moderate": lambda meeting, payload: domain.check_moderation(payload),
+    "add_theme": domain.check_add_theme,
+    "edit_theme": domain.check_edit_theme,
+    "remove_theme": domain.check_remove_theme,
+    "order_themes": domain.check_order,
+    "set_pace": domain.check_pace,
+    "set_results": domain.check_results,
+    "manual_count": domain.check_manual_count,
 }

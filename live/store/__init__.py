@@ -20,7 +20,9 @@ HOST_ACTOR = 0
 
 @dataclass
 class Action:
-    """One write: ``kind`` is vote, addition, choose, pledge, set_phase or moderate."""
+    """One write: ``kind`` is an attendee action (vote, addition, choose, pledge) or a host action
+    (set_phase, moderate, add_theme, edit_theme, remove_theme, order_themes, set_pace,
+    set_results, manual_count)."""
 
     kind: str
     code: str
@@ -55,6 +57,10 @@ class Store:
     def secret(self) -> str:
         """A random secret made once per store and shared by every worker using it (it signs
         join tickets). Called at start-up, before any write batch."""
+        raise NotImplementedError
+
+    def themes(self, code: str) -> list[dict]:
+        """Every theme of a meeting, removed ones too (marked ``removed``), for the exports."""
         raise NotImplementedError
 
     def participant(self, code: str, token_hash: str) -> int | None:

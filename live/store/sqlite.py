@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 
-from live.meeting import Meeting, Refused, Theme
+from live.meeting import MAX_THEMES, Meeting, Refused, Theme
 from live.store import HOST_ACTOR, Action, Store
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,28 @@ CREATE TABLE IF NOT EXISTS meetings (
     version INTEGER NOT NULL DEFAULT 1,
     host_key_hash TEXT NOT NULL,
     projector_key_hash TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    pace TEXT NOT NULL DEFAULT 'all',
+    current_theme INTEGER,
+    results_hidden INTEGER NOT NULL DEFAULT 0,
+    hidden_themes TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS themes (
     code TEXT NOT NULL REFERENCES meetings(code),
     id INTEGER NOT NULL,
     title TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
+    position INTEGER,
+    removed INTEGER NOT NULL DEFAULT 0,
+    from_addition INTEGER,
     PRIMARY KEY (code, id)
+);
+CREATE TABLE IF NOT EXISTS manual_counts (
+    code TEXT NOT NULL,
+    theme INTEGER NOT NULL,
+    answer TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (code, theme, answer)
 );
 CREATE TABLE IF NOT EXISTS participants (
     id INTEGER PRIMARY KEY,
@@ -96,6 +110,26 @@ CREATE TABLE IF NOT EXISTS handled (
 """
 
 
+# Columns added after the first version: a store file made by it gets them on opening.
+ADDED_COLUMNS = {
+    "meetings": {
+        "pace": "TEXT NOT NULL DEFAULT 'all'",
+        "current_theme": "INTEGER",
+        "results_hidden": "INTEGER NOT NULL DEFAULT 0",
+        "hidden_themes": "TEXT NOT NULL DEFAULT ''",
+    },
+    "themes": {"position": "INTEGER", "removed": "INTEGER NOT NULL DEFAULT 0", "from_addition": "INTEGER"},
+}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns.items():
+            if name not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+
+
 def _connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -113,6 +147,7 @@ class SQLiteStore(Store):
         self.path = os.path.join(data_dir, "live.sqlite3")
         self._w = _connect(self.path)
         self._w.executescript(SCHEMA)
+        _migrate(self._w)
         self._r = _connect(self.path)
         self._r_lock = threading.Lock()
         self._themes: dict[str, list[Theme]] = {}
@@ -127,28 +162,45 @@ class SQLiteStore(Store):
     def meeting(self, code):
         rows = self._read(
             "SELECT code, title, place, date, phase, version, host_key_hash, projector_key_hash,"
-            " created_at FROM meetings WHERE code = ?",
+            " created_at, pace, current_theme, results_hidden, hidden_themes FROM meetings WHERE code = ?",
             (code,),
         )
         if not rows:
             return None
-        themes = self._themes.get(code)
-        if themes is None:
-            # Themes never change after creation, so they are cached per process.
+        row = rows[0]
+        version = row[5]
+        cached = self._themes.get(code)
+        if cached is None or cached[0] != version:
+            # Themes change only with the meeting's version: cached per process until it moves.
             themes = [
-                Theme(*row)
-                for row in self._read(
-                    "SELECT id, title, description FROM themes WHERE code = ? ORDER BY id", (code,)
+                Theme(*theme)
+                for theme in self._read(
+                    "SELECT id, title, description, from_addition FROM themes WHERE code = ? AND removed = 0"
+                    " ORDER BY coalesce(position, id), id",
+                    (code,),
                 )
             ]
-            self._themes[code] = themes
+            cached = self._themes[code] = (version, themes)
         return Meeting(
-            *rows[0][:6],
-            themes=themes,
-            host_key_hash=rows[0][6],
-            projector_key_hash=rows[0][7],
-            created_at=rows[0][8],
+            *row[:6],
+            themes=cached[1],
+            host_key_hash=row[6],
+            projector_key_hash=row[7],
+            created_at=row[8],
+            pace=row[9],
+            current_theme=row[10],
+            results_hidden=bool(row[11]),
+            hidden_themes=frozenset(int(t) for t in row[12].split(",") if t),
         )
+
+    def themes(self, code):
+        rows = self._read(
+            "SELECT id, title, description, from_addition, removed FROM themes WHERE code = ?"
+            " ORDER BY removed, coalesce(position, id), id",
+            (code,),
+        )
+        keys = ("id", "title", "description", "from_addition", "removed")
+        return [{**dict(zip(keys, row, strict=True)), "removed": bool(row[4])} for row in rows]
 
     def secret(self):
         if self._secret is None:
@@ -199,9 +251,15 @@ class SQLiteStore(Store):
                 (participants,) = self._r.execute(
                     "SELECT count(*) FROM participants WHERE code = ?", (code,)
                 ).fetchone()
+                hands = [
+                    {"theme": theme, "answer": answer, "count": n}
+                    for theme, answer, n in self._r.execute(
+                        "SELECT theme, answer, count FROM manual_counts WHERE code = ?", (code,)
+                    )
+                ]
             finally:
                 self._r.execute("COMMIT")
-        return {"participants": participants, "themes": [counts[k] for k in sorted(counts)]}
+        return {"participants": participants, "themes": [counts[k] for k in sorted(counts)], "hands": hands}
 
     def answers(self, code, participant):
         votes = self._read(
@@ -384,6 +442,131 @@ class SQLiteStore(Store):
         if cur.rowcount != 1:
             raise Refused("unknown_addition")
         self._bump(conn, code)
+        return {"ok": True}
+
+    # -- the host shapes the evening (each bumps the version: every screen redraws) -----------
+
+    def _do_add_theme(self, conn, code, actor, data):
+        (count,) = conn.execute(
+            "SELECT count(*) FROM themes WHERE code = ? AND removed = 0", (code,)
+        ).fetchone()
+        if count >= MAX_THEMES:
+            raise Refused("too_many_themes")
+        addition = data["addition"]
+        if addition is not None:
+            if not conn.execute(
+                "SELECT 1 FROM additions WHERE code = ? AND id = ?", (code, addition)
+            ).fetchone():
+                raise Refused("unknown_addition")
+            made = conn.execute(
+                "SELECT id FROM themes WHERE code = ? AND from_addition = ? AND removed = 0", (code, addition)
+            ).fetchone()
+            if made:  # a second host promoting the same addition: one theme, the same answer
+                return {"ok": True, "theme": made[0]}
+        (theme_id, position) = conn.execute(
+            "SELECT coalesce(max(id), 0) + 1, coalesce(max(coalesce(position, id)), 0) + 1"
+            " FROM themes WHERE code = ?",
+            (code,),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO themes (code, id, title, description, position, from_addition)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (code, theme_id, data["title"], data["description"], position, addition),
+        )
+        if addition is not None:
+            conn.execute(
+                "UPDATE additions SET status = 'promoted' WHERE code = ? AND id = ?", (code, addition)
+            )
+        self._bump(conn, code)
+        return {"ok": True, "theme": theme_id}
+
+    def _do_edit_theme(self, conn, code, actor, data):
+        cur = conn.execute(
+            "UPDATE themes SET title = coalesce(?, title), description = coalesce(?, description)"
+            " WHERE code = ? AND id = ? AND removed = 0",
+            (data.get("title"), data.get("description"), code, data["theme"]),
+        )
+        if cur.rowcount != 1:
+            raise Refused("unknown_theme")
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_remove_theme(self, conn, code, actor, data):
+        theme = data["theme"]
+        if not data["confirm"]:
+            (answers,) = conn.execute(
+                "SELECT (SELECT count(*) FROM votes WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT count(*) FROM choices WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT count(*) FROM pledges WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT count(*) FROM additions WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT coalesce(sum(count), 0) FROM manual_counts WHERE code = ?1 AND theme = ?2)",
+                (code, theme),
+            ).fetchone()
+            if answers:
+                # Nothing is written: the host is asked first, and sends again with confirm.
+                return {"ok": False, "error": "confirm_needed", "answers": answers}
+        (left,) = conn.execute(
+            "SELECT count(*) FROM themes WHERE code = ? AND removed = 0 AND id != ?", (code, theme)
+        ).fetchone()
+        if not left:
+            raise Refused("last_theme")
+        # Kept in the store, and so in the exports; only taken off the screens.
+        cur = conn.execute(
+            "UPDATE themes SET removed = 1 WHERE code = ? AND id = ? AND removed = 0", (code, theme)
+        )
+        if cur.rowcount != 1:
+            raise Refused("unknown_theme")
+        conn.execute(
+            "UPDATE meetings SET pace = 'all', current_theme = NULL WHERE code = ? AND current_theme = ?",
+            (code, theme),
+        )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_order_themes(self, conn, code, actor, data):
+        active = {
+            row[0] for row in conn.execute("SELECT id FROM themes WHERE code = ? AND removed = 0", (code,))
+        }
+        if sorted(active) != sorted(data["order"]):  # a theme came or went since the host looked
+            raise Refused("bad_order")
+        conn.executemany(
+            "UPDATE themes SET position = ? WHERE code = ? AND id = ?",
+            [(position, code, theme) for position, theme in enumerate(data["order"], start=1)],
+        )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_set_pace(self, conn, code, actor, data):
+        conn.execute(
+            "UPDATE meetings SET pace = ?, current_theme = ? WHERE code = ?",
+            (data["pace"], data["theme"], code),
+        )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_set_results(self, conn, code, actor, data):
+        if data["theme"] is None:  # all at once: one press hides or reveals everything
+            conn.execute(
+                "UPDATE meetings SET results_hidden = ?, hidden_themes = '' WHERE code = ?",
+                (int(data["hidden"]), code),
+            )
+        else:
+            (current,) = conn.execute("SELECT hidden_themes FROM meetings WHERE code = ?", (code,)).fetchone()
+            hidden = {int(t) for t in current.split(",") if t}
+            (hidden.add if data["hidden"] else hidden.discard)(data["theme"])
+            conn.execute(
+                "UPDATE meetings SET hidden_themes = ? WHERE code = ?",
+                (",".join(str(t) for t in sorted(hidden)), code),
+            )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_manual_count(self, conn, code, actor, data):
+        conn.execute(
+            "INSERT INTO manual_counts (code, theme, answer, count) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (code, theme, answer) DO UPDATE SET count = excluded.count",
+            (code, data["theme"], data["answer"], data["count"]),
+        )
         return {"ok": True}
 
     @staticmethod
