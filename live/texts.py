@@ -45,7 +45,7 @@ ERRORS = {
     "themes_required": "Vul minstens één thema in.",
     "too_many_themes": "Dat zijn te veel thema's. Houd het bij 40.",
     "not_host": "Alleen de gespreksleider kan dit doen.",
-    "bad_order": "De volgorde klopt niet meer. Er is net een thema bijgekomen of weggegaan. Probeer het opnieuw.",
+    "bad_order": "Er is net een thema bijgekomen of weggegaan. Probeer het opnieuw.",
     "bad_pace": "Kies: alle thema's tegelijk, of één thema per keer.",
     "bad_count": "Vul een heel getal in, van 0 tot 100.000.",
     "last_theme": "Er moet minstens één thema blijven.",
