@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from live import links
 from live.extensions import socketio
 from live.meeting import Refused, normalise_code
-from live.service import room
+from live.service import card_room, room
 from live.store import HOST_ACTOR
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,15 @@ class Identity:
 
 KEY_ROLES = ("host", "projector")  # cookies that carry a key
 
-NOTHING_YET = {"votes": {}, "choice": None, "pledge": None, "additions": []}
+NOTHING_YET = {
+    "votes": {},
+    "choice": None,
+    "table": None,
+    "pledge": None,
+    "pledges": [],
+    "additions": [],
+    "notes": [],
+}
 
 # Per-connection identity. Connections live in one worker, so this is not shared state.
 connections: dict[str, Identity] = {}
@@ -83,6 +91,10 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("bad_role")
     connections[request.sid] = identity
     join_room(room(meeting.code, identity.role))
+    chosen = state.get("mine", {}).get("choice")
+    if chosen is not None:  # back at the table: the card of the chosen theme, live
+        _follow_card(chosen)
+        state["card"] = live.store.notes(meeting.code, chosen)
     emit("state", state)
 
 
@@ -92,11 +104,11 @@ def on_disconnect(*_reason):
     connections.pop(request.sid, None)
 
 
-def _act(kind: str, payload, role: str) -> dict:
+def _act(kind: str, payload, role: str, *also: str) -> dict:
     identity = connections.get(request.sid)
     if identity is None:
         return {"ok": False, "error": "unknown_meeting"}
-    if identity.role != role:
+    if identity.role not in (role, *also):
         return {"ok": False, "error": "not_host" if role == "host" else "not_phone"}
     try:
         return _live().act(identity.code, identity.role, identity.participant, kind, payload)
@@ -120,8 +132,65 @@ def on_addition(payload=None, *_extra):
 
 @socketio.on("choose")
 def on_choose(payload=None, *_extra):
-    """Phone: ``{id, theme}`` the one theme to work on after the break (changeable)."""
-    return _act("choose", payload, "phone")
+    """Phone: ``{id, theme}`` the one theme to work on after the break (changeable); the ack
+    names the table. The phone then follows that theme's card."""
+    ack = _act("choose", payload, "phone")
+    if ack.get("ok"):
+        _follow_card(payload["theme"])
+    return ack
+
+
+def _follow_card(theme: int) -> None:
+    """Let this connection receive the notes of one subgroup card (and of no other)."""
+    identity = connections[request.sid]
+    for name in rooms():
+        if name.startswith(f"{identity.code}:card:"):
+            leave_room(name)
+    join_room(room(identity.code, card_room(theme)))
+
+
+@socketio.on("card")
+def on_card(payload=None, *_extra):
+    """Phone or host: ``{id, theme}`` the notes of one subgroup card, and its changes from now
+    on (a phone that moved to another table)."""
+    identity = connections.get(request.sid)
+    if identity is None or identity.role not in ("phone", "host"):
+        return {"ok": False, "error": "not_phone"}
+    live = _live()
+    if not live.throttle.event_allowed(identity.role, f"{identity.code}:{identity.participant}"):
+        return {"ok": False, "error": "rate_limited"}
+    try:
+        theme = live.store.meeting(identity.code).theme(
+            (payload or {}).get("theme") if isinstance(payload, dict) else None
+        )
+    except Refused as refused:
+        return {"ok": False, "error": refused.slug}
+    _follow_card(theme.id)
+    return {"ok": True, "notes": live.store.notes(identity.code, theme.id)}
+
+
+@socketio.on("note")
+def on_note(payload=None, *_extra):
+    """Phone or host: ``{id, theme, field, text}`` a note on a subgroup card; answers its id."""
+    return _act("note", payload, "phone", "host")
+
+
+@socketio.on("edit_note")
+def on_edit_note(payload=None, *_extra):
+    """Phone or host: ``{id, note, text}``; a phone may change only its own notes."""
+    return _act("edit_note", payload, "phone", "host")
+
+
+@socketio.on("remove_note")
+def on_remove_note(payload=None, *_extra):
+    """Phone or host: ``{id, note}``; a phone may remove only its own notes."""
+    return _act("remove_note", payload, "phone", "host")
+
+
+@socketio.on("withdraw")
+def on_withdraw(payload=None, *_extra):
+    """Phone: ``{id, theme}`` takes back the pledge for one theme; its contact details are erased."""
+    return _act("withdraw", payload, "phone")
 
 
 @socketio.on("pledge")
@@ -182,6 +251,18 @@ def on_set_results(payload=None, *_extra):
 def on_manual_count(payload=None, *_extra):
     """Host: ``{id, theme, answer, count}`` raised hands; a new count replaces the last one."""
     return _act("manual_count", payload, "host")
+
+
+@socketio.on("lock_choices")
+def on_lock_choices(payload=None, *_extra):
+    """Host: ``{id, locked}`` closes or reopens the topic choice."""
+    return _act("lock_choices", payload, "host")
+
+
+@socketio.on("merge_themes")
+def on_merge_themes(payload=None, *_extra):
+    """Host: ``{id, theme, into}`` puts two subgroups together; choosers move along."""
+    return _act("merge_themes", payload, "host")
 
 
 @socketio.on("*")

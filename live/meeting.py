@@ -29,6 +29,11 @@ ACTION_PHASES = {
     "addition": ("recognition", "break"),
     "choose": ("topics", "pledges"),
     "pledge": ("pledges", "results"),
+    "withdraw": ("pledges", "results"),
+    # The subgroup card is written at the tables, after the topic is chosen, until people go home.
+    "note": ("topics", "pledges", "results"),
+    "edit_note": ("topics", "pledges", "results"),
+    "remove_note": ("topics", "pledges", "results"),
 }
 
 # Code alphabet without look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
@@ -40,6 +45,14 @@ MAX_DESCRIPTION = 400
 MAX_THEMES = 40
 MAX_ADDITION = 500
 MAX_NAME = 80
+MAX_NOTE = 280
+MAX_PLACE = 80
+MAX_TABLES = 10
+MAX_CAPACITY = 10_000
+# The subgroup card: "Hoe kunnen we dit realiseren?", "Wat is er nodig?", "Wie neemt het
+# voortouw?", "Wat is de eerste stap, en wanneer?".
+NOTE_FIELDS = ("how", "needs", "lead", "first_step")
+CONTACT_CHANNELS = ("email", "phone")
 MAX_MESSAGE_ID = 64
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
@@ -68,6 +81,9 @@ class Theme:
     description: str = ""
     # The addition this theme was made from, if the host promoted one.
     from_addition: int | None = None
+    # Where its subgroup sits after the break (one or more tables), and how many fit (None: no limit).
+    tables: tuple = ()
+    capacity: int | None = None
 
     def to_dict(self) -> dict:
         """The public form used in the protocol."""
@@ -76,6 +92,8 @@ class Theme:
             "title": self.title,
             "description": self.description,
             "from_addition": self.from_addition,
+            "tables": list(self.tables),
+            "capacity": self.capacity,
         }
 
 
@@ -100,6 +118,10 @@ class Meeting:
     # them with one press), or for these theme ids.
     results_hidden: bool = False
     hidden_themes: frozenset = frozenset()
+    # The host closed the topic choice: nobody chooses or changes any more.
+    choices_locked: bool = False
+    # Themes merged into another (old id -> new id): their choosers moved along.
+    merged: dict = field(default_factory=dict)
 
     def theme(self, theme_id, whole: bool = False) -> Theme:
         """The theme with this id, or ``unknown_theme``; with ``whole``, id 0 (the analysis as a
@@ -306,10 +328,54 @@ def check_addition(meeting: Meeting, payload: dict) -> dict:
 
 
 def check_choice(meeting: Meeting, payload: dict) -> dict:
-    """The one theme a participant will work on after the break."""
+    """The one theme a participant will work on after the break (its capacity is checked by
+    the store, inside the write, so two phones never both take the last seat)."""
     theme = meeting.theme(payload.get("theme"))
     require_phase(meeting, "choose")
+    if meeting.choices_locked:
+        raise Refused("choices_locked")
     return {"theme": theme.id}
+
+
+def check_note(meeting: Meeting, payload: dict) -> dict:
+    """A short note on a subgroup's card, for any theme (people move between tables)."""
+    theme = meeting.theme(payload.get("theme"))
+    field_name = payload.get("field")
+    if field_name not in NOTE_FIELDS:
+        raise Refused("bad_field")
+    text = clean_text(payload.get("text"), MAX_NOTE, multiline=True)
+    require_phase(meeting, "note")
+    return {"theme": theme.id, "field": field_name, "text": text}
+
+
+def _note_id(raw) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**63:
+        raise Refused("unknown_note")
+    return raw
+
+
+def check_edit_note(meeting: Meeting, payload: dict) -> dict:
+    """A new text for one's own note (the host may edit any)."""
+    note = _note_id(payload.get("note"))
+    text = clean_text(payload.get("text"), MAX_NOTE, multiline=True)
+    require_phase(meeting, "edit_note")
+    return {"note": note, "text": text}
+
+
+def check_remove_note(meeting: Meeting, payload: dict) -> dict:
+    """Take one's own note off the card (the host may remove any)."""
+    note = _note_id(payload.get("note"))
+    require_phase(meeting, "remove_note")
+    return {"note": note}
+
+
+def check_withdraw(meeting: Meeting, payload: dict) -> dict:
+    """Take back the pledge for one theme; its name and contact details are erased."""
+    theme = payload.get("theme")
+    if isinstance(theme, bool) or not isinstance(theme, int) or not 0 <= theme < 2**63:
+        raise Refused("unknown_theme")
+    require_phase(meeting, "withdraw")
+    return {"theme": theme}
 
 
 def clean_email(raw) -> str:
@@ -352,8 +418,25 @@ def check_pledge(meeting: Meeting, payload: dict) -> dict:
         raise Refused("contact_required")
     if payload.get("consent") is not True:
         raise Refused("consent_required")
+    # Sharing name and contact with the other members of the working group is a separate choice.
+    share = payload.get("share", False)
+    if not isinstance(share, bool):
+        raise Refused("bad_payload")
+    contact_by = payload.get("contact_by")
+    if contact_by in (None, ""):
+        contact_by = "email" if email else "phone"
+    elif contact_by not in CONTACT_CHANNELS or not (email if contact_by == "email" else phone):
+        raise Refused("bad_contact_by")
     require_phase(meeting, "pledge")
-    return {"theme": theme.id, "role": role, "name": name, "email": email, "phone": phone}
+    return {
+        "theme": theme.id,
+        "role": role,
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "contact_by": contact_by,
+        "share": share,
+    }
 
 
 def check_phase(payload: dict) -> str:
@@ -410,7 +493,7 @@ def check_add_theme(meeting: Meeting, payload: dict) -> dict:
 def check_edit_theme(meeting: Meeting, payload: dict) -> dict:
     """A new title and/or description for one theme."""
     theme = meeting.theme(payload.get("theme"))
-    fields = _theme_text(payload, required=False)
+    fields = {**_theme_text(payload, required=False), **check_tables(meeting, payload)}
     if not fields:
         raise Refused("bad_payload")
     return {"theme": theme.id, **fields}
@@ -446,6 +529,44 @@ def check_pace(meeting: Meeting, payload: dict) -> dict:
     if mode == "all":
         return {"pace": "all", "theme": None}
     return {"pace": "one", "theme": meeting.theme(payload.get("theme"), whole=True).id}
+
+
+def check_tables(meeting: Meeting, payload: dict) -> dict:
+    """Where a theme's subgroup sits (``table``: one place, or a list for several tables) and
+    how many fit (``capacity``: a whole number, or null for no limit). Part of ``edit_theme``."""
+    fields = {}
+    if "table" in payload:
+        raw = payload["table"]
+        places = [raw] if isinstance(raw, str) or raw is None else raw
+        if not isinstance(places, list) or len(places) > MAX_TABLES:
+            raise Refused("bad_table")
+        cleaned = [clean_text(p, MAX_PLACE, required=False) for p in places if p is not None]
+        fields["tables"] = tuple(p for p in cleaned if p)
+    if "capacity" in payload:
+        capacity = payload["capacity"]
+        if capacity is not None and (
+            isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY
+        ):
+            raise Refused("bad_capacity")
+        fields["capacity"] = capacity
+    return fields
+
+
+def check_lock_choices(meeting: Meeting, payload: dict) -> dict:
+    """Close or reopen the topic choice."""
+    locked = payload.get("locked")
+    if not isinstance(locked, bool):
+        raise Refused("bad_payload")
+    return {"locked": locked}
+
+
+def check_merge_themes(meeting: Meeting, payload: dict) -> dict:
+    """Put a theme that drew few people together with another: its choosers move along."""
+    theme = meeting.theme(payload.get("theme"))
+    into = meeting.theme(payload.get("into"))
+    if theme.id == into.id:
+        raise Refused("bad_merge")
+    return {"theme": theme.id, "into": into.id}
 
 
 def check_results(meeting: Meeting, payload: dict) -> dict:
@@ -484,6 +605,8 @@ def public_state(meeting: Meeting) -> dict:
         "themes": [t.to_dict() for t in meeting.themes],
         "pace": {"mode": meeting.pace, "theme": meeting.current_theme},
         "results": {"hidden": meeting.results_hidden, "themes": sorted(meeting.hidden_themes)},
+        "choices_locked": meeting.choices_locked,
+        "merged": {str(old): new for old, new in meeting.merged.items()},
     }
 
 

@@ -23,6 +23,11 @@ def room(code: str, role: str) -> str:
     return f"{code}:{role}"
 
 
+def card_room(theme: int) -> str:
+    """The room (inside a meeting) of the phones following one subgroup card."""
+    return f"card:{theme}"
+
+
 class Live:
     """Store, writer and fan-out for one worker process."""
 
@@ -140,9 +145,27 @@ class Live:
         if result.get("ok"):
             if kind in RESHAPE:
                 self.broadcast_state(meeting_code)
+            elif kind in NOTES:
+                self.send_note(meeting_code, kind, data, result)
             else:
                 self.fanout.changed(meeting_code, staff_state=kind in ("addition", "moderate"))
         return result
+
+    def send_note(self, code: str, kind: str, data: dict, result: dict) -> None:
+        """One changed note of a subgroup card, to the phones following that card, the host and
+        the beamer: what changed, never the whole card again."""
+        if kind == "note":
+            note = {
+                "id": result["note"],
+                "theme": data["theme"],
+                "field": data["field"],
+                "text": data["text"],
+            }
+        else:
+            note = {"id": data["note"], "theme": result["theme"], "field": result["field"]}
+            note.update({"text": data["text"]} if kind == "edit_note" else {"removed": True})
+        to = [room(code, card_room(note["theme"])), room(code, "host"), room(code, "projector")]
+        self.socketio.emit("note", note, to=to)
 
     # -- what each role receives -----------------------------------------------------------
 
@@ -154,6 +177,7 @@ class Live:
         if role in ("host", "projector"):
             tally = tally or self.tally(meeting)
             state["tally"] = tally if role == "host" else projector_tally(tally)
+            state["cards"] = self.store.notes(meeting.code)
             state["additions"] = self.store.additions(meeting.code, shown_only=role == "projector")
         return state
 
@@ -227,7 +251,19 @@ def projector_tally(tally: dict) -> dict:
 
 
 # Host actions that change what every screen draws: each sends every role a new ``state``.
-RESHAPE = {"set_phase", "add_theme", "edit_theme", "remove_theme", "order_themes", "set_pace", "set_results"}
+RESHAPE = {
+    "set_phase",
+    "add_theme",
+    "edit_theme",
+    "remove_theme",
+    "order_themes",
+    "set_pace",
+    "set_results",
+    "lock_choices",
+    "merge_themes",
+}
+# Changes to a subgroup card: sent as one small ``note`` message each.
+NOTES = {"note", "edit_note", "remove_note"}
 
 CHECKS = {
     "vote": domain.check_vote,
@@ -243,4 +279,10 @@ CHECKS = {
     "set_pace": domain.check_pace,
     "set_results": domain.check_results,
     "manual_count": domain.check_manual_count,
+    "lock_choices": domain.check_lock_choices,
+    "merge_themes": domain.check_merge_themes,
+    "withdraw": domain.check_withdraw,
+    "note": domain.check_note,
+    "edit_note": domain.check_edit_note,
+    "remove_note": domain.check_remove_note,
 }

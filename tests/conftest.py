@@ -132,6 +132,8 @@ class Client:
         self._changed = threading.Condition()
         self.sio.on("state", self._on("states"))
         self.sio.on("tally", self._on("tallies"))
+        self.notes: list[dict] = []
+        self.sio.on("note", self._on("notes"))
         self.sio.on("connect_error", self._refused)
         auth = {"code": code, "role": role}
         if token is not None:

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS meetings (
     pace TEXT NOT NULL DEFAULT 'all',
     current_theme INTEGER,
     results_hidden INTEGER NOT NULL DEFAULT 0,
-    hidden_themes TEXT NOT NULL DEFAULT ''
+    hidden_themes TEXT NOT NULL DEFAULT '',
+    choices_locked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS themes (
     code TEXT NOT NULL REFERENCES meetings(code),
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS themes (
     position INTEGER,
     removed INTEGER NOT NULL DEFAULT 0,
     from_addition INTEGER,
+    tables TEXT NOT NULL DEFAULT '',
+    capacity INTEGER,
+    merged_into INTEGER,
     PRIMARY KEY (code, id)
 );
 CREATE TABLE IF NOT EXISTS manual_counts (
@@ -72,6 +76,7 @@ CREATE TABLE IF NOT EXISTS choices (
     code TEXT NOT NULL,
     participant INTEGER NOT NULL,
     theme INTEGER NOT NULL,
+    seat INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (code, participant)
 );
 CREATE INDEX IF NOT EXISTS choices_by_theme ON choices (code, theme);
@@ -84,8 +89,20 @@ CREATE TABLE IF NOT EXISTS pledges (
     email TEXT NOT NULL,
     phone TEXT NOT NULL,
     consent_at REAL NOT NULL,
-    PRIMARY KEY (code, participant)
+    contact_by TEXT NOT NULL DEFAULT '',
+    share INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (code, participant, theme)
 );
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    theme INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    participant INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_by_meeting ON notes (code, theme, id);
 CREATE TABLE IF NOT EXISTS additions (
     id INTEGER PRIMARY KEY,
     code TEXT NOT NULL,
@@ -117,12 +134,50 @@ ADDED_COLUMNS = {
         "current_theme": "INTEGER",
         "results_hidden": "INTEGER NOT NULL DEFAULT 0",
         "hidden_themes": "TEXT NOT NULL DEFAULT ''",
+        "choices_locked": "INTEGER NOT NULL DEFAULT 0",
     },
-    "themes": {"position": "INTEGER", "removed": "INTEGER NOT NULL DEFAULT 0", "from_addition": "INTEGER"},
+    "themes": {
+        "position": "INTEGER",
+        "removed": "INTEGER NOT NULL DEFAULT 0",
+        "from_addition": "INTEGER",
+        "tables": "TEXT NOT NULL DEFAULT ''",
+        "capacity": "INTEGER",
+        "merged_into": "INTEGER",
+    },
+    "choices": {"seat": "INTEGER NOT NULL DEFAULT 0"},
 }
 
 
+def _places(raw: str) -> tuple:
+    """A theme's tables, stored as a JSON list."""
+    return tuple(json.loads(raw)) if raw else ()
+
+
+def _place(raw: str, seat: int) -> str | None:
+    """The table a chooser was given, or None when the theme has no table."""
+    places = _places(raw)
+    return places[seat] if 0 <= seat < len(places) else (places[0] if places else None)
+
+
+def _seated(place: str | None) -> dict:
+    """The ack of a choice: it names the table when the theme has one."""
+    return {"ok": True, "table": place} if place else {"ok": True}
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
+    pledge_keys = {row[1] for row in conn.execute("PRAGMA table_info(pledges)") if row[5]}
+    if "theme" not in pledge_keys:
+        # The first version kept one pledge per participant; now it is one per participant and
+        # theme. The old table's pages are zeroed as it goes (it holds names and contacts).
+        start = SCHEMA.index("CREATE TABLE IF NOT EXISTS pledges")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.executescript(
+            "BEGIN; ALTER TABLE pledges RENAME TO pledges_v1;"
+            + SCHEMA[start : SCHEMA.index("CREATE TABLE IF NOT EXISTS notes")]
+            + "INSERT INTO pledges (code, participant, theme, role, name, email, phone, consent_at)"
+            " SELECT code, participant, theme, role, name, email, phone, consent_at FROM pledges_v1;"
+            " DROP TABLE pledges_v1; COMMIT;"
+        )
     for table, columns in ADDED_COLUMNS.items():
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         for name, decl in columns.items():
@@ -152,6 +207,10 @@ class SQLiteStore(Store):
         self._r_lock = threading.Lock()
         self._themes: dict[str, list[Theme]] = {}
         self._secret: str | None = None
+        self._erased = False
+        # Deleted and overwritten rows are zeroed in the file, not just marked free: a withdrawn
+        # pledge leaves no contact details behind.
+        self._w.execute("PRAGMA secure_delete = ON")
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -162,7 +221,8 @@ class SQLiteStore(Store):
     def meeting(self, code):
         rows = self._read(
             "SELECT code, title, place, date, phase, version, host_key_hash, projector_key_hash,"
-            " created_at, pace, current_theme, results_hidden, hidden_themes FROM meetings WHERE code = ?",
+            " created_at, pace, current_theme, results_hidden, hidden_themes, choices_locked"
+            " FROM meetings WHERE code = ?",
             (code,),
         )
         if not rows:
@@ -172,15 +232,17 @@ class SQLiteStore(Store):
         cached = self._themes.get(code)
         if cached is None or cached[0] != version:
             # Themes change only with the meeting's version: cached per process until it moves.
-            themes = [
-                Theme(*theme)
-                for theme in self._read(
-                    "SELECT id, title, description, from_addition FROM themes WHERE code = ? AND removed = 0"
-                    " ORDER BY coalesce(position, id), id",
-                    (code,),
-                )
-            ]
-            cached = self._themes[code] = (version, themes)
+            themes, merged = [], {}
+            for theme_id, title, description, origin, tables, capacity, removed, into in self._read(
+                "SELECT id, title, description, from_addition, tables, capacity, removed, merged_into"
+                " FROM themes WHERE code = ? ORDER BY coalesce(position, id), id",
+                (code,),
+            ):
+                if not removed:
+                    themes.append(Theme(theme_id, title, description, origin, _places(tables), capacity))
+                elif into is not None:
+                    merged[theme_id] = into
+            cached = self._themes[code] = (version, themes, merged)
         return Meeting(
             *row[:6],
             themes=cached[1],
@@ -191,16 +253,24 @@ class SQLiteStore(Store):
             current_theme=row[10],
             results_hidden=bool(row[11]),
             hidden_themes=frozenset(int(t) for t in row[12].split(",") if t),
+            choices_locked=bool(row[13]),
+            merged=cached[2],
         )
 
     def themes(self, code):
         rows = self._read(
-            "SELECT id, title, description, from_addition, removed FROM themes WHERE code = ?"
+            "SELECT id, title, description, from_addition, removed, merged_into FROM themes WHERE code = ?"
             " ORDER BY removed, coalesce(position, id), id",
             (code,),
         )
-        keys = ("id", "title", "description", "from_addition", "removed")
+        keys = ("id", "title", "description", "from_addition", "removed", "merged_into")
         return [{**dict(zip(keys, row, strict=True)), "removed": bool(row[4])} for row in rows]
+
+    def notes(self, code, theme=None):
+        sql = "SELECT id, theme, field, text FROM notes WHERE code = ?"
+        args = (code,) if theme is None else (code, theme)
+        rows = self._read(sql + (" AND theme = ?" if theme is not None else "") + " ORDER BY id", args)
+        return [{"id": i, "theme": t, "field": f, "text": text} for i, t, f, text in rows]
 
     def secret(self):
         if self._secret is None:
@@ -266,25 +336,34 @@ class SQLiteStore(Store):
             "SELECT theme, answer FROM votes WHERE code = ? AND participant = ?", (code, participant)
         )
         choice = self._read(
-            "SELECT theme FROM choices WHERE code = ? AND participant = ?", (code, participant)
+            "SELECT c.theme, c.seat, t.tables FROM choices c"
+            " JOIN themes t ON t.code = c.code AND t.id = c.theme WHERE c.code = ? AND c.participant = ?",
+            (code, participant),
         )
-        pledge = self._read(
-            "SELECT theme, role, name, email, phone FROM pledges WHERE code = ? AND participant = ?",
+        pledges = self._read(
+            "SELECT theme, role, name, email, phone, contact_by, share FROM pledges"
+            " WHERE code = ? AND participant = ? ORDER BY consent_at",
             (code, participant),
         )
         additions = self._read(
             "SELECT id, theme, text, status FROM additions WHERE code = ? AND participant = ? ORDER BY id",
             (code, participant),
         )
+        notes = self._read(
+            "SELECT id, theme, field, text FROM notes WHERE code = ? AND participant = ? ORDER BY id",
+            (code, participant),
+        )
+        keys = ("theme", "role", "name", "email", "phone", "contact_by", "share")
         mine = {
             "votes": {str(theme): answer for theme, answer in votes},
             "choice": choice[0][0] if choice else None,
-            "pledge": None,
+            "table": _place(choice[0][2], choice[0][1]) if choice else None,
+            "pledges": [{**dict(zip(keys, row, strict=True)), "share": bool(row[6])} for row in pledges],
             "additions": [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in additions],
+            "notes": [{"id": i, "theme": t, "field": f, "text": text} for i, t, f, text in notes],
         }
-        if pledge:
-            theme, role, name, email, phone = pledge[0]
-            mine["pledge"] = {"theme": theme, "role": role, "name": name, "email": email, "phone": phone}
+        # The newest pledge, as the first version's clients expect.
+        mine["pledge"] = mine["pledges"][-1] if mine["pledges"] else None
         return mine
 
     def additions(self, code, shown_only=False):
@@ -296,12 +375,12 @@ class SQLiteStore(Store):
 
     def pledges(self, code):
         rows = self._read(
-            "SELECT theme, role, name, email, phone, consent_at FROM pledges WHERE code = ?"
-            " ORDER BY theme, participant",
+            "SELECT theme, role, name, email, phone, consent_at, contact_by, share, participant FROM pledges"
+            " WHERE code = ? ORDER BY theme, participant",
             (code,),
         )
-        keys = ("theme", "role", "name", "email", "phone", "consent_at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        keys = ("theme", "role", "name", "email", "phone", "consent_at", "contact_by", "share", "participant")
+        return [{**dict(zip(keys, row, strict=True)), "share": bool(row[7])} for row in rows]
 
     # -- writes (called by one writer at a time) -------------------------------------------
 
@@ -351,9 +430,22 @@ class SQLiteStore(Store):
                 results.append(result)
             conn.execute("COMMIT")
         except BaseException:
+            self._erased = False
             conn.execute("ROLLBACK")
             raise
+        if self._erased:
+            self._erased = False
+            self._truncate_log()
         return results
+
+    def _truncate_log(self) -> None:
+        """Copy the write-ahead log into the database file and cut it to nothing, so erased
+        contact details are not left behind in the log. A busy reader may hold it up: then the
+        next erasure (or SQLite's own checkpoint) finishes the job."""
+        try:
+            self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:
+            log.warning("write-ahead log not truncated yet")
 
     def _apply_one(self, conn: sqlite3.Connection, action: Action) -> dict:
         code, actor, data = action.code, action.actor, action.data
@@ -392,19 +484,62 @@ class SQLiteStore(Store):
         return {"ok": True}
 
     def _do_choose(self, conn, code, actor, data):
+        theme = data["theme"]
+        locked, raw_tables, capacity = conn.execute(
+            "SELECT m.choices_locked, t.tables, t.capacity FROM meetings m JOIN themes t ON t.code = m.code"
+            " WHERE m.code = ? AND t.id = ? AND t.removed = 0",
+            (code, theme),
+        ).fetchone() or (0, None, None)
+        if raw_tables is None:
+            raise Refused("unknown_theme")  # removed or merged since the check
+        if locked:
+            raise Refused("choices_locked")
+        current = conn.execute(
+            "SELECT theme, seat FROM choices WHERE code = ? AND participant = ?", (code, actor)
+        ).fetchone()
+        if current and current[0] == theme:
+            return _seated(_place(raw_tables, current[1]))
+        # Counted inside the write: of two phones taking the last seat, exactly one gets it.
+        if capacity is not None:
+            (taken,) = conn.execute(
+                "SELECT count(*) FROM choices WHERE code = ? AND theme = ?", (code, theme)
+            ).fetchone()
+            if taken >= capacity:
+                return {"ok": False, "error": "theme_full", "room": self._themes_with_room(conn, code)}
+        seat, places = 0, _places(raw_tables)
+        if len(places) > 1:  # spread choosers over the theme's tables: the emptiest one
+            seated = dict(
+                conn.execute(
+                    "SELECT seat, count(*) FROM choices WHERE code = ? AND theme = ? GROUP BY seat",
+                    (code, theme),
+                ).fetchall()
+            )
+            seat = min(range(len(places)), key=lambda n: (seated.get(n, 0), n))
         conn.execute(
-            "INSERT INTO choices (code, participant, theme) VALUES (?, ?, ?)"
-            " ON CONFLICT (code, participant) DO UPDATE SET theme = excluded.theme",
-            (code, actor, data["theme"]),
+            "INSERT INTO choices (code, participant, theme, seat) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (code, participant) DO UPDATE SET theme = excluded.theme, seat = excluded.seat",
+            (code, actor, theme, seat),
         )
-        return {"ok": True}
+        return _seated(places[seat] if places else None)
+
+    @staticmethod
+    def _themes_with_room(conn, code) -> list[int]:
+        rows = conn.execute(
+            "SELECT t.id FROM themes t WHERE t.code = ?1 AND t.removed = 0 AND (t.capacity IS NULL"
+            " OR t.capacity > (SELECT count(*) FROM choices c WHERE c.code = ?1 AND c.theme = t.id))"
+            " ORDER BY coalesce(t.position, t.id), t.id",
+            (code,),
+        )
+        return [row[0] for row in rows]
 
     def _do_pledge(self, conn, code, actor, data):
+        # One pledge per participant and theme: a pledge for another theme never replaces this one.
         conn.execute(
-            "INSERT INTO pledges (code, participant, theme, role, name, email, phone, consent_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, participant) DO UPDATE SET"
-            " theme = excluded.theme, role = excluded.role, name = excluded.name,"
-            " email = excluded.email, phone = excluded.phone, consent_at = excluded.consent_at",
+            "INSERT INTO pledges (code, participant, theme, role, name, email, phone, consent_at,"
+            " contact_by, share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (code, participant, theme) DO UPDATE SET"
+            " role = excluded.role, name = excluded.name, email = excluded.email, phone = excluded.phone,"
+            " consent_at = excluded.consent_at, contact_by = excluded.contact_by, share = excluded.share",
             (
                 code,
                 actor,
@@ -414,9 +549,84 @@ class SQLiteStore(Store):
                 data["email"],
                 data["phone"],
                 time.time(),
+                data.get("contact_by", ""),
+                int(data.get("share", False)),
             ),
         )
         return {"ok": True}
+
+    def _do_withdraw(self, conn, code, actor, data):
+        # secure_delete (on for this connection) zeroes the row's bytes in the database file; the
+        # write-ahead log is truncated after the commit (see apply).
+        cur = conn.execute(
+            "DELETE FROM pledges WHERE code = ? AND participant = ? AND theme = ?",
+            (code, actor, data["theme"]),
+        )
+        if cur.rowcount:
+            self._erased = True
+        return {"ok": True, "withdrawn": bool(cur.rowcount)}
+
+    def _do_note(self, conn, code, actor, data):
+        (note_id,) = conn.execute(
+            "INSERT INTO notes (code, theme, field, participant, text, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
+            (code, data["theme"], data["field"], actor, data["text"], time.time()),
+        ).fetchone()
+        return {"ok": True, "note": note_id}
+
+    def _own_note(self, conn, code, actor, note_id) -> tuple:
+        """The note's theme and field, if this actor may change it: its writer, or the host."""
+        row = conn.execute(
+            "SELECT theme, field, participant FROM notes WHERE code = ? AND id = ?", (code, note_id)
+        ).fetchone()
+        if row is None:
+            raise Refused("unknown_note")
+        if actor not in (HOST_ACTOR, row[2]):
+            raise Refused("not_yours")
+        return row[0], row[1]
+
+    def _do_edit_note(self, conn, code, actor, data):
+        theme, field_name = self._own_note(conn, code, actor, data["note"])
+        conn.execute(
+            "UPDATE notes SET text = ? WHERE code = ? AND id = ?", (data["text"], code, data["note"])
+        )
+        return {"ok": True, "theme": theme, "field": field_name}
+
+    def _do_remove_note(self, conn, code, actor, data):
+        theme, field_name = self._own_note(conn, code, actor, data["note"])
+        conn.execute("DELETE FROM notes WHERE code = ? AND id = ?", (code, data["note"]))
+        return {"ok": True, "theme": theme, "field": field_name}
+
+    def _do_lock_choices(self, conn, code, actor, data):
+        conn.execute("UPDATE meetings SET choices_locked = ? WHERE code = ?", (int(data["locked"]), code))
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_merge_themes(self, conn, code, actor, data):
+        theme, into = data["theme"], data["into"]
+        (alive,) = conn.execute(
+            "SELECT count(*) FROM themes WHERE code = ? AND id IN (?, ?) AND removed = 0", (code, theme, into)
+        ).fetchone()
+        if alive != 2:
+            raise Refused("unknown_theme")
+        moved = conn.execute(
+            "UPDATE choices SET theme = ?, seat = 0 WHERE code = ? AND theme = ?", (into, code, theme)
+        ).rowcount
+        # A pledge moves along unless its person already pledged for the other theme; then it
+        # stays with the merged theme, which stays in the exports.
+        conn.execute(
+            "UPDATE OR IGNORE pledges SET theme = ? WHERE code = ? AND theme = ?", (into, code, theme)
+        )
+        conn.execute("UPDATE notes SET theme = ? WHERE code = ? AND theme = ?", (into, code, theme))
+        conn.execute(
+            "UPDATE themes SET removed = 1, merged_into = ? WHERE code = ? AND id = ?", (into, code, theme)
+        )
+        conn.execute(
+            "UPDATE meetings SET pace = 'all', current_theme = NULL WHERE code = ? AND current_theme = ?",
+            (code, theme),
+        )
+        self._bump(conn, code)
+        return {"ok": True, "moved": moved}
 
     def _do_addition(self, conn, code, actor, data):
         (addition_id,) = conn.execute(
@@ -481,10 +691,20 @@ class SQLiteStore(Store):
         return {"ok": True, "theme": theme_id}
 
     def _do_edit_theme(self, conn, code, actor, data):
+        tables = json.dumps(list(data["tables"])) if "tables" in data else None
         cur = conn.execute(
-            "UPDATE themes SET title = coalesce(?, title), description = coalesce(?, description)"
+            "UPDATE themes SET title = coalesce(?, title), description = coalesce(?, description),"
+            " tables = coalesce(?, tables), capacity = CASE WHEN ? THEN ? ELSE capacity END"
             " WHERE code = ? AND id = ? AND removed = 0",
-            (data.get("title"), data.get("description"), code, data["theme"]),
+            (
+                data.get("title"),
+                data.get("description"),
+                tables,
+                "capacity" in data,
+                data.get("capacity"),
+                code,
+                data["theme"],
+            ),
         )
         if cur.rowcount != 1:
             raise Refused("unknown_theme")
