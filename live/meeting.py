@@ -627,6 +627,8 @@ def tally_rows(meeting: Meeting, counts: dict) -> list[dict]:
         row["answered"] = sum(row[a] for a in ANSWERS)
         row["chosen"] = phone.get("chosen", 0)
         row["pledged"] = phone.get("pledged", 0)
+        # Volunteers per role (never names): a theme without a trekker (lead) stands out.
+        row["roles"] = {role: phone.get("roles", {}).get(role, 0) for role in ROLES}
         row["sources"] = {"phones": by_phone, "hands": by_hand}
         row["hidden"] = not meeting.results_shown(theme)
         rows.append(row)
@@ -637,6 +639,8 @@ def for_projector(rows: list[dict]) -> list[dict]:
     """The tally rows the beamer may have: for a theme whose results are hidden, only how many
     answered, never the split (a page's data can be read)."""
     return [
-        {k: row[k] for k in ("theme", "answered", "chosen", "pledged", "hidden")} if row["hidden"] else row
+        {k: row[k] for k in ("theme", "answered", "chosen", "pledged", "roles", "hidden")}
+        if row["hidden"]
+        else row
         for row in rows
     ]

@@ -176,6 +176,9 @@ def test_a_participant_token_must_look_like_one_the_server_hands_out():
     assert not m.valid_token(12345)
 
 
+ROLES0 = {"lead": 0, "member": 0, "occasional": 0}
+
+
 def test_hidden_results_leave_only_how_many_answered_for_the_beamer():
     meeting = m.Meeting("ACDEF", "A", "", "", "recognition", 1, [m.Theme(1, "x"), m.Theme(2, "y")])
     counts = {
@@ -184,11 +187,11 @@ def test_hidden_results_leave_only_how_many_answered_for_the_beamer():
     }
     meeting.hidden_themes = frozenset({1})
     whole, one, two = m.for_projector(m.tally_rows(meeting, counts))
-    assert one == {"theme": 1, "answered": 7, "chosen": 0, "pledged": 0, "hidden": True}
+    assert one == {"theme": 1, "answered": 7, "chosen": 0, "pledged": 0, "roles": ROLES0, "hidden": True}
     assert two["yes"] == 0 and not two["hidden"] and not whole["hidden"]
     meeting.results_hidden = True
     assert all(
-        set(r) == {"theme", "answered", "chosen", "pledged", "hidden"}
+        set(r) == {"theme", "answered", "chosen", "pledged", "roles", "hidden"}
         for r in m.for_projector(m.tally_rows(meeting, counts))
     )
 

@@ -179,6 +179,8 @@ def test_a_second_pledge_keeps_the_first_and_a_withdrawal_erases_its_contact(top
         "ok": True
     }
     projector.wait_for(lambda: [r["pledged"] for r in projector.tally["themes"]] == [1, 1, 0])
+    roles = [r["roles"] for r in projector.tally["themes"]]
+    assert roles[:2] == [{"lead": 1, "member": 0, "occasional": 0}, {"lead": 0, "member": 1, "occasional": 0}]
     again = connect(meeting["code"], "phone", phone.token)
     pledges = again.state["mine"]["pledges"]
     assert [(p["theme"], p["role"], p["share"], p["contact_by"]) for p in pledges] == [

@@ -157,6 +157,7 @@ def test_hidden_results_never_reach_the_beamer_only_how_many_answered(room, conn
     for tally in [*projector.tallies[seen_before:], projector.state["tally"]]:
         for r in [*tally["themes"], tally["whole"]]:
             assert r["hidden"] and not {"yes", "partly", "no", "sources"} & set(r), r
+            assert set(r) == {"theme", "answered", "chosen", "pledged", "roles", "hidden"}
     # One press reveals everything.
     assert host.call("set_results", hidden=False) == {"ok": True}
     projector.wait_for(lambda: row(projector.tally, 1).get("yes") == 2, what="revealed")

@@ -314,10 +314,11 @@ class SQLiteStore(Store):
                     "SELECT theme, count(*) FROM choices WHERE code = ? GROUP BY theme", (code,)
                 ):
                     row(theme)["chosen"] = n
-                for theme, n in self._r.execute(
-                    "SELECT theme, count(*) FROM pledges WHERE code = ? GROUP BY theme", (code,)
+                for theme, role, n in self._r.execute(
+                    "SELECT theme, role, count(*) FROM pledges WHERE code = ? GROUP BY theme, role", (code,)
                 ):
-                    row(theme)["pledged"] = n
+                    row(theme)["pledged"] += n
+                    row(theme).setdefault("roles", {})[role] = n
                 (participants,) = self._r.execute(
                     "SELECT count(*) FROM participants WHERE code = ?", (code,)
                 ).fetchone()
