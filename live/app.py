@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from live.extensions import socketio
 from live.service import Live
@@ -37,6 +38,36 @@ class TrustedHosts:
         if name not in self.hosts:
             start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"Onbekend adres. Gebruik het adres dat op het grote scherm staat."]
+        return self.wsgi_app(environ, start_response)
+
+
+# What a reverse proxy adds about the original request. Only a configured proxy is believed.
+FORWARDED_HEADERS = (
+    "HTTP_FORWARDED",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+    "HTTP_X_FORWARDED_PROTO",
+)
+
+
+class BehindProxies:
+    """WSGI middleware: with ``PROXY_COUNT`` proxies in front, take the client's address, scheme
+    and host from their ``X-Forwarded-*`` headers (Werkzeug's ProxyFix, trusting only that many);
+    then drop those headers, so nothing further in (Engine.IO's origin check, the rate limits)
+    ever believes a value a client wrote itself. With 0 proxies they are simply dropped."""
+
+    def __init__(self, wsgi_app, count: int):
+        self.wsgi_app = wsgi_app
+        self.fixed = ProxyFix(self._strip, x_for=count, x_proto=count, x_host=count) if count else self._strip
+
+    def __call__(self, environ, start_response):
+        return self.fixed(environ, start_response)
+
+    def _strip(self, environ, start_response):
+        for name in FORWARDED_HEADERS:
+            environ.pop(name, None)
         return self.wsgi_app(environ, start_response)
 
 
@@ -74,6 +105,8 @@ def create_app(config: dict | None = None) -> Flask:
     if trusted:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted
         app.wsgi_app = TrustedHosts(app.wsgi_app, hosts)  # outside Socket.IO's middleware
+    # Outermost: the host check and everything inside see the client's real host and address.
+    app.wsgi_app = BehindProxies(app.wsgi_app, app.config["PROXY_COUNT"])
 
     def erase_old_personal_data():
         """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,

@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from live import links
 from live.extensions import socketio
-from live.meeting import Refused
-from live.service import room
+from live.meeting import Refused, normalise_code
+from live.service import card_room, room
 from live.store import HOST_ACTOR
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,17 @@ class Identity:
     participant: int = HOST_ACTOR
 
 
-NOTHING_YET = {"votes": {}, "choice": None, "pledge": None, "additions": []}
+KEY_ROLES = ("host", "projector")  # cookies that carry a key
+
+NOTHING_YET = {
+    "votes": {},
+    "choice": None,
+    "table": None,
+    "pledge": None,
+    "pledges": [],
+    "additions": [],
+    "notes": [],
+}
 
 # Per-connection identity. Connections live in one worker, so this is not shared state.
 connections: dict[str, Identity] = {}
@@ -45,8 +55,17 @@ def on_connect(auth=None):
     """Any client connects with ``auth = {code, role, token}``; it receives its ``state``."""
     live = _live()
     auth = auth if isinstance(auth, dict) else {}
+    code = normalise_code(auth.get("code")) or ""
+    # Proof that this client was given the code, in case its address is held back for mistyped
+    # codes: its own token or key, the ticket from the QR link (cookie or auth) or a key cookie.
+    cookie_keys = (request.cookies.get(f"{role}_{code}") for role in KEY_ROLES)
+    proof = {
+        "ticket": auth.get("ticket") or request.cookies.get(f"join_{code}"),
+        "token": auth.get("token"),
+        "keys": [key for key in (auth.get("token"), *cookie_keys) if key],
+    }
     try:
-        meeting = live.meeting(auth.get("code"), request.remote_addr or "")
+        meeting = live.meeting(auth.get("code"), request.remote_addr or "", proof)
     except Refused as refused:
         raise ConnectionRefusedError(refused.slug) from None
     if meeting is None:
@@ -72,6 +91,10 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("bad_role")
     connections[request.sid] = identity
     join_room(room(meeting.code, identity.role))
+    chosen = state.get("mine", {}).get("choice")
+    if chosen is not None:  # back at the table: the card of the chosen theme, live
+        _follow_card(chosen)
+        state["card"] = live.store.notes(meeting.code, chosen)
     emit("state", state)
 
 
@@ -81,11 +104,11 @@ def on_disconnect(*_reason):
     connections.pop(request.sid, None)
 
 
-def _act(kind: str, payload, role: str) -> dict:
+def _act(kind: str, payload, role: str, *also: str) -> dict:
     identity = connections.get(request.sid)
     if identity is None:
         return {"ok": False, "error": "unknown_meeting"}
-    if identity.role != role:
+    if identity.role not in (role, *also):
         return {"ok": False, "error": "not_host" if role == "host" else "not_phone"}
     try:
         return _live().act(identity.code, identity.role, identity.participant, kind, payload)
@@ -109,8 +132,65 @@ def on_addition(payload=None, *_extra):
 
 @socketio.on("choose")
 def on_choose(payload=None, *_extra):
-    """Phone: ``{id, theme}`` the one theme to work on after the break (changeable)."""
-    return _act("choose", payload, "phone")
+    """Phone: ``{id, theme}`` the one theme to work on after the break (changeable); the ack
+    names the table. The phone then follows that theme's card."""
+    ack = _act("choose", payload, "phone")
+    if ack.get("ok"):
+        _follow_card(payload["theme"])
+    return ack
+
+
+def _follow_card(theme: int) -> None:
+    """Let this connection receive the notes of one subgroup card (and of no other)."""
+    identity = connections[request.sid]
+    for name in rooms():
+        if name.startswith(f"{identity.code}:card:"):
+            leave_room(name)
+    join_room(room(identity.code, card_room(theme)))
+
+
+@socketio.on("card")
+def on_card(payload=None, *_extra):
+    """Phone or host: ``{id, theme}`` the notes of one subgroup card, and its changes from now
+    on (a phone that moved to another table)."""
+    identity = connections.get(request.sid)
+    if identity is None or identity.role not in ("phone", "host"):
+        return {"ok": False, "error": "not_phone"}
+    live = _live()
+    if not live.throttle.event_allowed(identity.role, f"{identity.code}:{identity.participant}"):
+        return {"ok": False, "error": "rate_limited"}
+    try:
+        theme = live.store.meeting(identity.code).theme(
+            (payload or {}).get("theme") if isinstance(payload, dict) else None
+        )
+    except Refused as refused:
+        return {"ok": False, "error": refused.slug}
+    _follow_card(theme.id)
+    return {"ok": True, "notes": live.store.notes(identity.code, theme.id)}
+
+
+@socketio.on("note")
+def on_note(payload=None, *_extra):
+    """Phone or host: ``{id, theme, field, text}`` a note on a subgroup card; answers its id."""
+    return _act("note", payload, "phone", "host")
+
+
+@socketio.on("edit_note")
+def on_edit_note(payload=None, *_extra):
+    """Phone or host: ``{id, note, text}``; a phone may change only its own notes."""
+    return _act("edit_note", payload, "phone", "host")
+
+
+@socketio.on("remove_note")
+def on_remove_note(payload=None, *_extra):
+    """Phone or host: ``{id, note}``; a phone may remove only its own notes."""
+    return _act("remove_note", payload, "phone", "host")
+
+
+@socketio.on("withdraw")
+def on_withdraw(payload=None, *_extra):
+    """Phone: ``{id, theme}`` takes back the pledge for one theme; its contact details are erased."""
+    return _act("withdraw", payload, "phone")
 
 
 @socketio.on("pledge")
@@ -129,6 +209,60 @@ def on_set_phase(payload=None, *_extra):
 def on_moderate(payload=None, *_extra):
     """Host: ``{id, addition, show}`` shows or hides an addition on the beamer."""
     return _act("moderate", payload, "host")
+
+
+@socketio.on("add_theme")
+def on_add_theme(payload=None, *_extra):
+    """Host: ``{id, title, description?, addition?}`` a new theme (from an addition, if given)."""
+    return _act("add_theme", payload, "host")
+
+
+@socketio.on("edit_theme")
+def on_edit_theme(payload=None, *_extra):
+    """Host: ``{id, theme, title?, description?}``; every screen receives a new ``state``."""
+    return _act("edit_theme", payload, "host")
+
+
+@socketio.on("remove_theme")
+def on_remove_theme(payload=None, *_extra):
+    """Host: ``{id, theme, confirm?}``; a theme with answers needs ``confirm: true``."""
+    return _act("remove_theme", payload, "host")
+
+
+@socketio.on("order_themes")
+def on_order_themes(payload=None, *_extra):
+    """Host: ``{id, order: [theme ids]}``, every current theme once."""
+    return _act("order_themes", payload, "host")
+
+
+@socketio.on("set_pace")
+def on_set_pace(payload=None, *_extra):
+    """Host: ``{id, pace: "all"}`` or ``{id, pace: "one", theme}`` (0: the whole analysis)."""
+    return _act("set_pace", payload, "host")
+
+
+@socketio.on("set_results")
+def on_set_results(payload=None, *_extra):
+    """Host: ``{id, hidden, theme?}`` hides or reveals results on the beamer (all, or one theme)."""
+    return _act("set_results", payload, "host")
+
+
+@socketio.on("manual_count")
+def on_manual_count(payload=None, *_extra):
+    """Host: ``{id, theme, answer, count}`` raised hands; a new count replaces the last one."""
+    return _act("manual_count", payload, "host")
+
+
+@socketio.on("lock_choices")
+def on_lock_choices(payload=None, *_extra):
+    """Host: ``{id, locked}`` closes or reopens the topic choice."""
+    return _act("lock_choices", payload, "host")
+
+
+@socketio.on("merge_themes")
+def on_merge_themes(payload=None, *_extra):
+    """Host: ``{id, theme, into}`` puts two subgroups together; choosers move along."""
+    return _act("merge_themes", payload, "host")
 
 
 @socketio.on("*")

@@ -28,6 +28,12 @@ def join_url(code: str) -> str:
     return f"{base_url()}/{code}"
 
 
+def join_link(code: str) -> str:
+    """The join address with its ticket: what the QR code holds and what people share. The
+    ticket lets phones in even while their address is held back for mistyped codes."""
+    return f"{join_url(code)}?t={current_app.extensions['live'].ticket(code)}"
+
+
 def host_url(code: str, key: str) -> str:
     """The secret host link (opening it sets a cookie and drops the key from the address)."""
     return f"{base_url()}/{code}/host?key={quote(key)}"

@@ -29,6 +29,11 @@ ACTION_PHASES = {
     "addition": ("recognition", "break"),
     "choose": ("topics", "pledges"),
     "pledge": ("pledges", "results"),
+    "withdraw": ("pledges", "results"),
+    # The subgroup card is written at the tables, after the topic is chosen, until people go home.
+    "note": ("topics", "pledges", "results"),
+    "edit_note": ("topics", "pledges", "results"),
+    "remove_note": ("topics", "pledges", "results"),
 }
 
 # Code alphabet without look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
@@ -40,6 +45,14 @@ MAX_DESCRIPTION = 400
 MAX_THEMES = 40
 MAX_ADDITION = 500
 MAX_NAME = 80
+MAX_NOTE = 280
+MAX_PLACE = 80
+MAX_TABLES = 10
+MAX_CAPACITY = 10_000
+# The subgroup card: "Hoe kunnen we dit realiseren?", "Wat is er nodig?", "Wie neemt het
+# voortouw?", "Wat is de eerste stap, en wanneer?".
+NOTE_FIELDS = ("how", "needs", "lead", "first_step")
+CONTACT_CHANNELS = ("email", "phone")
 MAX_MESSAGE_ID = 64
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
@@ -52,6 +65,13 @@ class Refused(Exception):
         self.slug = slug
 
 
+PACES = ("all", "one")
+MAX_COUNT = 100_000
+# Theme id 0 is the analysis as a whole ("Herkent u zich in het geheel?"): it takes recognition
+# answers, hand counts and additions, but is never chosen or pledged for.
+WHOLE = 0
+
+
 @dataclass(frozen=True)
 class Theme:
     """One outcome of the analysis, shown on every screen."""
@@ -59,10 +79,22 @@ class Theme:
     id: int
     title: str
     description: str = ""
+    # The addition this theme was made from, if the host promoted one.
+    from_addition: int | None = None
+    # Where its subgroup sits after the break (one or more tables), and how many fit (None: no limit).
+    tables: tuple = ()
+    capacity: int | None = None
 
     def to_dict(self) -> dict:
         """The public form used in the protocol."""
-        return {"id": self.id, "title": self.title, "description": self.description}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "from_addition": self.from_addition,
+            "tables": list(self.tables),
+            "capacity": self.capacity,
+        }
 
 
 @dataclass
@@ -79,15 +111,33 @@ class Meeting:
     host_key_hash: str = ""
     projector_key_hash: str = ""
     created_at: float = 0.0
+    # Recognition one theme at a time ("one", with current_theme) or all at once ("all").
+    pace: str = "all"
+    current_theme: int | None = None
+    # Results (the yes/partly/no split) kept off the beamer: for every theme (the host reveals
+    # them with one press), or for these theme ids.
+    results_hidden: bool = False
+    hidden_themes: frozenset = frozenset()
+    # The host closed the topic choice: nobody chooses or changes any more.
+    choices_locked: bool = False
+    # Themes merged into another (old id -> new id): their choosers moved along.
+    merged: dict = field(default_factory=dict)
 
-    def theme(self, theme_id) -> Theme:
-        """The theme with this id, or ``unknown_theme``."""
+    def theme(self, theme_id, whole: bool = False) -> Theme:
+        """The theme with this id, or ``unknown_theme``; with ``whole``, id 0 (the analysis as a
+        whole) is accepted too."""
         if isinstance(theme_id, bool) or not isinstance(theme_id, int):
             raise Refused("unknown_theme")
+        if whole and theme_id == WHOLE:
+            return Theme(WHOLE, "")
         for theme in self.themes:
             if theme.id == theme_id:
                 return theme
         raise Refused("unknown_theme")
+
+    def results_shown(self, theme_id: int) -> bool:
+        """Whether the beamer may show this theme's yes/partly/no split."""
+        return not self.results_hidden and theme_id not in self.hidden_themes
 
 
 # -- codes, keys and tokens ------------------------------------------------------------------
@@ -118,6 +168,20 @@ def projector_key_for(host_key: str, code: str) -> str:
     again although only hashes are stored."""
     digest = hmac.new(host_key.encode(), f"projector:{code}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def join_ticket(server_secret: str, code: str) -> str:
+    """The ticket in a meeting's QR code and shared link: proof that a phone was shown the real
+    code, so somebody else's mistyped codes from the same address never lock it out."""
+    digest = hmac.new(server_secret.encode(), f"join:{code}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
+def ticket_matches(server_secret: str, code: str, ticket) -> bool:
+    """Constant-time check of a presented join ticket."""
+    if not isinstance(ticket, str) or len(ticket) != 16 or not ticket.isascii():
+        return False
+    return hmac.compare_digest(join_ticket(server_secret, code), ticket)
 
 
 def hash_secret(secret: str) -> str:
@@ -246,8 +310,8 @@ def require_phase(meeting: Meeting, action: str) -> None:
 
 
 def check_vote(meeting: Meeting, payload: dict) -> dict:
-    """A recognition answer for one theme."""
-    theme = meeting.theme(payload.get("theme"))
+    """A recognition answer for one theme, or for the analysis as a whole (theme 0)."""
+    theme = meeting.theme(payload.get("theme"), whole=True)
     answer = payload.get("answer")
     if answer not in ANSWERS:
         raise Refused("bad_answer")
@@ -256,18 +320,62 @@ def check_vote(meeting: Meeting, payload: dict) -> dict:
 
 
 def check_addition(meeting: Meeting, payload: dict) -> dict:
-    """Free text an attendee adds to a theme; it waits for moderation."""
-    theme = meeting.theme(payload.get("theme"))
+    """Free text an attendee adds to a theme, or to the whole (theme 0); it waits for moderation."""
+    theme = meeting.theme(payload.get("theme"), whole=True)
     text = clean_text(payload.get("text"), MAX_ADDITION, multiline=True)
     require_phase(meeting, "addition")
     return {"theme": theme.id, "text": text}
 
 
 def check_choice(meeting: Meeting, payload: dict) -> dict:
-    """The one theme a participant will work on after the break."""
+    """The one theme a participant will work on after the break (its capacity is checked by
+    the store, inside the write, so two phones never both take the last seat)."""
     theme = meeting.theme(payload.get("theme"))
     require_phase(meeting, "choose")
+    if meeting.choices_locked:
+        raise Refused("choices_locked")
     return {"theme": theme.id}
+
+
+def check_note(meeting: Meeting, payload: dict) -> dict:
+    """A short note on a subgroup's card, for any theme (people move between tables)."""
+    theme = meeting.theme(payload.get("theme"))
+    field_name = payload.get("field")
+    if field_name not in NOTE_FIELDS:
+        raise Refused("bad_field")
+    text = clean_text(payload.get("text"), MAX_NOTE, multiline=True)
+    require_phase(meeting, "note")
+    return {"theme": theme.id, "field": field_name, "text": text}
+
+
+def _note_id(raw) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**63:
+        raise Refused("unknown_note")
+    return raw
+
+
+def check_edit_note(meeting: Meeting, payload: dict) -> dict:
+    """A new text for one's own note (the host may edit any)."""
+    note = _note_id(payload.get("note"))
+    text = clean_text(payload.get("text"), MAX_NOTE, multiline=True)
+    require_phase(meeting, "edit_note")
+    return {"note": note, "text": text}
+
+
+def check_remove_note(meeting: Meeting, payload: dict) -> dict:
+    """Take one's own note off the card (the host may remove any)."""
+    note = _note_id(payload.get("note"))
+    require_phase(meeting, "remove_note")
+    return {"note": note}
+
+
+def check_withdraw(meeting: Meeting, payload: dict) -> dict:
+    """Take back the pledge for one theme; its name and contact details are erased."""
+    theme = payload.get("theme")
+    if isinstance(theme, bool) or not isinstance(theme, int) or not 0 <= theme < 2**63:
+        raise Refused("unknown_theme")
+    require_phase(meeting, "withdraw")
+    return {"theme": theme}
 
 
 def clean_email(raw) -> str:
@@ -310,8 +418,25 @@ def check_pledge(meeting: Meeting, payload: dict) -> dict:
         raise Refused("contact_required")
     if payload.get("consent") is not True:
         raise Refused("consent_required")
+    # Sharing name and contact with the other members of the working group is a separate choice.
+    share = payload.get("share", False)
+    if not isinstance(share, bool):
+        raise Refused("bad_payload")
+    contact_by = payload.get("contact_by")
+    if contact_by in (None, ""):
+        contact_by = "email" if email else "phone"
+    elif contact_by not in CONTACT_CHANNELS or not (email if contact_by == "email" else phone):
+        raise Refused("bad_contact_by")
     require_phase(meeting, "pledge")
-    return {"theme": theme.id, "role": role, "name": name, "email": email, "phone": phone}
+    return {
+        "theme": theme.id,
+        "role": role,
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "contact_by": contact_by,
+        "share": share,
+    }
 
 
 def check_phase(payload: dict) -> str:
@@ -334,6 +459,137 @@ def check_moderation(payload: dict) -> dict:
     return {"addition": addition, "show": show}
 
 
+# -- the host shapes the evening -------------------------------------------------------------
+
+
+def _theme_text(payload: dict, required: bool) -> dict:
+    """Title and description of a new or edited theme, with the limits of meeting creation."""
+    fields = {}
+    if required or "title" in payload:
+        fields["title"] = clean_text(payload.get("title"), MAX_TITLE)
+    if "description" in payload:
+        fields["description"] = clean_text(payload.get("description"), MAX_DESCRIPTION, required=False)
+    return fields
+
+
+def _addition_id(raw) -> int:
+    # Beyond SQLite's 64-bit integers the whole write batch would fail, for everyone in it.
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**63:
+        raise Refused("unknown_addition")
+    return raw
+
+
+def check_add_theme(meeting: Meeting, payload: dict) -> dict:
+    """A new theme during the evening; with ``addition``, that addition becomes the theme."""
+    if len(meeting.themes) >= MAX_THEMES:
+        raise Refused("too_many_themes")
+    fields = _theme_text(payload, required=True)
+    fields.setdefault("description", "")
+    addition = payload.get("addition")
+    fields["addition"] = None if addition is None else _addition_id(addition)
+    return fields
+
+
+def check_edit_theme(meeting: Meeting, payload: dict) -> dict:
+    """A new title and/or description for one theme."""
+    theme = meeting.theme(payload.get("theme"))
+    fields = {**_theme_text(payload, required=False), **check_tables(meeting, payload)}
+    if not fields:
+        raise Refused("bad_payload")
+    return {"theme": theme.id, **fields}
+
+
+def check_remove_theme(meeting: Meeting, payload: dict) -> dict:
+    """Take a theme off every screen; one that has answers needs ``confirm: true``."""
+    theme = meeting.theme(payload.get("theme"))
+    confirm = payload.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise Refused("bad_payload")
+    if len(meeting.themes) == 1:
+        raise Refused("last_theme")
+    return {"theme": theme.id, "confirm": confirm}
+
+
+def check_order(meeting: Meeting, payload: dict) -> dict:
+    """A new order of the themes: every current theme id exactly once."""
+    order = payload.get("order")
+    if not isinstance(order, list) or len(order) > MAX_THEMES:
+        raise Refused("bad_order")
+    ids = [t.id for t in meeting.themes]
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in order) or sorted(order) != sorted(ids):
+        raise Refused("bad_order")
+    return {"order": order}
+
+
+def check_pace(meeting: Meeting, payload: dict) -> dict:
+    """Recognition for all themes at once, or one theme (or the whole, 0) at a time."""
+    mode = payload.get("pace")
+    if mode not in PACES:
+        raise Refused("bad_pace")
+    if mode == "all":
+        return {"pace": "all", "theme": None}
+    return {"pace": "one", "theme": meeting.theme(payload.get("theme"), whole=True).id}
+
+
+def check_tables(meeting: Meeting, payload: dict) -> dict:
+    """Where a theme's subgroup sits (``table``: one place, or a list for several tables) and
+    how many fit (``capacity``: a whole number, or null for no limit). Part of ``edit_theme``."""
+    fields = {}
+    if "table" in payload:
+        raw = payload["table"]
+        places = [raw] if isinstance(raw, str) or raw is None else raw
+        if not isinstance(places, list) or len(places) > MAX_TABLES:
+            raise Refused("bad_table")
+        cleaned = [clean_text(p, MAX_PLACE, required=False) for p in places if p is not None]
+        fields["tables"] = tuple(p for p in cleaned if p)
+    if "capacity" in payload:
+        capacity = payload["capacity"]
+        if capacity is not None and (
+            isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY
+        ):
+            raise Refused("bad_capacity")
+        fields["capacity"] = capacity
+    return fields
+
+
+def check_lock_choices(meeting: Meeting, payload: dict) -> dict:
+    """Close or reopen the topic choice."""
+    locked = payload.get("locked")
+    if not isinstance(locked, bool):
+        raise Refused("bad_payload")
+    return {"locked": locked}
+
+
+def check_merge_themes(meeting: Meeting, payload: dict) -> dict:
+    """Put a theme that drew few people together with another: its choosers move along."""
+    theme = meeting.theme(payload.get("theme"))
+    into = meeting.theme(payload.get("into"))
+    if theme.id == into.id:
+        raise Refused("bad_merge")
+    return {"theme": theme.id, "into": into.id}
+
+
+def check_results(meeting: Meeting, payload: dict) -> dict:
+    """Hide or reveal the results on the beamer: of every theme, or of one."""
+    hidden = payload.get("hidden")
+    if not isinstance(hidden, bool):
+        raise Refused("bad_payload")
+    theme = payload.get("theme")
+    return {"hidden": hidden, "theme": None if theme is None else meeting.theme(theme, whole=True).id}
+
+
+def check_manual_count(meeting: Meeting, payload: dict) -> dict:
+    """Raised hands for one theme and answer; a new count replaces the last one."""
+    theme = meeting.theme(payload.get("theme"), whole=True)
+    answer = payload.get("answer")
+    if answer not in ANSWERS:
+        raise Refused("bad_answer")
+    count = payload.get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
+        raise Refused("bad_count")
+    return {"theme": theme.id, "answer": answer, "count": count}
+
+
 # -- what each role sees ---------------------------------------------------------------------
 
 
@@ -347,11 +603,44 @@ def public_state(meeting: Meeting) -> dict:
         "phase": meeting.phase,
         "version": meeting.version,
         "themes": [t.to_dict() for t in meeting.themes],
+        "pace": {"mode": meeting.pace, "theme": meeting.current_theme},
+        "results": {"hidden": meeting.results_hidden, "themes": sorted(meeting.hidden_themes)},
+        "choices_locked": meeting.choices_locked,
+        "merged": {str(old): new for old, new in meeting.merged.items()},
     }
 
 
-def empty_tally(meeting: Meeting) -> list[dict]:
-    """A tally row per theme with every count at zero."""
+def tally_rows(meeting: Meeting, counts: dict) -> list[dict]:
+    """A tally row per theme, the whole (0) first: totals of phones and hands and where they
+    come from. ``counts`` is the store's tally: phone rows per theme and hand counts. (The
+    protocol sends the whole's row apart, as ``whole``, so ``themes`` holds real themes only.)"""
+    phones = {row["theme"]: row for row in counts["themes"]}
+    hands: dict[int, dict] = {}
+    for row in counts.get("hands", ()):
+        hands.setdefault(row["theme"], {})[row["answer"]] = row["count"]
+    rows = []
+    for theme in (WHOLE, *(t.id for t in meeting.themes)):
+        phone = phones.get(theme, {})
+        by_phone = {a: phone.get(a, 0) for a in ANSWERS}
+        by_hand = {a: hands.get(theme, {}).get(a, 0) for a in ANSWERS}
+        row = {"theme": theme, **{a: by_phone[a] + by_hand[a] for a in ANSWERS}}
+        row["answered"] = sum(row[a] for a in ANSWERS)
+        row["chosen"] = phone.get("chosen", 0)
+        row["pledged"] = phone.get("pledged", 0)
+        # Volunteers per role (never names): a theme without a trekker (lead) stands out.
+        row["roles"] = {role: phone.get("roles", {}).get(role, 0) for role in ROLES}
+        row["sources"] = {"phones": by_phone, "hands": by_hand}
+        row["hidden"] = not meeting.results_shown(theme)
+        rows.append(row)
+    return rows
+
+
+def for_projector(rows: list[dict]) -> list[dict]:
+    """The tally rows the beamer may have: for a theme whose results are hidden, only how many
+    answered, never the split (a page's data can be read)."""
     return [
-        {"theme": t.id, "yes": 0, "partly": 0, "no": 0, "chosen": 0, "pledged": 0} for t in meeting.themes
+        {k: row[k] for k in ("theme", "answered", "chosen", "pledged", "roles", "hidden")}
+        if row["hidden"]
+        else row
+        for row in rows
     ]

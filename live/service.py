@@ -23,6 +23,11 @@ def room(code: str, role: str) -> str:
     return f"{code}:{role}"
 
 
+def card_room(theme: int) -> str:
+    """The room (inside a meeting) of the phones following one subgroup card."""
+    return f"card:{theme}"
+
+
 class Live:
     """Store, writer and fan-out for one worker process."""
 
@@ -30,6 +35,7 @@ class Live:
         self.config = config
         self.socketio = socketio
         self.store = open_store(config["STORE"], config["DATA_DIR"])
+        self._secret = self.store.secret()
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
         self.fanout = Fanout(self, config["TALLY_INTERVAL"])
         self.throttle = Throttle(
@@ -59,18 +65,42 @@ class Live:
                 return {"code": code, "host_key": host_key, "projector_key": projector_key}
         raise RuntimeError("no free meeting code")
 
-    def meeting(self, raw_code, address: str | None = None) -> Meeting | None:
-        """The meeting for a typed or sent code, or None. With the caller's address, failed
-        look-ups are counted and an address that guesses too much gets ``rate_limited``."""
-        if address is not None and self.throttle.lookups_blocked(address):
-            raise Refused("rate_limited")
+    def meeting(self, raw_code, address: str | None = None, proof: dict | None = None) -> Meeting | None:
+        """The meeting for a typed or sent code, or None.
+
+        With the caller's address, look-ups of codes that do not exist are counted, and an
+        address past ``LOOKUP_RATE_LIMIT`` gets ``rate_limited`` for every look-up, unless the
+        caller proves it was given the code (``proof``: a join ticket, a participant token or a
+        key, see ``vouched``). So a hall behind one address never pays for somebody's typos,
+        while a guesser, who has no proof, is stopped.
+        """
         code = domain.normalise_code(raw_code)
         if code is None:
             return None  # not even a code (a typo, /favicon.ico): nothing to guess, not counted
+        if address is not None and self.throttle.lookups_blocked(address):
+            meeting = self.store.meeting(code)
+            if meeting is not None and self.vouched(meeting, **(proof or {})):
+                return meeting
+            raise Refused("rate_limited")
         meeting = self.store.meeting(code)
         if meeting is None and address is not None:
             self.throttle.lookup_failed(address)
         return meeting
+
+    def ticket(self, code: str) -> str:
+        """The join ticket for a meeting's QR code and shared link."""
+        return domain.join_ticket(self._secret, code)
+
+    def vouched(self, meeting: Meeting, ticket=None, token=None, keys=()) -> bool:
+        """Whether the caller proves it was given this meeting's code: its join ticket, the token
+        of one of its participants, or a host or projector key."""
+        if domain.ticket_matches(self._secret, meeting.code, ticket):
+            return True
+        if any(self.role_for_key(meeting, key) for key in keys):
+            return True
+        return domain.valid_token(token) and (
+            self.store.participant(meeting.code, domain.hash_secret(token)) is not None
+        )
 
     def role_for_key(self, meeting: Meeting, key) -> str | None:
         """'host' or 'projector' for a valid key (the host key also opens the beamer), else None."""
@@ -113,11 +143,29 @@ class Live:
         phases = domain.ACTION_PHASES.get(kind, ())
         result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data, phases))
         if result.get("ok"):
-            if kind == "set_phase":
+            if kind in RESHAPE:
                 self.broadcast_state(meeting_code)
+            elif kind in NOTES:
+                self.send_note(meeting_code, kind, data, result)
             else:
                 self.fanout.changed(meeting_code, staff_state=kind in ("addition", "moderate"))
         return result
+
+    def send_note(self, code: str, kind: str, data: dict, result: dict) -> None:
+        """One changed note of a subgroup card, to the phones following that card, the host and
+        the beamer: what changed, never the whole card again."""
+        if kind == "note":
+            note = {
+                "id": result["note"],
+                "theme": data["theme"],
+                "field": data["field"],
+                "text": data["text"],
+            }
+        else:
+            note = {"id": data["note"], "theme": result["theme"], "field": result["field"]}
+            note.update({"text": data["text"]} if kind == "edit_note" else {"removed": True})
+        to = [room(code, card_room(note["theme"])), room(code, "host"), room(code, "projector")]
+        self.socketio.emit("note", note, to=to)
 
     # -- what each role receives -----------------------------------------------------------
 
@@ -127,7 +175,9 @@ class Live:
         state = domain.public_state(meeting)
         state["role"] = role
         if role in ("host", "projector"):
-            state["tally"] = tally or self.tally(meeting)
+            tally = tally or self.tally(meeting)
+            state["tally"] = tally if role == "host" else projector_tally(tally)
+            state["cards"] = self.store.notes(meeting.code)
             state["additions"] = self.store.additions(meeting.code, shown_only=role == "projector")
         return state
 
@@ -140,13 +190,13 @@ class Live:
     def tally(self, meeting: Meeting) -> dict:
         """Counts per theme (every theme present), plus participants seen."""
         counts = self.store.tally(meeting.code)
-        by_theme = {row["theme"]: row for row in counts["themes"]}
-        rows = [by_theme.get(row["theme"], row) for row in domain.empty_tally(meeting)]
+        whole, *rows = domain.tally_rows(meeting, counts)
         return {
             "version": meeting.version,
             "at": int(time.time() * 1000),
             "participants": counts["participants"],
             "themes": rows,
+            "whole": whole,
         }
 
     def broadcast_state(self, code: str) -> None:
@@ -186,12 +236,34 @@ class Fanout:
             if staff_state:
                 live.send_staff_states(meeting)
             else:
-                to = [room(code, "projector"), room(code, "host")]
-                live.socketio.emit("tally", live.tally(meeting), to=to)
+                tally = live.tally(meeting)
+                live.socketio.emit("tally", tally, to=room(code, "host"))
+                live.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
             self.sent += 1
         except Exception:
             log.exception("update for a meeting failed")
 
+
+def projector_tally(tally: dict) -> dict:
+    """The tally without the split of themes whose results are hidden (see domain.for_projector)."""
+    whole, *rows = domain.for_projector([tally["whole"], *tally["themes"]])
+    return {**tally, "themes": rows, "whole": whole}
+
+
+# Host actions that change what every screen draws: each sends every role a new ``state``.
+RESHAPE = {
+    "set_phase",
+    "add_theme",
+    "edit_theme",
+    "remove_theme",
+    "order_themes",
+    "set_pace",
+    "set_results",
+    "lock_choices",
+    "merge_themes",
+}
+# Changes to a subgroup card: sent as one small ``note`` message each.
+NOTES = {"note", "edit_note", "remove_note"}
 
 CHECKS = {
     "vote": domain.check_vote,
@@ -200,4 +272,17 @@ CHECKS = {
     "pledge": domain.check_pledge,
     "set_phase": lambda meeting, payload: {"phase": domain.check_phase(payload)},
     "moderate": lambda meeting, payload: domain.check_moderation(payload),
+    "add_theme": domain.check_add_theme,
+    "edit_theme": domain.check_edit_theme,
+    "remove_theme": domain.check_remove_theme,
+    "order_themes": domain.check_order,
+    "set_pace": domain.check_pace,
+    "set_results": domain.check_results,
+    "manual_count": domain.check_manual_count,
+    "lock_choices": domain.check_lock_choices,
+    "merge_themes": domain.check_merge_themes,
+    "withdraw": domain.check_withdraw,
+    "note": domain.check_note,
+    "edit_note": domain.check_edit_note,
+    "remove_note": domain.check_remove_note,
 }

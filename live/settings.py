@@ -36,6 +36,13 @@ SETTINGS = (
         " addresses and the host of `PUBLIC_URL`. Other Host headers get 400 (DNS rebinding).",
     ),
     Setting(
+        "PROXY_COUNT",
+        "0",
+        "Number of reverse proxies in front (e.g. 1 for nginx doing HTTPS) whose X-Forwarded-For,"
+        " -Proto and -Host are trusted; 0: those headers are ignored.",
+        int,
+    ),
+    Setting(
         "TALLY_INTERVAL",
         "0.1",
         "Seconds between tally updates to projector and host per meeting (at most 10 a second).",
@@ -49,8 +56,9 @@ SETTINGS = (
     Setting("HOST_RATE_LIMIT", "60/5seconds;600/minute", "Events the host devices of one meeting may send."),
     Setting(
         "LOOKUP_RATE_LIMIT",
-        "30/minute",
-        "Look-ups of codes that do not exist, per address; then every look-up waits.",
+        "30/minute;300/day",
+        "Look-ups of codes that do not exist, per address; past it, that address only gets in"
+        " with proof it was given the code (the QR link's ticket, a phone's token, a key).",
     ),
     Setting(
         "CREATE_RATE_LIMIT",

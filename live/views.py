@@ -29,7 +29,7 @@ from flask import (
 )
 
 from live import links
-from live.meeting import Refused, projector_key_for
+from live.meeting import Refused, normalise_code, projector_key_for
 from live.store import StoreFull
 from live.texts import ROLE_SHORT, client_texts, create_error_text
 from live.throttle import parse_limit
@@ -48,9 +48,24 @@ def _texts():
     return client_texts(current_app.config["RETENTION_DAYS"])
 
 
+def _proof(raw_code) -> dict:
+    """What this request brings to prove it was given the code (see ``Live.vouched``): a join
+    ticket from the QR link or its cookie, and any key from the address, a cookie or a header."""
+    code = normalise_code(raw_code) or ""
+    auth = request.headers.get("Authorization", "")
+    keys = (
+        request.args.get("key"),
+        request.cookies.get(f"host_{code}"),
+        request.cookies.get(f"projector_{code}"),
+        auth[7:].strip() if auth.startswith("Bearer ") else None,
+    )
+    ticket = request.args.get("t") or request.cookies.get(f"join_{code}")
+    return {"ticket": ticket, "keys": [k for k in keys if k]}
+
+
 def _meeting_or_404(raw_code):
     try:
-        meeting = _live().meeting(raw_code, request.remote_addr or "")
+        meeting = _live().meeting(raw_code, request.remote_addr or "", _proof(raw_code))
     except Refused:
         abort(429)
     if meeting is None:
@@ -70,6 +85,7 @@ def _created_links(code: str, keys: dict) -> dict:
     return {
         "code": code,
         "join_url": links.join_url(code),
+        "join_link": links.join_link(code),
         "host_url": links.host_url(code, keys["host_key"]),
         "projector_url": links.projector_url(code, keys["projector_key"]),
         "host_key": keys["host_key"],
@@ -78,6 +94,7 @@ def _created_links(code: str, keys: dict) -> dict:
 
 
 def _with_key_cookie(response, role: str, code: str, key: str):
+    """Set the cookie ``<role>_<code>`` (role: host, projector, or join for the ticket)."""
     response.set_cookie(
         f"{role}_{code}",
         key,
@@ -166,7 +183,7 @@ def join_by_code():
     """The "type the code" form on the start page and the not-found page."""
     typed = request.args.get("code", "")
     try:
-        meeting = _live().meeting(typed, request.remote_addr or "")
+        meeting = _live().meeting(typed, request.remote_addr or "", _proof(typed))
     except Refused:
         abort(429)
     if meeting is None:
@@ -182,8 +199,11 @@ def phone(code):
     """The phone page, opened from the QR code."""
     meeting = _meeting_or_404(code)
     if code != meeting.code:
-        return redirect(url_for("live.phone", code=meeting.code))
-    return render_template("phone.html", meeting=meeting, texts=_texts())
+        return redirect(url_for("live.phone", code=meeting.code, **request.args))
+    response = make_response(render_template("phone.html", meeting=meeting, texts=_texts()))
+    # The ticket goes with every later request of this phone (reloads, its socket), so it is
+    # never held back for somebody else's mistyped codes.
+    return _with_key_cookie(response, "join", meeting.code, _live().ticket(meeting.code))
 
 
 def _screen(code: str, role: str, template: str):
@@ -216,6 +236,7 @@ def _screen(code: str, role: str, template: str):
         template,
         meeting=meeting,
         join_url=join_url,
+        join_link=links.join_link(meeting.code),
         join_display=links.display(join_url),
         texts=_texts(),
         **extra,
@@ -248,7 +269,7 @@ def _qr_svg(data: str) -> Response:
 def join_qr(code):
     """The QR code phones scan; it holds the join address."""
     meeting = _meeting_or_404(code)
-    response = _qr_svg(links.join_url(meeting.code))
+    response = _qr_svg(links.join_link(meeting.code))
     response.cache_control.max_age = 300
     return response
 
@@ -282,7 +303,8 @@ def export_csv(code):
     meeting = _meeting_or_404(code)
     if _live().role_for_key(meeting, _presented_key("host", meeting.code)) != "host":
         abort(403)
-    titles = {t.id: t.title for t in meeting.themes}
+    # Removed themes too: their volunteers still go home in a working group.
+    titles = {t["id"]: t["title"] for t in _live().store.themes(meeting.code)}
     order = {"lead": 0, "member": 1, "occasional": 2}
     rows = sorted(
         _live().store.pledges(meeting.code),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -121,6 +122,7 @@ class Client:
         role: str,
         token: str | None = None,
         reconnect: bool = False,
+        ticket: str | None = None,
         **connect_kwargs,
     ):
         self.sio = socketio.Client(reconnection=reconnect, reconnection_delay=0.3, reconnection_delay_max=1.5)
@@ -131,10 +133,14 @@ class Client:
         self._changed = threading.Condition()
         self.sio.on("state", self._on("states"))
         self.sio.on("tally", self._on("tallies"))
+        self.notes: list[dict] = []
+        self.sio.on("note", self._on("notes"))
         self.sio.on("connect_error", self._refused)
         auth = {"code": code, "role": role}
         if token is not None:
             auth["token"] = token
+        if ticket is not None:
+            auth["ticket"] = ticket
         self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10, **connect_kwargs)
         self.wait_for(lambda: self.states, what="first state")
         self._n = 0
@@ -196,6 +202,17 @@ def refusal(url: str, auth) -> str | None:
         return reason.get("slug", "refused")
     sio.disconnect()
     return None
+
+
+def wrong_codes(how_many: int, avoid: str) -> list[str]:
+    """Well-formed codes (the real alphabet) that are not the meeting's."""
+    rng = random.Random(7)
+    codes: list[str] = []
+    while len(codes) < how_many:
+        code = "".join(rng.choice("ACDEFGHJKMNPQRTUVWXY34679") for _ in range(5))
+        if code != avoid and code not in codes:
+            codes.append(code)
+    return codes
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import sqlite3
 import threading
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 import socketio
 import websocket
-from conftest import BEAMER, PHONE, ROOT, Client, Server, api, get, open_page, refusal
+from conftest import BEAMER, PHONE, ROOT, Client, Server, api, get, open_page, refusal, wrong_codes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import expect
@@ -465,17 +464,6 @@ def test_a_flooding_phone_is_slowed_down_while_its_neighbour_is_not(tmp_path):
         assert acks == [{"ok": True}] * 20 + [{"ok": False, "error": "rate_limited"}] * 40
         for c in (flooder, neighbour, host):
             c.close()
-
-
-def wrong_codes(how_many: int, avoid: str) -> list[str]:
-    """Well-formed codes (the real alphabet) that are not the meeting's."""
-    rng = random.Random(7)
-    codes: list[str] = []
-    while len(codes) < how_many:
-        code = "".join(rng.choice("ACDEFGHJKMNPQRTUVWXY34679") for _ in range(5))
-        if code != avoid and code not in codes:
-            codes.append(code)
-    return codes
 
 
 def test_guessing_codes_is_stopped_but_a_whole_hall_behind_one_address_gets_in(tmp_path):

@@ -175,3 +175,30 @@ def test_a_participant_token_must_look_like_one_the_server_hands_out():
     assert not m.valid_token("x" * 22 + "<")
     assert not m.valid_token(12345)
 
+
+ROLES0 = {"lead": 0, "member": 0, "occasional": 0}
+
+
+def test_hidden_results_leave_only_how_many_answered_for_the_beamer():
+    meeting = m.Meeting("ACDEF", "A", "", "", "recognition", 1, [m.Theme(1, "x"), m.Theme(2, "y")])
+    counts = {
+        "themes": [{"theme": 1, "yes": 2, "partly": 0, "no": 1, "chosen": 0, "pledged": 0}],
+        "hands": [{"theme": 1, "answer": "yes", "count": 4}],
+    }
+    meeting.hidden_themes = frozenset({1})
+    whole, one, two = m.for_projector(m.tally_rows(meeting, counts))
+    assert one == {"theme": 1, "answered": 7, "chosen": 0, "pledged": 0, "roles": ROLES0, "hidden": True}
+    assert two["yes"] == 0 and not two["hidden"] and not whole["hidden"]
+    meeting.results_hidden = True
+    assert all(
+        set(r) == {"theme", "answered", "chosen", "pledged", "roles", "hidden"}
+        for r in m.for_projector(m.tally_rows(meeting, counts))
+    )
+
+
+def test_a_hand_count_is_a_whole_number_up_to_a_hundred_thousand():
+    meeting = m.Meeting("ACDEF", "A", "", "", "recognition", 1, [m.Theme(1, "x")])
+    assert m.check_manual_count(meeting, {"theme": 1, "answer": "no", "count": 100_000})["count"] == 100_000
+    for bad in (-1, 100_001, 2.0, True, "3", None):
+        with pytest.raises(m.Refused, match="bad_count"):
+            m.check_manual_count(meeting, {"theme": 1, "answer": "no", "count": bad})

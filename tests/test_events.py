@@ -26,7 +26,8 @@ def test_connecting_gives_each_role_its_snapshot(room):
     for c in (host, projector, phone):
         assert c.state["phase"] == "lobby" and c.state["version"] >= 1
         assert [t["title"] for t in c.state["themes"]] == ["Groen in de wijk", "Verkeer", "Samen eten"]
-        assert set(c.state["themes"][0]) == {"id", "title", "description"}
+        keys = {"id", "title", "description", "from_addition", "tables", "capacity"}
+        assert set(c.state["themes"][0]) == keys
     assert phone.state["token"] and phone.state["mine"]["votes"] == {}
     assert projector.state["join_url"].endswith("/" + meeting["code"])
     assert "token" not in projector.state and "mine" not in projector.state

@@ -220,3 +220,33 @@ def test_an_action_is_refused_if_the_phase_moved_on_before_its_write(store, code
     assert results[1] == {"ok": False, "error": "wrong_phase"}
     assert store.answers(code, pid)["votes"] == {}
     assert store.seen(code, pid, "late") is None
+
+
+def test_a_theme_change_is_seen_by_the_next_read(store, code):
+    assert store.meeting(code).themes[0].title == "Groen"
+    store.apply([Action("edit_theme", code, HOST_ACTOR, "e1", {"theme": 1, "title": "Bomen"})])
+    store.apply(
+        [Action("add_theme", code, HOST_ACTOR, "e2", {"title": "Nieuw", "description": "", "addition": None})]
+    )
+    store.apply([Action("order_themes", code, HOST_ACTOR, "e3", {"order": [3, 2, 1]})])
+    assert [t.title for t in store.meeting(code).themes] == ["Nieuw", "Verkeer", "Bomen"]
+    store.apply([Action("remove_theme", code, HOST_ACTOR, "e4", {"theme": 2, "confirm": False})])
+    assert [t.id for t in store.meeting(code).themes] == [3, 1]
+    assert [(t["id"], t["removed"]) for t in store.themes(code)] == [(3, False), (1, False), (2, True)]
+
+
+def test_a_store_file_from_the_first_version_opens_and_gains_the_new_columns(tmp_path):
+    import sqlite3
+
+    first = SQLiteStore(str(tmp_path))
+    first.create_meeting("ACDEF", "Avond", "", "", [Theme(1, "Groen")], "h", "p")
+    first.close()
+    conn = sqlite3.connect(tmp_path / "live.sqlite3")
+    for table, column in [("meetings", "pace"), ("meetings", "hidden_themes"), ("themes", "removed")]:
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.commit()
+    conn.close()
+    again = SQLiteStore(str(tmp_path))
+    meeting = again.meeting("ACDEF")
+    assert meeting.pace == "all" and [t.title for t in meeting.themes] == ["Groen"]
+    again.close()

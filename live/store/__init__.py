@@ -27,7 +27,9 @@ class StoreFull(Exception):
 
 @dataclass
 class Action:
-    """One write: ``kind`` is vote, addition, choose, pledge, set_phase or moderate."""
+    """One write: ``kind`` is an attendee action (vote, addition, choose, pledge) or a host action
+    (set_phase, moderate, add_theme, edit_theme, remove_theme, order_themes, set_pace,
+    set_results, manual_count)."""
 
     kind: str
     code: str
@@ -60,6 +62,15 @@ class Store:
 
     def meeting(self, code: str) -> Meeting | None:
         """The meeting with its themes, phase and version, or None."""
+        raise NotImplementedError
+
+    def secret(self) -> str:
+        """A random secret made once per store and shared by every worker using it (it signs
+        join tickets). Called at start-up, before any write batch."""
+        raise NotImplementedError
+
+    def themes(self, code: str) -> list[dict]:
+        """Every theme of a meeting, removed ones too (marked ``removed``), for the exports."""
         raise NotImplementedError
 
     def participant(self, code: str, token_hash: str) -> int | None:

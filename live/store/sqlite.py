@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 import time
 
-from live.meeting import Meeting, Refused, Theme
+from live.meeting import MAX_THEMES, Meeting, Refused, Theme
 from live.store import HOST_ACTOR, Action, Store, StoreFull
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,32 @@ CREATE TABLE IF NOT EXISTS meetings (
     version INTEGER NOT NULL DEFAULT 1,
     host_key_hash TEXT NOT NULL,
     projector_key_hash TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    pace TEXT NOT NULL DEFAULT 'all',
+    current_theme INTEGER,
+    results_hidden INTEGER NOT NULL DEFAULT 0,
+    hidden_themes TEXT NOT NULL DEFAULT '',
+    choices_locked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS themes (
     code TEXT NOT NULL REFERENCES meetings(code),
     id INTEGER NOT NULL,
     title TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
+    position INTEGER,
+    removed INTEGER NOT NULL DEFAULT 0,
+    from_addition INTEGER,
+    tables TEXT NOT NULL DEFAULT '',
+    capacity INTEGER,
+    merged_into INTEGER,
     PRIMARY KEY (code, id)
+);
+CREATE TABLE IF NOT EXISTS manual_counts (
+    code TEXT NOT NULL,
+    theme INTEGER NOT NULL,
+    answer TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (code, theme, answer)
 );
 CREATE TABLE IF NOT EXISTS participants (
     id INTEGER PRIMARY KEY,
@@ -61,6 +80,7 @@ CREATE TABLE IF NOT EXISTS choices (
     code TEXT NOT NULL,
     participant INTEGER NOT NULL,
     theme INTEGER NOT NULL,
+    seat INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (code, participant)
 );
 CREATE INDEX IF NOT EXISTS choices_by_theme ON choices (code, theme);
@@ -73,8 +93,20 @@ CREATE TABLE IF NOT EXISTS pledges (
     email TEXT NOT NULL,
     phone TEXT NOT NULL,
     consent_at REAL NOT NULL,
-    PRIMARY KEY (code, participant)
+    contact_by TEXT NOT NULL DEFAULT '',
+    share INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (code, participant, theme)
 );
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    theme INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    participant INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_by_meeting ON notes (code, theme, id);
 CREATE TABLE IF NOT EXISTS additions (
     id INTEGER PRIMARY KEY,
     code TEXT NOT NULL,
@@ -85,6 +117,10 @@ CREATE TABLE IF NOT EXISTS additions (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS additions_by_meeting ON additions (code, id);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS handled (
     code TEXT NOT NULL,
     actor INTEGER NOT NULL,
@@ -101,6 +137,63 @@ BUSY_TIMEOUT = 10.0
 ERASE_BUSY_MS = 1000
 CHECKPOINT_TRIES = 3
 STORE_FILES = ("live.sqlite3", "live.sqlite3-wal", "live.sqlite3-shm", "live.sqlite3-journal")
+
+# Columns added after the first version: a store file made by it gets them on opening.
+ADDED_COLUMNS = {
+    "meetings": {
+        "pace": "TEXT NOT NULL DEFAULT 'all'",
+        "current_theme": "INTEGER",
+        "results_hidden": "INTEGER NOT NULL DEFAULT 0",
+        "hidden_themes": "TEXT NOT NULL DEFAULT ''",
+        "choices_locked": "INTEGER NOT NULL DEFAULT 0",
+    },
+    "themes": {
+        "position": "INTEGER",
+        "removed": "INTEGER NOT NULL DEFAULT 0",
+        "from_addition": "INTEGER",
+        "tables": "TEXT NOT NULL DEFAULT ''",
+        "capacity": "INTEGER",
+        "merged_into": "INTEGER",
+    },
+    "choices": {"seat": "INTEGER NOT NULL DEFAULT 0"},
+}
+
+
+def _places(raw: str) -> tuple:
+    """A theme's tables, stored as a JSON list."""
+    return tuple(json.loads(raw)) if raw else ()
+
+
+def _place(raw: str, seat: int) -> str | None:
+    """The table a chooser was given, or None when the theme has no table."""
+    places = _places(raw)
+    return places[seat] if 0 <= seat < len(places) else (places[0] if places else None)
+
+
+def _seated(place: str | None) -> dict:
+    """The ack of a choice: it names the table when the theme has one."""
+    return {"ok": True, "table": place} if place else {"ok": True}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    pledge_keys = {row[1] for row in conn.execute("PRAGMA table_info(pledges)") if row[5]}
+    if "theme" not in pledge_keys:
+        # The first version kept one pledge per participant; now it is one per participant and
+        # theme. The old table's pages are zeroed as it goes (it holds names and contacts).
+        start = SCHEMA.index("CREATE TABLE IF NOT EXISTS pledges")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.executescript(
+            "BEGIN; ALTER TABLE pledges RENAME TO pledges_v1;"
+            + SCHEMA[start : SCHEMA.index("CREATE TABLE IF NOT EXISTS notes")]
+            + "INSERT INTO pledges (code, participant, theme, role, name, email, phone, consent_at)"
+            " SELECT code, participant, theme, role, name, email, phone, consent_at FROM pledges_v1;"
+            " DROP TABLE pledges_v1; COMMIT;"
+        )
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns.items():
+            if name not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -144,9 +237,13 @@ class SQLiteStore(Store):
         _make_private(data_dir, self.path)
         self._w = _connect(self.path)
         self._w.executescript(SCHEMA)
+        _migrate(self._w)
         self._r = _connect(self.path)
         self._r_lock = threading.Lock()
         self._themes: dict[str, list[Theme]] = {}
+        self._secret: str | None = None
+        self._erased = False
+        self.secret()  # made with the store, so a later start needs no write for it
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -157,28 +254,68 @@ class SQLiteStore(Store):
     def meeting(self, code):
         rows = self._read(
             "SELECT code, title, place, date, phase, version, host_key_hash, projector_key_hash,"
-            " created_at FROM meetings WHERE code = ?",
+            " created_at, pace, current_theme, results_hidden, hidden_themes, choices_locked"
+            " FROM meetings WHERE code = ?",
             (code,),
         )
         if not rows:
             return None
-        themes = self._themes.get(code)
-        if themes is None:
-            # Themes never change after creation, so they are cached per process.
-            themes = [
-                Theme(*row)
-                for row in self._read(
-                    "SELECT id, title, description FROM themes WHERE code = ? ORDER BY id", (code,)
-                )
-            ]
-            self._themes[code] = themes
+        row = rows[0]
+        version = row[5]
+        cached = self._themes.get(code)
+        if cached is None or cached[0] != version:
+            # Themes change only with the meeting's version: cached per process until it moves.
+            themes, merged = [], {}
+            for theme_id, title, description, origin, tables, capacity, removed, into in self._read(
+                "SELECT id, title, description, from_addition, tables, capacity, removed, merged_into"
+                " FROM themes WHERE code = ? ORDER BY coalesce(position, id), id",
+                (code,),
+            ):
+                if not removed:
+                    themes.append(Theme(theme_id, title, description, origin, _places(tables), capacity))
+                elif into is not None:
+                    merged[theme_id] = into
+            cached = self._themes[code] = (version, themes, merged)
         return Meeting(
-            *rows[0][:6],
-            themes=themes,
-            host_key_hash=rows[0][6],
-            projector_key_hash=rows[0][7],
-            created_at=rows[0][8],
+            *row[:6],
+            themes=cached[1],
+            host_key_hash=row[6],
+            projector_key_hash=row[7],
+            created_at=row[8],
+            pace=row[9],
+            current_theme=row[10],
+            results_hidden=bool(row[11]),
+            hidden_themes=frozenset(int(t) for t in row[12].split(",") if t),
+            choices_locked=bool(row[13]),
+            merged=cached[2],
         )
+
+    def themes(self, code):
+        rows = self._read(
+            "SELECT id, title, description, from_addition, removed, merged_into FROM themes WHERE code = ?"
+            " ORDER BY removed, coalesce(position, id), id",
+            (code,),
+        )
+        keys = ("id", "title", "description", "from_addition", "removed", "merged_into")
+        return [{**dict(zip(keys, row, strict=True)), "removed": bool(row[4])} for row in rows]
+
+    def notes(self, code, theme=None):
+        sql = "SELECT id, theme, field, text FROM notes WHERE code = ?"
+        args = (code,) if theme is None else (code, theme)
+        rows = self._read(sql + (" AND theme = ?" if theme is not None else "") + " ORDER BY id", args)
+        return [{"id": i, "theme": t, "field": f, "text": text} for i, t, f, text in rows]
+
+    def secret(self):
+        if self._secret is None:
+            rows = self._read("SELECT value FROM meta WHERE key = 'secret'")
+            if not rows:  # made once per store and kept: join tickets stay valid over restarts
+                self._w.execute(
+                    "INSERT INTO meta (key, value) VALUES ('secret', ?) ON CONFLICT (key) DO NOTHING",
+                    (secrets.token_urlsafe(32),),
+                )
+                rows = self._read("SELECT value FROM meta WHERE key = 'secret'")
+            self._secret = rows[0][0]
+        return self._secret
 
     def participant(self, code, token_hash):
         rows = self._read("SELECT id FROM participants WHERE code = ? AND token_hash = ?", (code, token_hash))
@@ -212,41 +349,57 @@ class SQLiteStore(Store):
                     "SELECT theme, count(*) FROM choices WHERE code = ? GROUP BY theme", (code,)
                 ):
                     row(theme)["chosen"] = n
-                for theme, n in self._r.execute(
-                    "SELECT theme, count(*) FROM pledges WHERE code = ? GROUP BY theme", (code,)
+                for theme, role, n in self._r.execute(
+                    "SELECT theme, role, count(*) FROM pledges WHERE code = ? GROUP BY theme, role", (code,)
                 ):
-                    row(theme)["pledged"] = n
+                    row(theme)["pledged"] += n
+                    row(theme).setdefault("roles", {})[role] = n
                 (participants,) = self._r.execute(
                     "SELECT count(*) FROM participants WHERE code = ?", (code,)
                 ).fetchone()
+                hands = [
+                    {"theme": theme, "answer": answer, "count": n}
+                    for theme, answer, n in self._r.execute(
+                        "SELECT theme, answer, count FROM manual_counts WHERE code = ?", (code,)
+                    )
+                ]
             finally:
                 self._r.execute("COMMIT")
-        return {"participants": participants, "themes": [counts[k] for k in sorted(counts)]}
+        return {"participants": participants, "themes": [counts[k] for k in sorted(counts)], "hands": hands}
 
     def answers(self, code, participant):
         votes = self._read(
             "SELECT theme, answer FROM votes WHERE code = ? AND participant = ?", (code, participant)
         )
         choice = self._read(
-            "SELECT theme FROM choices WHERE code = ? AND participant = ?", (code, participant)
+            "SELECT c.theme, c.seat, t.tables FROM choices c"
+            " JOIN themes t ON t.code = c.code AND t.id = c.theme WHERE c.code = ? AND c.participant = ?",
+            (code, participant),
         )
-        pledge = self._read(
-            "SELECT theme, role, name, email, phone FROM pledges WHERE code = ? AND participant = ?",
+        pledges = self._read(
+            "SELECT theme, role, name, email, phone, contact_by, share FROM pledges"
+            " WHERE code = ? AND participant = ? ORDER BY consent_at",
             (code, participant),
         )
         additions = self._read(
             "SELECT id, theme, text, status FROM additions WHERE code = ? AND participant = ? ORDER BY id",
             (code, participant),
         )
+        notes = self._read(
+            "SELECT id, theme, field, text FROM notes WHERE code = ? AND participant = ? ORDER BY id",
+            (code, participant),
+        )
+        keys = ("theme", "role", "name", "email", "phone", "contact_by", "share")
         mine = {
             "votes": {str(theme): answer for theme, answer in votes},
             "choice": choice[0][0] if choice else None,
-            "pledge": None,
+            "table": _place(choice[0][2], choice[0][1]) if choice else None,
+            "pledges": [{**dict(zip(keys, row, strict=True)), "share": bool(row[6])} for row in pledges],
             "additions": [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in additions],
+            "notes": [{"id": i, "theme": t, "field": f, "text": text} for i, t, f, text in notes],
         }
-        if pledge:
-            theme, role, name, email, phone = pledge[0]
-            mine["pledge"] = {"theme": theme, "role": role, "name": name, "email": email, "phone": phone}
+        # The newest pledge, as the first version's clients expect.
+        mine["pledge"] = mine["pledges"][-1] if mine["pledges"] else None
         return mine
 
     def additions(self, code, shown_only=False):
@@ -258,12 +411,12 @@ class SQLiteStore(Store):
 
     def pledges(self, code):
         rows = self._read(
-            "SELECT theme, role, name, email, phone, consent_at FROM pledges WHERE code = ?"
-            " ORDER BY theme, participant",
+            "SELECT theme, role, name, email, phone, consent_at, contact_by, share, participant FROM pledges"
+            " WHERE code = ? ORDER BY theme, participant",
             (code,),
         )
-        keys = ("theme", "role", "name", "email", "phone", "consent_at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        keys = ("theme", "role", "name", "email", "phone", "consent_at", "contact_by", "share", "participant")
+        return [{**dict(zip(keys, row, strict=True)), "share": bool(row[7])} for row in rows]
 
     # -- writes (called by one writer at a time) -------------------------------------------
 
@@ -329,8 +482,18 @@ class SQLiteStore(Store):
                 results.append(result)
             conn.execute("COMMIT")
         except BaseException:
+            self._erased = False
             conn.execute("ROLLBACK")
             raise
+        if self._erased:  # a withdrawn pledge: its old page images leave the log too
+            self._erased = False
+            conn.execute(f"PRAGMA busy_timeout = {ERASE_BUSY_MS}")  # never stall the votes for long
+            try:
+                self._empty_wal(conn)
+            except sqlite3.OperationalError:
+                log.warning("write-ahead log not emptied yet; the next erasure finishes it")
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         return results
 
     def _apply_one(self, conn: sqlite3.Connection, action: Action) -> dict:
@@ -370,19 +533,62 @@ class SQLiteStore(Store):
         return {"ok": True}
 
     def _do_choose(self, conn, code, actor, data):
+        theme = data["theme"]
+        locked, raw_tables, capacity = conn.execute(
+            "SELECT m.choices_locked, t.tables, t.capacity FROM meetings m JOIN themes t ON t.code = m.code"
+            " WHERE m.code = ? AND t.id = ? AND t.removed = 0",
+            (code, theme),
+        ).fetchone() or (0, None, None)
+        if raw_tables is None:
+            raise Refused("unknown_theme")  # removed or merged since the check
+        if locked:
+            raise Refused("choices_locked")
+        current = conn.execute(
+            "SELECT theme, seat FROM choices WHERE code = ? AND participant = ?", (code, actor)
+        ).fetchone()
+        if current and current[0] == theme:
+            return _seated(_place(raw_tables, current[1]))
+        # Counted inside the write: of two phones taking the last seat, exactly one gets it.
+        if capacity is not None:
+            (taken,) = conn.execute(
+                "SELECT count(*) FROM choices WHERE code = ? AND theme = ?", (code, theme)
+            ).fetchone()
+            if taken >= capacity:
+                return {"ok": False, "error": "theme_full", "room": self._themes_with_room(conn, code)}
+        seat, places = 0, _places(raw_tables)
+        if len(places) > 1:  # spread choosers over the theme's tables: the emptiest one
+            seated = dict(
+                conn.execute(
+                    "SELECT seat, count(*) FROM choices WHERE code = ? AND theme = ? GROUP BY seat",
+                    (code, theme),
+                ).fetchall()
+            )
+            seat = min(range(len(places)), key=lambda n: (seated.get(n, 0), n))
         conn.execute(
-            "INSERT INTO choices (code, participant, theme) VALUES (?, ?, ?)"
-            " ON CONFLICT (code, participant) DO UPDATE SET theme = excluded.theme",
-            (code, actor, data["theme"]),
+            "INSERT INTO choices (code, participant, theme, seat) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (code, participant) DO UPDATE SET theme = excluded.theme, seat = excluded.seat",
+            (code, actor, theme, seat),
         )
-        return {"ok": True}
+        return _seated(places[seat] if places else None)
+
+    @staticmethod
+    def _themes_with_room(conn, code) -> list[int]:
+        rows = conn.execute(
+            "SELECT t.id FROM themes t WHERE t.code = ?1 AND t.removed = 0 AND (t.capacity IS NULL"
+            " OR t.capacity > (SELECT count(*) FROM choices c WHERE c.code = ?1 AND c.theme = t.id))"
+            " ORDER BY coalesce(t.position, t.id), t.id",
+            (code,),
+        )
+        return [row[0] for row in rows]
 
     def _do_pledge(self, conn, code, actor, data):
+        # One pledge per participant and theme: a pledge for another theme never replaces this one.
         conn.execute(
-            "INSERT INTO pledges (code, participant, theme, role, name, email, phone, consent_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, participant) DO UPDATE SET"
-            " theme = excluded.theme, role = excluded.role, name = excluded.name,"
-            " email = excluded.email, phone = excluded.phone, consent_at = excluded.consent_at",
+            "INSERT INTO pledges (code, participant, theme, role, name, email, phone, consent_at,"
+            " contact_by, share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (code, participant, theme) DO UPDATE SET"
+            " role = excluded.role, name = excluded.name, email = excluded.email, phone = excluded.phone,"
+            " consent_at = excluded.consent_at, contact_by = excluded.contact_by, share = excluded.share",
             (
                 code,
                 actor,
@@ -392,9 +598,84 @@ class SQLiteStore(Store):
                 data["email"],
                 data["phone"],
                 time.time(),
+                data.get("contact_by", ""),
+                int(data.get("share", False)),
             ),
         )
         return {"ok": True}
+
+    def _do_withdraw(self, conn, code, actor, data):
+        # secure_delete (on for every connection) zeroes the row's bytes in the database file; the
+        # write-ahead log is emptied after the commit (see apply).
+        cur = conn.execute(
+            "DELETE FROM pledges WHERE code = ? AND participant = ? AND theme = ?",
+            (code, actor, data["theme"]),
+        )
+        if cur.rowcount:
+            self._erased = True
+        return {"ok": True, "withdrawn": bool(cur.rowcount)}
+
+    def _do_note(self, conn, code, actor, data):
+        (note_id,) = conn.execute(
+            "INSERT INTO notes (code, theme, field, participant, text, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
+            (code, data["theme"], data["field"], actor, data["text"], time.time()),
+        ).fetchone()
+        return {"ok": True, "note": note_id}
+
+    def _own_note(self, conn, code, actor, note_id) -> tuple:
+        """The note's theme and field, if this actor may change it: its writer, or the host."""
+        row = conn.execute(
+            "SELECT theme, field, participant FROM notes WHERE code = ? AND id = ?", (code, note_id)
+        ).fetchone()
+        if row is None:
+            raise Refused("unknown_note")
+        if actor not in (HOST_ACTOR, row[2]):
+            raise Refused("not_yours")
+        return row[0], row[1]
+
+    def _do_edit_note(self, conn, code, actor, data):
+        theme, field_name = self._own_note(conn, code, actor, data["note"])
+        conn.execute(
+            "UPDATE notes SET text = ? WHERE code = ? AND id = ?", (data["text"], code, data["note"])
+        )
+        return {"ok": True, "theme": theme, "field": field_name}
+
+    def _do_remove_note(self, conn, code, actor, data):
+        theme, field_name = self._own_note(conn, code, actor, data["note"])
+        conn.execute("DELETE FROM notes WHERE code = ? AND id = ?", (code, data["note"]))
+        return {"ok": True, "theme": theme, "field": field_name}
+
+    def _do_lock_choices(self, conn, code, actor, data):
+        conn.execute("UPDATE meetings SET choices_locked = ? WHERE code = ?", (int(data["locked"]), code))
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_merge_themes(self, conn, code, actor, data):
+        theme, into = data["theme"], data["into"]
+        (alive,) = conn.execute(
+            "SELECT count(*) FROM themes WHERE code = ? AND id IN (?, ?) AND removed = 0", (code, theme, into)
+        ).fetchone()
+        if alive != 2:
+            raise Refused("unknown_theme")
+        moved = conn.execute(
+            "UPDATE choices SET theme = ?, seat = 0 WHERE code = ? AND theme = ?", (into, code, theme)
+        ).rowcount
+        # A pledge moves along unless its person already pledged for the other theme; then it
+        # stays with the merged theme, which stays in the exports.
+        conn.execute(
+            "UPDATE OR IGNORE pledges SET theme = ? WHERE code = ? AND theme = ?", (into, code, theme)
+        )
+        conn.execute("UPDATE notes SET theme = ? WHERE code = ? AND theme = ?", (into, code, theme))
+        conn.execute(
+            "UPDATE themes SET removed = 1, merged_into = ? WHERE code = ? AND id = ?", (into, code, theme)
+        )
+        conn.execute(
+            "UPDATE meetings SET pace = 'all', current_theme = NULL WHERE code = ? AND current_theme = ?",
+            (code, theme),
+        )
+        self._bump(conn, code)
+        return {"ok": True, "moved": moved}
 
     def _do_addition(self, conn, code, actor, data):
         (addition_id,) = conn.execute(
@@ -422,6 +703,141 @@ class SQLiteStore(Store):
         self._bump(conn, code)
         return {"ok": True}
 
+    # -- the host shapes the evening (each bumps the version: every screen redraws) -----------
+
+    def _do_add_theme(self, conn, code, actor, data):
+        (count,) = conn.execute(
+            "SELECT count(*) FROM themes WHERE code = ? AND removed = 0", (code,)
+        ).fetchone()
+        if count >= MAX_THEMES:
+            raise Refused("too_many_themes")
+        addition = data["addition"]
+        if addition is not None:
+            if not conn.execute(
+                "SELECT 1 FROM additions WHERE code = ? AND id = ?", (code, addition)
+            ).fetchone():
+                raise Refused("unknown_addition")
+            made = conn.execute(
+                "SELECT id FROM themes WHERE code = ? AND from_addition = ? AND removed = 0", (code, addition)
+            ).fetchone()
+            if made:  # a second host promoting the same addition: one theme, the same answer
+                return {"ok": True, "theme": made[0]}
+        (theme_id, position) = conn.execute(
+            "SELECT coalesce(max(id), 0) + 1, coalesce(max(coalesce(position, id)), 0) + 1"
+            " FROM themes WHERE code = ?",
+            (code,),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO themes (code, id, title, description, position, from_addition)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (code, theme_id, data["title"], data["description"], position, addition),
+        )
+        if addition is not None:
+            conn.execute(
+                "UPDATE additions SET status = 'promoted' WHERE code = ? AND id = ?", (code, addition)
+            )
+        self._bump(conn, code)
+        return {"ok": True, "theme": theme_id}
+
+    def _do_edit_theme(self, conn, code, actor, data):
+        tables = json.dumps(list(data["tables"])) if "tables" in data else None
+        cur = conn.execute(
+            "UPDATE themes SET title = coalesce(?, title), description = coalesce(?, description),"
+            " tables = coalesce(?, tables), capacity = CASE WHEN ? THEN ? ELSE capacity END"
+            " WHERE code = ? AND id = ? AND removed = 0",
+            (
+                data.get("title"),
+                data.get("description"),
+                tables,
+                "capacity" in data,
+                data.get("capacity"),
+                code,
+                data["theme"],
+            ),
+        )
+        if cur.rowcount != 1:
+            raise Refused("unknown_theme")
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_remove_theme(self, conn, code, actor, data):
+        theme = data["theme"]
+        if not data["confirm"]:
+            (answers,) = conn.execute(
+                "SELECT (SELECT count(*) FROM votes WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT count(*) FROM choices WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT count(*) FROM pledges WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT count(*) FROM additions WHERE code = ?1 AND theme = ?2)"
+                " + (SELECT coalesce(sum(count), 0) FROM manual_counts WHERE code = ?1 AND theme = ?2)",
+                (code, theme),
+            ).fetchone()
+            if answers:
+                # Nothing is written: the host is asked first, and sends again with confirm.
+                return {"ok": False, "error": "confirm_needed", "answers": answers}
+        (left,) = conn.execute(
+            "SELECT count(*) FROM themes WHERE code = ? AND removed = 0 AND id != ?", (code, theme)
+        ).fetchone()
+        if not left:
+            raise Refused("last_theme")
+        # Kept in the store, and so in the exports; only taken off the screens.
+        cur = conn.execute(
+            "UPDATE themes SET removed = 1 WHERE code = ? AND id = ? AND removed = 0", (code, theme)
+        )
+        if cur.rowcount != 1:
+            raise Refused("unknown_theme")
+        conn.execute(
+            "UPDATE meetings SET pace = 'all', current_theme = NULL WHERE code = ? AND current_theme = ?",
+            (code, theme),
+        )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_order_themes(self, conn, code, actor, data):
+        active = {
+            row[0] for row in conn.execute("SELECT id FROM themes WHERE code = ? AND removed = 0", (code,))
+        }
+        if sorted(active) != sorted(data["order"]):  # a theme came or went since the host looked
+            raise Refused("bad_order")
+        conn.executemany(
+            "UPDATE themes SET position = ? WHERE code = ? AND id = ?",
+            [(position, code, theme) for position, theme in enumerate(data["order"], start=1)],
+        )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_set_pace(self, conn, code, actor, data):
+        conn.execute(
+            "UPDATE meetings SET pace = ?, current_theme = ? WHERE code = ?",
+            (data["pace"], data["theme"], code),
+        )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_set_results(self, conn, code, actor, data):
+        if data["theme"] is None:  # all at once: one press hides or reveals everything
+            conn.execute(
+                "UPDATE meetings SET results_hidden = ?, hidden_themes = '' WHERE code = ?",
+                (int(data["hidden"]), code),
+            )
+        else:
+            (current,) = conn.execute("SELECT hidden_themes FROM meetings WHERE code = ?", (code,)).fetchone()
+            hidden = {int(t) for t in current.split(",") if t}
+            (hidden.add if data["hidden"] else hidden.discard)(data["theme"])
+            conn.execute(
+                "UPDATE meetings SET hidden_themes = ? WHERE code = ?",
+                (",".join(str(t) for t in sorted(hidden)), code),
+            )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_manual_count(self, conn, code, actor, data):
+        conn.execute(
+            "INSERT INTO manual_counts (code, theme, answer, count) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (code, theme, answer) DO UPDATE SET count = excluded.count",
+            (code, data["theme"], data["answer"], data["count"]),
+        )
+        return {"ok": True}
+
     @staticmethod
     def _bump(conn, code):
         conn.execute("UPDATE meetings SET version = version + 1 WHERE code = ?", (code,))
@@ -440,6 +856,11 @@ class SQLiteStore(Store):
                 ).rowcount
                 erased += conn.execute(
                     f"UPDATE additions SET text = '' WHERE text != '' AND code IN ({old})",
+                    (created_before,),
+                ).rowcount
+                # Card notes too: "Wie neemt het voortouw?" is answered with names.
+                erased += conn.execute(
+                    f"UPDATE notes SET text = '' WHERE text != '' AND code IN ({old})",
                     (created_before,),
                 ).rowcount
                 conn.execute("COMMIT")
