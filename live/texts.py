@@ -46,9 +46,16 @@ ERRORS = {
     "too_many_themes": "Dat zijn te veel thema's. Houd het bij 40.",
     "not_host": "Alleen de gespreksleider kan dit doen.",
     "not_phone": "Dit kan alleen op een telefoon van een deelnemer.",
-    "rate_limited": "Even rustig aan. Probeer het over een minuut opnieuw.",
+    "rate_limited": "Het is even druk. Probeer het over een minuut opnieuw.",
     "server_error": "Er ging iets mis. Probeer het opnieuw.",
     "offline": "Geen verbinding. We proberen het opnieuw.",
+}
+
+# What the connection line at the top of a screen says.
+CONNECTION = {
+    "ok": "Verbonden",
+    # A refusal that passes (rate_limited, server_error): the page tries again by itself.
+    "busy": "Het is even druk. We proberen het zo weer.",
 }
 
 
@@ -75,4 +82,5 @@ def client_texts(retention_days: int) -> dict:
         "roles": ROLE_LABELS,
         "roles_short": ROLE_SHORT,
         "consent": consent_text(retention_days),
+        "connection": CONNECTION,
     }
