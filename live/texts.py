@@ -58,6 +58,22 @@ CONNECTION = {
     "busy": "Het is even druk. We proberen het zo weer.",
 }
 
+# Words after a number, by the number's plural category ("one" or "other", as Intl.PluralRules
+# says for Dutch). The templates take their first words from here too, so both say the same.
+COUNT_WORDS = {
+    "participants": {"one": "telefoon doet mee", "other": "telefoons doen mee"},
+    "chosen": {"one": "persoon koos dit", "other": "mensen kozen dit"},
+    "pledged": {"one": "helpt mee", "other": "helpen mee"},
+    "chars": {"one": "teken", "other": "tekens"},
+    "chars_left": {"one": "teken over", "other": "tekens over"},
+    "chars_over": {"one": "teken te veel", "other": "tekens te veel"},
+}
+
+
+def count_words(key: str, n: int) -> str:
+    """The words that follow the number n, singular for 1 and plural otherwise (Dutch)."""
+    return COUNT_WORDS[key]["one" if n == 1 else "other"]
+
 
 def error_text(slug: str) -> str:
     """The Dutch sentence for an error slug."""
@@ -83,4 +99,5 @@ def client_texts(retention_days: int) -> dict:
         "roles_short": ROLE_SHORT,
         "consent": consent_text(retention_days),
         "connection": CONNECTION,
+        "counts": COUNT_WORDS,
     }

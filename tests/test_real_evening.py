@@ -8,7 +8,7 @@ what was sent; pledge problems appear at their field; counts say "1 persoon", no
 import urllib.request
 
 import pytest
-from conftest import PHONE, Client, Server, get, open_page
+from conftest import BEAMER, PHONE, Client, Server, get, open_page
 from playwright.sync_api import expect
 
 from live.texts import CONNECTION
@@ -83,4 +83,29 @@ def test_a_phone_refused_at_connect_as_rate_limited_connects_again_by_itself(
             context.close()
     finally:
         srv.stop()
+    assert page_errors == []
+
+
+# -- 4. smaller things -------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_counts_on_the_beamer_say_one_person_and_two_people(browser, server, connect, page_errors):
+    meeting = server.create_meeting()
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    beamer = open_page(browser, meeting["projector_url"], page_errors, **BEAMER)
+    first = connect(meeting["code"], "phone")
+    expect(beamer.locator(".lobby .count")).to_have_text("1 telefoon doet mee")
+    second, third = connect(meeting["code"], "phone"), connect(meeting["code"], "phone")
+    expect(beamer.locator(".lobby .count")).to_have_text("3 telefoons doen mee")
+
+    assert host.call("set_phase", phase="pledges")["ok"]
+    assert first.call("choose", theme=1)["ok"]
+    assert second.call("choose", theme=2)["ok"] and third.call("choose", theme=2)["ok"]
+    pledge = {"role": "member", "name": "Ans", "email": "ans@example.nl", "consent": True}
+    assert first.call("pledge", theme=1, **pledge)["ok"]
+    rows = beamer.locator('section[data-phases="topics pledges"] .nums')
+    expect(rows.nth(0)).to_have_text("1 persoon koos dit · 1 helpt mee")
+    expect(rows.nth(1)).to_have_text("2 mensen kozen dit · 0 helpen mee")
+    expect(rows.nth(2)).to_have_text("0 mensen kozen dit · 0 helpen mee")
     assert page_errors == []
