@@ -3,6 +3,8 @@
 Error slugs are the stable codes programs see; ``ERRORS`` holds the sentence a person reads.
 """
 
+from live.meeting import MAX_ADDITION
+
 PHASE_LABELS = {
     "lobby": "Welkom",
     "recognition": "Herkenning",
@@ -58,6 +60,17 @@ CONNECTION = {
     "busy": "Het is even druk. We proberen het zo weer.",
 }
 
+# What a phone says about one action. "Saving" also covers the retries after a passing refusal.
+PHONE = {
+    "saving": "Wordt opgeslagen…",
+    "saved": "Opgeslagen ✓",
+    "addition_sent": "Dank u! Uw aanvulling is verstuurd.",
+    "pledged": "U helpt mee. Dank u wel! U kunt uw gegevens nog aanpassen.",
+    "fix_fields": "Er klopt nog iets niet. Kijk bij de rode tekst.",
+    "new_part": "Nieuw onderdeel:",
+    "too_long": "De tekst is te lang. Haal er {n} {word} af.",
+}
+
 # Words after a number, by the number's plural category ("one" or "other", as Intl.PluralRules
 # says for Dutch). The templates take their first words from here too, so both say the same.
 COUNT_WORDS = {
@@ -99,5 +112,8 @@ def client_texts(retention_days: int) -> dict:
         "roles_short": ROLE_SHORT,
         "consent": consent_text(retention_days),
         "connection": CONNECTION,
+        "phone": PHONE,
         "counts": COUNT_WORDS,
+        # Not words, but the pages need them next to the words (the counter under an addition).
+        "limits": {"addition": MAX_ADDITION},
     }

@@ -5,11 +5,13 @@ reader; the host link is shown plainly after the start form; additions show what
 what was sent; pledge problems appear at their field; counts say "1 persoon", not "1 mensen".
 """
 
+import re
 import urllib.request
 
 import pytest
 from conftest import BEAMER, PHONE, Client, Server, get, open_page
 from playwright.sync_api import expect
+from test_accessibility import axe_violations
 
 from live.texts import CONNECTION
 
@@ -86,7 +88,144 @@ def test_a_phone_refused_at_connect_as_rate_limited_connects_again_by_itself(
     assert page_errors == []
 
 
+# -- 2. a phase change is seen -----------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_phase_change_scrolls_up_and_moves_focus_to_the_new_heading(browser, tmp_path, page_errors):
+    srv = Server(tmp_path).start()
+    try:
+        meeting = srv.create_meeting(themes=SIX_THEMES * 2)
+        host = Client(srv.url, meeting["code"], "host", meeting["host_key"])
+        phone = open_page(browser, meeting["join_url"], page_errors, **PHONE)
+        expect(phone.locator("body")).to_have_attribute("data-phase", "lobby")
+        # The first state leaves the focus where the browser put it.
+        assert phone.evaluate("document.activeElement === document.body")
+
+        assert host.call("set_phase", phase="recognition")["ok"]
+        expect(phone.locator("#h-rec")).to_be_focused()
+        phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        phone.wait_for_function("window.scrollY > 500")
+        phone.locator('fieldset[data-theme="12"]').get_by_text("Nee", exact=True).click()
+
+        assert host.call("set_phase", phase="break")["ok"]
+        expect(phone.locator("#h-break")).to_be_focused()
+        assert phone.evaluate("window.scrollY") == 0
+        expect(phone.locator("#phase-news")).to_have_text(re.compile("Pauze"))
+
+        # A reconnect to the same part leaves the reader where they were.
+        phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        phone.wait_for_function("window.scrollY > 500")
+        phone.locator('fieldset[data-theme="12"] input[value="yes"]').focus()
+        host.close()
+        srv.stop()
+        expect(phone.locator("#conn")).not_to_have_text(CONNECTION["ok"])
+        srv = Server(tmp_path, port=srv.port).start()
+        expect(phone.locator("#conn")).to_have_text(CONNECTION["ok"], timeout=15000)
+        phone.wait_for_timeout(300)
+        assert phone.evaluate("window.scrollY") > 500
+        expect(phone.locator('fieldset[data-theme="12"] input[value="yes"]')).to_be_focused()
+    finally:
+        srv.stop()
+    # While the server was away the browser logged its refused connections; nothing else.
+    assert [e for e in page_errors if "ERR_CONNECTION_REFUSED" not in e] == []
+
+
 # -- 4. smaller things -------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_an_addition_shows_characters_left_and_what_was_sent(browser, server, connect, page_errors):
+    meeting = server.create_meeting()
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    phone = open_page(browser, meeting["join_url"], page_errors, **PHONE)
+    theme = phone.locator('fieldset[data-theme="1"]')
+    theme.locator("summary").click()
+    box = theme.get_by_label("Wat wilt u zeggen over dit thema?")
+    left = theme.locator(".chars-left")
+    news = theme.locator("[data-chars-news]")
+    expect(left).to_have_text("Nog 500 tekens over")
+
+    box.fill("Meer licht")
+    expect(left).to_have_text("Nog 490 tekens over")
+    phone.wait_for_timeout(1000)
+    expect(news).to_have_text("")  # far from the limit a screen reader is left in peace
+    box.fill("x" * 499)
+    expect(left).to_have_text("Nog 1 teken over")
+    expect(news).to_have_text("Nog 1 teken over")  # near the limit it is read out
+
+    # Nothing is cut off silently: too long is said, and nothing is sent.
+    box.fill("y" * 510)
+    expect(left).to_have_text("10 tekens te veel")
+    theme.get_by_role("button", name="Versturen").click()
+    status = theme.locator('[data-status="addition-1"]')
+    expect(status).to_have_text("De tekst is te lang. Haal er 10 tekens af.")
+
+    text = "<b>Meer</b> licht bij het pad"
+    box.fill(text)
+    theme.get_by_role("button", name="Versturen").click()
+    expect(status).to_contain_text("verstuurd")
+    sent = theme.locator(".sent-list li")
+    expect(sent).to_have_text([text])  # as text, not as HTML
+    box.fill("z" * 520)
+    assert axe_violations(phone) == []
+    host.wait_for(lambda: len(host.state.get("additions", [])) == 1, what="the addition at the host")
+    assert host.state["additions"][0]["text"] == text
+
+    # After a reload the phone still shows what it sent, from the server's memory.
+    phone.reload()
+    expect(phone.locator('fieldset[data-theme="1"] .sent-list li')).to_have_text([text])
+    assert phone.locator('fieldset[data-theme="1"] .sent-list b').count() == 0
+    assert page_errors == []
+
+
+@pytest.mark.browser
+def test_pledge_problems_are_shown_at_their_fields_also_when_the_server_refuses(
+    browser, server, connect, page_errors
+):
+    meeting = server.create_meeting()
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    assert host.call("set_phase", phase="pledges")["ok"]
+    phone = open_page(browser, meeting["join_url"], page_errors, **PHONE)
+    form = phone.locator("#pledge-form")
+    expect(form.get_by_text("Bijvoorbeeld 06 12345678")).to_be_visible()
+
+    form.get_by_role("button", name="Ik help mee").click()
+    # Every problem at once, each at its own field, and the focus on the first one.
+    for field, words in (
+        ("theme", "Kies een onderwerp"),
+        ("role", "Kies hoe u wilt helpen"),
+        ("name", "Vul uw naam in"),
+        ("contact", "e-mailadres of telefoonnummer"),
+        ("consent", "vinkje"),
+    ):
+        expect(phone.locator(f"#err-{field}")).to_contain_text(words)
+    expect(form.get_by_label("Uw naam")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_label("Uw naam")).to_have_attribute("aria-describedby", re.compile("err-name"))
+    expect(form.locator('input[name="theme"]').first).to_be_focused()
+    assert axe_violations(phone) == []
+
+    form.get_by_role("radio", name="Verkeer").check()
+    form.get_by_role("radio", name=re.compile("^Meedoen")).check()
+    form.get_by_label("Uw naam").fill("Henk de Vries")
+    form.get_by_label("Telefoonnummer").fill("12")
+    form.get_by_label(re.compile("Ik vind het goed")).check()
+    form.get_by_role("button", name="Ik help mee").click()
+    # Only the server knows this number is wrong; its refusal lands at the phone field.
+    phone_field = form.get_by_label("Telefoonnummer")
+    expect(phone.locator("#err-phone")).to_have_text("Dit telefoonnummer klopt niet.")
+    expect(phone_field).to_have_attribute("aria-invalid", "true")
+    expect(phone_field).to_be_focused()
+    expect(phone.locator("#err-name")).to_be_hidden()
+    expect(form.get_by_label("Uw naam")).not_to_have_attribute("aria-invalid", "true")
+
+    phone_field.fill("06 12345678")
+    form.get_by_role("button", name="Ik help mee").click()
+    expect(phone.locator('[data-status="pledge"]')).to_contain_text("U helpt mee")
+    expect(phone.locator("#err-phone")).to_be_hidden()
+    expect(phone_field).not_to_have_attribute("aria-invalid", "true")
+    assert page_errors == []
 
 
 @pytest.mark.browser
