@@ -71,6 +71,14 @@ PHONE = {
     "too_long": "De tekst is te lang. Haal er {n} {word} af.",
 }
 
+# The host screen's panel with the host link (keep_link.js); the rest of it is in host.html.
+HOST_LINK = {
+    "show": "Link tonen",
+    "close": "Sluiten",
+    "copied": "De link is gekopieerd. Plak hem in een e-mail aan uzelf of in uw notities.",
+    "copy_failed": "Kopiëren lukte niet. De link is nu geselecteerd: kopieer hem zelf.",
+}
+
 # Words after a number, by the number's plural category ("one" or "other", as Intl.PluralRules
 # says for Dutch). The templates take their first words from here too, so both say the same.
 COUNT_WORDS = {
@@ -114,6 +122,7 @@ def client_texts(retention_days: int) -> dict:
         "connection": CONNECTION,
         "phone": PHONE,
         "counts": COUNT_WORDS,
+        "host_link": HOST_LINK,
         # Not words, but the pages need them next to the words (the counter under an addition).
         "limits": {"addition": MAX_ADDITION},
     }

@@ -101,7 +101,8 @@ def create_from_form():
         keys = _live().create_meeting(form)
     except Refused as refused:
         return render_template("start.html", form=form, error=error_text(refused.slug)), 400
-    response = redirect(url_for("live.host", code=keys["code"]), code=303)
+    # The fragment opens host.html's "keep this link" panel: a cookie is one browser's memory only.
+    response = redirect(url_for("live.host", code=keys["code"], _anchor="link-bewaren"), code=303)
     _with_key_cookie(response, "host", keys["code"], keys["host_key"])
     return _with_key_cookie(response, "projector", keys["code"], keys["projector_key"])
 

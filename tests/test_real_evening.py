@@ -131,6 +131,56 @@ def test_a_phase_change_scrolls_up_and_moves_focus_to_the_new_heading(browser, t
     assert [e for e in page_errors if "ERR_CONNECTION_REFUSED" not in e] == []
 
 
+# -- 3. the host keeps the host link ----------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_after_the_start_form_the_host_link_is_shown_and_can_be_copied_and_used(
+    browser, server, page_errors
+):
+    host_page = open_page(
+        browser,
+        server.url + "/",
+        page_errors,
+        viewport={"width": 1280, "height": 900},
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    host_page.get_by_label("Naam van de avond").fill("Buurtavond Noord")
+    host_page.get_by_label("Thema's, één per regel").fill("Groen\nVerkeer")
+    host_page.get_by_role("button", name="Bijeenkomst maken").click()
+    expect(host_page.get_by_role("heading", name="De avond leiden")).to_be_visible()
+
+    panel = host_page.locator("#keep-link")
+    expect(panel.get_by_role("heading", name="Uw link als gespreksleider")).to_be_visible()
+    expect(panel).to_contain_text("ander apparaat")
+    expect(panel).to_contain_text("Deel deze link niet met deelnemers")
+    link = panel.get_by_label("Link voor de gespreksleider")
+    expect(link).to_be_visible()
+    url = link.input_value()
+    assert re.search(r"/[A-Z0-9]{5}/host\?key=", url), url
+    expect(panel.get_by_role("img", name=re.compile("QR-code"))).to_be_visible()
+
+    panel.get_by_role("button", name="Link kopiëren").click()
+    expect(panel.locator("#keep-status")).to_contain_text("gekopieerd")
+    assert host_page.evaluate("navigator.clipboard.readText()") == url
+    assert axe_violations(host_page) == []
+
+    # It closes, stays closed after a reload, and opens again.
+    panel.get_by_role("button", name="Sluiten").click()
+    expect(link).to_be_hidden()
+    host_page.reload()
+    expect(host_page.locator("#keep-url")).to_be_hidden()
+    host_page.get_by_role("button", name="Link tonen").click()
+    expect(host_page.locator("#keep-url")).to_have_value(url)
+
+    # The link alone opens the host screen in a browser that has never seen this meeting.
+    other = open_page(browser, url, page_errors, **PHONE)
+    expect(other.get_by_role("heading", name="De avond leiden")).to_be_visible()
+    expect(other.locator("#conn")).to_have_text(CONNECTION["ok"])
+    assert "key=" not in other.url
+    assert page_errors == []
+
+
 # -- 4. smaller things -------------------------------------------------------------------------
 
 
