@@ -113,9 +113,17 @@ def test_a_phase_change_scrolls_up_and_moves_focus_to_the_new_heading(browser, t
         assert phone.evaluate("window.scrollY") == 0
         expect(phone.locator("#phase-news")).to_have_text(re.compile("Pauze"))
 
+        # Someone writing an addition that stays on screen is told, but keeps their place.
+        theme = phone.locator('fieldset[data-theme="12"]')
+        theme.locator("summary").click()
+        theme.get_by_label("Wat wilt u zeggen over dit thema?").fill("Half af")
+        assert host.call("set_phase", phase="recognition")["ok"]
+        expect(phone.locator("#phase-news")).to_have_text(re.compile("Herkent u zich hierin"))
+        expect(theme.get_by_label("Wat wilt u zeggen over dit thema?")).to_be_focused()
+        assert phone.evaluate("window.scrollY") > 500
+
         # A reconnect to the same part leaves the reader where they were.
-        phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-        phone.wait_for_function("window.scrollY > 500")
+        theme.get_by_label("Wat wilt u zeggen over dit thema?").fill("")
         phone.locator('fieldset[data-theme="12"] input[value="yes"]').focus()
         host.close()
         srv.stop()

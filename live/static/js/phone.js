@@ -23,10 +23,13 @@ function announcePhase(phase) {
   if (first || !changed) return;
   const heading = [...document.querySelectorAll('main section:not([hidden]) h1')][0];
   if (!heading) return;
-  window.scrollTo(0, 0);
-  heading.focus({ preventScroll: true });
   const news = document.getElementById('phase-news');
   news.textContent = `${words.new_part} ${heading.textContent}`;
+  // Someone halfway through writing an addition that is still on screen keeps their place.
+  const typing = document.activeElement;
+  if (typing && typing.tagName === 'TEXTAREA' && typing.value.trim() && typing.checkVisibility()) return;
+  window.scrollTo(0, 0);
+  heading.focus({ preventScroll: true });
 }
 
 // -- additions: characters left, and what this phone sent -------------------------------------
