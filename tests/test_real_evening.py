@@ -57,7 +57,7 @@ def test_answers_refused_as_rate_limited_are_sent_again_until_saved(browser, tmp
 def test_a_phone_refused_at_connect_as_rate_limited_connects_again_by_itself(
     browser, tmp_path, page_errors
 ):
-    srv = Server(tmp_path, env={"LOOKUP_RATE_LIMIT": "3/4seconds"}).start()
+    srv = Server(tmp_path, env={"LOOKUP_RATE_LIMIT": "3/6seconds"}).start()
     try:
         meeting = srv.create_meeting()
         # The page itself, fetched while this address is still welcome.
@@ -79,7 +79,7 @@ def test_a_phone_refused_at_connect_as_rate_limited_connects_again_by_itself(
             # The socket is refused (rate_limited); the page says so without blaming the reader.
             expect(page.locator("#conn")).to_have_text(CONNECTION["busy"], timeout=5000)
             # Once the window has passed it is let in, with no tap and no reload.
-            expect(page.locator("body")).to_have_attribute("data-phase", "lobby", timeout=20000)
+            expect(page.locator("body")).to_have_attribute("data-phase", "lobby", timeout=25000)
             expect(page.locator("#conn")).to_have_text(CONNECTION["ok"])
         finally:
             context.close()
