@@ -3,6 +3,8 @@
 Error slugs are the stable codes programs see; ``ERRORS`` holds the sentence a person reads.
 """
 
+from live.meeting import MAX_ADDITION
+
 PHASE_LABELS = {
     "lobby": "Welkom",
     "recognition": "Herkenning",
@@ -68,10 +70,52 @@ ERRORS = {
     "bad_merge": "Kies twee verschillende thema's om samen te voegen.",
     "confirm_needed": "Bij dit thema zijn al antwoorden. Weet u zeker dat u het wilt weghalen?",
     "not_phone": "Dit kan alleen op een telefoon van een deelnemer.",
-    "rate_limited": "Even rustig aan. Probeer het over een minuut opnieuw.",
+    "rate_limited": "Het is even druk. Probeer het over een minuut opnieuw.",
     "server_error": "Er ging iets mis. Probeer het opnieuw.",
     "offline": "Geen verbinding. We proberen het opnieuw.",
 }
+
+# What the connection line at the top of a screen says.
+CONNECTION = {
+    "ok": "Verbonden",
+    # A refusal that passes (rate_limited, server_error): the page tries again by itself.
+    "busy": "Het is even druk. We proberen het zo weer.",
+}
+
+# What a phone says about one action. "Saving" also covers the retries after a passing refusal.
+PHONE = {
+    "saving": "Wordt opgeslagen…",
+    "saved": "Opgeslagen ✓",
+    "addition_sent": "Dank u! Uw aanvulling is verstuurd.",
+    "pledged": "U helpt mee. Dank u wel! U kunt uw gegevens nog aanpassen.",
+    "fix_fields": "Er klopt nog iets niet. Kijk bij de rode tekst.",
+    "new_part": "Nieuw onderdeel:",
+    "too_long": "De tekst is te lang. Haal er {n} {word} af.",
+}
+
+# The host screen's panel with the host link (keep_link.js); the rest of it is in host.html.
+HOST_LINK = {
+    "show": "Link tonen",
+    "close": "Sluiten",
+    "copied": "De link is gekopieerd. Plak hem in een e-mail aan uzelf of in uw notities.",
+    "copy_failed": "Kopiëren lukte niet. De link is nu geselecteerd: kopieer hem zelf.",
+}
+
+# Words after a number, by the number's plural category ("one" or "other", as Intl.PluralRules
+# says for Dutch). The templates take their first words from here too, so both say the same.
+COUNT_WORDS = {
+    "participants": {"one": "telefoon doet mee", "other": "telefoons doen mee"},
+    "chosen": {"one": "persoon koos dit", "other": "mensen kozen dit"},
+    "pledged": {"one": "helpt mee", "other": "helpen mee"},
+    "chars": {"one": "teken", "other": "tekens"},
+    "chars_left": {"one": "teken over", "other": "tekens over"},
+    "chars_over": {"one": "teken te veel", "other": "tekens te veel"},
+}
+
+
+def count_words(key: str, n: int) -> str:
+    """The words that follow the number n, singular for 1 and plural otherwise (Dutch)."""
+    return COUNT_WORDS[key]["one" if n == 1 else "other"]
 
 
 # Where making a meeting needs other words than the general sentence for a slug.
@@ -109,4 +153,10 @@ def client_texts(retention_days: int) -> dict:
         "roles": ROLE_LABELS,
         "roles_short": ROLE_SHORT,
         "consent": consent_text(retention_days),
+        "connection": CONNECTION,
+        "phone": PHONE,
+        "counts": COUNT_WORDS,
+        "host_link": HOST_LINK,
+        # Not words, but the pages need them next to the words (the counter under an addition).
+        "limits": {"addition": MAX_ADDITION},
     }

@@ -162,7 +162,8 @@ def create_from_form():
     keys, slug, status, headers = _create(form, request.form.get("organiser_key", ""))
     if keys is None:
         return render_template("start.html", form=form, error=create_error_text(slug)), status, headers
-    response = redirect(url_for("live.host", code=keys["code"]), code=303)
+    # The fragment opens host.html's "keep this link" panel: a cookie is one browser's memory only.
+    response = redirect(url_for("live.host", code=keys["code"], _anchor="link-bewaren"), code=303)
     _with_key_cookie(response, "host", keys["code"], keys["host_key"])
     return _with_key_cookie(response, "projector", keys["code"], keys["projector_key"])
 

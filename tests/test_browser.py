@@ -125,7 +125,7 @@ def test_the_whole_evening_on_three_screens(browser, server, connect, page_error
                     consent=True,
                 )
             phone.get_by_role("button", name="Ik help mee").click()
-            expect(phone.locator('[data-status="pledge"]')).to_contain_text("Kies hoe u wilt helpen")
+            expect(phone.locator("#err-role")).to_contain_text("Kies hoe u wilt helpen")
             phone.get_by_role("radio", name="Trekker: ik wil het mee organiseren").check()
             phone.get_by_label("Uw naam").fill("Fatima el Amrani")
             phone.get_by_label("Telefoonnummer").fill("06 12345678")

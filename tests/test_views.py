@@ -59,7 +59,8 @@ def test_the_start_form_creates_a_meeting_and_opens_the_host_screen(http):
     )
     assert resp.status_code == 303
     host_path = resp.headers["Location"]
-    assert host_path.endswith("/host") and "key" not in host_path
+    # The fragment opens the panel that asks the host to keep the host link.
+    assert host_path.endswith("/host#link-bewaren") and "key" not in host_path
     page = http.get(host_path)
     assert page.status_code == 200
     html = page.get_data(as_text=True)

@@ -1,14 +1,36 @@
+// Numbers on the screens: tally counts into the page, and the words after a number in the
+// right form ("1 persoon koos dit", "2 mensen kozen dit"). The words come from live/texts.py.
+import { texts } from './live.js';
+
+const plural = new Intl.PluralRules('nl');
+
+/** The words after the number n for a key of texts.counts, singular or plural. */
+export function countWords(key, n) {
+  const forms = texts.counts[key];
+  return forms[plural.select(n)] ?? forms.other;
+}
+
+// An element marked data-plural="key" holds the words after a count; data-k or data-count on
+// the same line says which number. Outside a theme row it follows the meeting-wide count.
+function fillWords(scope, key, n) {
+  for (const el of scope.querySelectorAll(`[data-plural="${key}"]`)) el.textContent = countWords(key, n);
+}
+
 // Writes tally numbers into every element marked with data-k inside a theme row.
 export function fillTally(tally) {
   for (const el of document.querySelectorAll('[data-count="participants"]')) {
     el.textContent = String(tally.participants);
   }
+  fillWords(document, 'participants', tally.participants);
   let max = 1;
   for (const row of tally.themes) max = Math.max(max, row.chosen, row.pledged);
   for (const row of tally.themes) {
     const answered = row.yes + row.partly + row.no;
     for (const el of document.querySelectorAll(`[data-theme="${row.theme}"] [data-k]`)) {
       el.textContent = String(el.dataset.k === 'answered' ? answered : (row[el.dataset.k] ?? 0));
+    }
+    for (const holder of document.querySelectorAll(`[data-theme="${row.theme}"]`)) {
+      for (const key of ['chosen', 'pledged']) fillWords(holder, key, row[key] ?? 0);
     }
     for (const holder of document.querySelectorAll(`.theme-row[data-theme="${row.theme}"]`)) {
       for (const seg of holder.querySelectorAll('.seg')) {

@@ -45,12 +45,24 @@ export function setStatus(key, text, kind = '') {
   }
 }
 
+// Refusals that mean "nothing was saved, send the same id again later" (docs/protocol.md).
+// Any other refusal is final for that action.
+export const TRANSIENT = new Set(['rate_limited', 'server_error']);
+
+/** Wait before retry number `tries` (1, 2, …): doubling from 1 s, capped at 30 s, with jitter. */
+export function backoff(tries, base = 1000, cap = 30000) {
+  const ceiling = Math.min(cap, base * 2 ** Math.max(0, tries - 1));
+  // Half fixed, half random: a hall full of phones refused at once does not come back at once.
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
 /**
  * Connect as a role and keep an outbox.
  * onState(state) gets snapshots newer than the last one; onTally(tally) gets counts;
- * onAck(item, ack) is called for every acknowledged or refused action, also after a reload.
+ * onAck(item, ack) is called once per action when it is saved or refused for good, also after a
+ * reload; onRetry(item, ack) when a refusal or a lost ack means it goes again by itself.
  */
-export function connect({ role, onState, onTally = () => {}, onAck = () => {} }) {
+export function connect({ role, onState, onTally = () => {}, onAck = () => {}, onRetry = () => {} }) {
   const code = document.body.dataset.code;
   const tokenKey = `live:${code}:token`;
   const outboxKey = `live:${code}:${role}:outbox`;
@@ -58,6 +70,9 @@ export function connect({ role, onState, onTally = () => {}, onAck = () => {} })
   let version = -1;
   let lastTallyAt = 0;
   let inflight = null;
+  let retryAt = 0;
+  let retryTimer = null;
+  let connectTries = 0;
   let queue = [];
   try {
     queue = JSON.parse(storage.getItem(outboxKey) || '[]');
@@ -85,31 +100,66 @@ export function connect({ role, onState, onTally = () => {}, onAck = () => {} })
 
   const save = () => storage.setItem(outboxKey, JSON.stringify(queue));
 
+  function later(item, ack) {
+    // The head of the queue waits, and so does everything behind it: order is kept.
+    item.tries = (item.tries || 0) + 1;
+    save();
+    const wait = backoff(item.tries);
+    retryAt = Date.now() + wait;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(pump, wait);
+    onRetry(item, ack);
+  }
+
   function pump() {
     if (inflight || !socket.connected || queue.length === 0) return;
+    if (Date.now() < retryAt) {
+      // A timer is already set; after a sleeping tab wakes up it may be late, so set it again.
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(pump, retryAt - Date.now());
+      return;
+    }
     const item = queue[0];
     inflight = item;
     socket.timeout(8000).emit(item.event, item.payload, (err, ack) => {
       inflight = null;
       if (err) {
         // No ack in time: the same id goes again; the server drops duplicates.
-        setTimeout(pump, 1000);
+        later(item, { ok: false, error: 'timeout' });
+        return;
+      }
+      const answer = ack || { ok: false, error: 'server_error' };
+      if (!answer.ok && TRANSIENT.has(answer.error)) {
+        later(item, answer);
         return;
       }
       queue = queue.filter((q) => q.payload.id !== item.payload.id);
       save();
-      onAck(item, ack || { ok: false, error: 'server_error' });
+      onAck(item, answer);
       pump();
     });
   }
 
   socket.on('connect', () => {
-    say('Verbonden', 'ok');
+    connectTries = 0;
+    say(texts.connection.ok, 'ok');
     pump();
   });
   socket.on('disconnect', () => say(texts.errors.offline, 'warn'));
   socket.on('connect_error', (err) => {
     const slug = err && err.message;
+    if (socket.active) {
+      // A network failure: socket.io-client reconnects by itself, with its own back-off.
+      say(texts.errors.offline, 'warn');
+      return;
+    }
+    if (TRANSIENT.has(slug)) {
+      // Refused by the server for now. socket.io-client never retries a refusal by itself.
+      connectTries += 1;
+      say(texts.connection.busy, 'warn');
+      setTimeout(() => socket.connect(), backoff(connectTries));
+      return;
+    }
     say(texts.errors[slug] || texts.errors.offline, 'warn');
   });
   socket.on('state', (state) => {
