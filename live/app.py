@@ -7,6 +7,7 @@ import time
 
 from flask import Flask
 
+from live import guard
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
@@ -42,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass a DATA_DIR)."""
     app = Flask(__name__)
     app.config.update(from_environment())
-    app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=64 * 1024)
+    app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=guard.MAX_MESSAGE)
     app.config.update(config or {})
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         async_handlers=False,
         logger=False,
         engineio_logger=False,
+        json=guard.SocketJSON,  # a too-deep payload is acked `bad_payload`, not dropped
     )
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]))
     app.extensions["live"] = live
@@ -72,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     if trusted:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted
         app.wsgi_app = TrustedHosts(app.wsgi_app, hosts)  # outside Socket.IO's middleware
+    guard.install(app, socketio)  # outermost: size, depth, budgets, headers on every response
 
     def purge_old_contacts():
         while True:
