@@ -31,11 +31,13 @@ MAX_MESSAGE = 16 * 1024
 
 # Per-connection budget, per window of BUDGET_WINDOW seconds, counted on every Engine.IO
 # message (also garbage and unknown events). Past the soft limit a message is answered
-# `rate_limited` without reaching a handler; far past it the connection is closed. A phone is
-# allowed 20 events per 5 s by PHONE_RATE_LIMIT and a host 60, so honest clients stay far below.
+# `rate_limited` without reaching a handler; past HARD_FACTOR times that the connection is
+# closed. The soft limit is twice what PHONE_RATE_LIMIT or HOST_RATE_LIMIT allow in a window
+# (at least MIN_MESSAGES), so it never refuses what the event limits let through.
 BUDGET_WINDOW = 5.0
-SOFT_MESSAGES, SOFT_BYTES = 100, 256 * 1024
-HARD_MESSAGES, HARD_BYTES = 400, 1024 * 1024
+MIN_MESSAGES = 100
+BYTES_PER_MESSAGE = 2 * 1024
+HARD_FACTOR = 4
 
 # The event name a too-deep socket payload is turned into; its handler acks `bad_payload`.
 BAD_PAYLOAD_EVENT = "\x00bad_payload"
@@ -143,6 +145,16 @@ def patch_closed_receive() -> None:
 # -- Engine.IO sessions ----------------------------------------------------------------------
 
 
+def soft_messages(*rate_limits: str) -> int:
+    """Messages one connection may send per budget window: twice the most the event rate
+    limits allow in such a window, and at least MIN_MESSAGES."""
+    from limits import parse_many
+
+    items = [item for text in rate_limits for item in parse_many(text)]
+    most = max((item.amount * BUDGET_WINDOW / item.get_expiry() for item in items), default=0)
+    return max(MIN_MESSAGES, int(2 * most))
+
+
 class Sessions:
     """Hooks on Engine.IO's connect, message and disconnect handlers.
 
@@ -151,11 +163,15 @@ class Sessions:
     ``unjoined_per_address`` such sessions per address at a time.
     """
 
-    def __init__(self, sio_server, join_timeout: float, unjoined_per_address: int):
+    def __init__(self, sio_server, config):
         self.sio = sio_server
         self.eio = sio_server.eio
-        self.join_timeout = join_timeout
-        self.per_address_cap = unjoined_per_address
+        self.join_timeout = config["JOIN_TIMEOUT"]
+        self.per_address_cap = config["UNJOINED_PER_ADDRESS"]
+        self.soft_messages = soft_messages(config["PHONE_RATE_LIMIT"], config["HOST_RATE_LIMIT"])
+        self.soft_bytes = self.soft_messages * BYTES_PER_MESSAGE
+        self.hard_messages = HARD_FACTOR * self.soft_messages
+        self.hard_bytes = HARD_FACTOR * self.soft_bytes
         self.unjoined: dict[str, tuple[str, float]] = {}  # eio sid -> (address, deadline)
         self.per_address: dict[str, int] = {}
         self.budget: dict[str, list] = {}  # eio sid -> [window start, messages, bytes]
@@ -188,8 +204,8 @@ class Sessions:
             budget[0], budget[1], budget[2] = now, 0, 0
         budget[1] += 1
         budget[2] += len(data)
-        if budget[1] > SOFT_MESSAGES or budget[2] > SOFT_BYTES:
-            if budget[1] > HARD_MESSAGES or budget[2] > HARD_BYTES:
+        if budget[1] > self.soft_messages or budget[2] > self.soft_bytes:
+            if budget[1] > self.hard_messages or budget[2] > self.hard_bytes:
                 self.drop(eio_sid, abort=False)
             else:
                 self.refuse(eio_sid, data)
@@ -312,7 +328,7 @@ def install(app, socketio) -> None:
     if app.config["ASYNC_MODE"] == "eventlet":
         patch_websocket_unmask()
     patch_closed_receive()
-    sessions = Sessions(socketio.server, app.config["JOIN_TIMEOUT"], app.config["UNJOINED_PER_ADDRESS"])
+    sessions = Sessions(socketio.server, app.config)
     app.extensions["guard"] = sessions
     socketio.start_background_task(sessions.sweep_forever)
     app.wsgi_app = Guard(app.wsgi_app)

@@ -237,12 +237,11 @@ def test_a_socket_flooding_big_frames_cannot_stall_a_vote_and_is_disconnected(se
 def test_unknown_events_are_rate_limited_too(server, meeting):
     ws = raw_phone(server, meeting["code"])
     try:
-        for n in range(1, 151):
+        for n in range(1, 251):
             ws.send(f'42{n}["no_such_event",{{"id":"{n}"}}]')
-        answers = [ack(ws, n) for n in range(1, 151)]
-        errors = [a["error"] for a in answers if a]
-        assert len(errors) == 150
-        assert errors.count("rate_limited") >= 40 and errors[0] == "unknown_event"
+        errors = [(ack(ws, n) or {}).get("error") for n in range(1, 251)]
+        # Within one budget window: the first hundred are looked at, the last fifty refused.
+        assert set(errors[:100]) == {"unknown_event"} and set(errors[-50:]) == {"rate_limited"}
     finally:
         ws.close()
 
