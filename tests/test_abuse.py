@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import socket
 import subprocess
 import threading
@@ -181,6 +182,18 @@ def post(url, data: bytes, content_type: str):
         return err.code, err.headers, err.read()
 
 
+def test_a_raw_text_far_beyond_its_limit_is_refused_before_it_is_cleaned():
+    from live.meeting import MAX_TITLE, Refused, clean_text
+
+    # Cleaning would shrink this to "a" (zero-width spaces are dropped), but looking at a
+    # hundred thousand characters one by one is the stall: the raw length refuses it first.
+    with pytest.raises(Refused) as refused:
+        clean_text("a" + "\u200b" * 100_000, MAX_TITLE)
+    assert refused.value.slug == "text_too_long"
+    # Pasted text that cleaning shortens a lot, but within reason, still passes.
+    assert clean_text(("a" + "\u200b" * 6) * MAX_TITLE, MAX_TITLE) == "a" * MAX_TITLE
+
+
 def test_a_deeply_nested_json_body_gets_a_json_400(server):
     deep = b"[" * 100_000 + b"]" * 100_000
     status, headers, body = post(server.url + "/api/meetings", deep, "application/json")
@@ -232,6 +245,20 @@ def test_a_socket_flooding_big_frames_cannot_stall_a_vote_and_is_disconnected(se
         flooder.close()
         phone.close()
         host.close()
+
+
+def test_the_fast_unmask_gives_the_same_bytes_as_the_rfc_loop_at_every_offset():
+    from live.guard import fast_unmask
+
+    rng = random.Random(6455)
+    for length in (0, 1, 3, 4, 5, 127, 4096, 15 * 1024 + 3):
+        data = rng.randbytes(length)
+        mask = tuple(rng.randbytes(4))
+        for offset in (0, 1, 2, 3, 7):
+            # RFC 6455, 5.3: octet i is XORed with mask octet (i mod 4), counted from the
+            # frame's start (a read may begin mid-frame at `offset`).
+            expected = bytes(b ^ mask[(offset + i) % 4] for i, b in enumerate(data))
+            assert fast_unmask(data, mask, length=length, offset=offset) == expected
 
 
 def test_unknown_events_are_rate_limited_too(server, meeting):
