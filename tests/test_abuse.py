@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import socketio
 import websocket
 from conftest import ROOT, Client, Server, get
 
@@ -279,6 +280,8 @@ def test_unknown_events_are_rate_limited_too(server, meeting):
 def test_idle_half_requests_from_one_address_cannot_take_every_slot_and_are_closed(tmp_path):
     with own_server(tmp_path, MAX_CONNECTIONS=200, MAX_CONNECTIONS_PER_ADDRESS=50, REQUEST_TIMEOUT=2) as srv:
         meeting, host, phone = voting_room(srv)
+        polling = socketio.Client(reconnection=False)
+        polling.connect(srv.url, auth={"code": meeting["code"], "role": "phone"}, transports=["polling"])
         idle = []
         try:
             for _ in range(300):
@@ -294,10 +297,13 @@ def test_idle_half_requests_from_one_address_cannot_take_every_slot_and_are_clos
                 s.settimeout(2)
                 assert s.recv(1024) in (b"", b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
                                         b"Content-Length: 0\r\n\r\n")  # fmt: skip
-            # A websocket idle for longer than REQUEST_TIMEOUT is not cut.
+            # A websocket and a long poll idle for longer than REQUEST_TIMEOUT are not cut.
             assert phone.sio.connected and prompt_vote(phone) < PROMPT
+            vote = {"id": "after-idle", "theme": 1, "answer": "yes"}
+            assert polling.connected and polling.call("vote", vote, timeout=PROMPT) == {"ok": True}
             late.close()
         finally:
+            polling.disconnect()
             for s in idle:
                 s.close()
             phone.close()
