@@ -285,7 +285,7 @@ class Guard:
 
         def guarded_start_response(status, headers, exc_info=None):
             present = {name.lower() for name, _ in headers}
-            headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in present)
+            headers = headers + [h for h in SECURITY_HEADERS if h[0].lower() not in present]
             if status.startswith("413"):
                 connection = environ.get("live.http")
                 if connection is not None:

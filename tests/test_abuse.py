@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import socketio
 import websocket
-from conftest import ROOT, Client, Server, get
+from conftest import ROOT, Client, Server, get, open_page
+from playwright.sync_api import expect
 
 from live.bench import server_command
 
@@ -168,6 +169,19 @@ def test_a_start_form_beyond_any_real_size_gets_a_dutch_page_and_the_largest_rea
     real = json.dumps({"title": "Avond", "themes": themes}).encode()
     status, _, _ = post(server.url + "/api/meetings", real, "application/json")
     assert status == 201
+
+
+def test_too_much_text_in_the_start_form_shows_a_dutch_page_that_passes_axe(browser, server, page_errors):
+    from test_accessibility import LAPTOP, assert_no_violations
+
+    page = open_page(browser, server.url + "/", page_errors, **LAPTOP)
+    page.get_by_label("Naam van de avond").fill("Wijkavond")
+    page.get_by_label("Thema's, één per regel").fill(("Groen in de wijk: " + "bomen " * 100 + "\n") * 500)
+    page.get_by_role("button", name="Bijeenkomst maken").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Te veel tekst")
+    assert_no_violations({"too large": page})
+    # The page answers 413 on purpose; the browser logs that as an error.
+    assert [e for e in page_errors if "responded with a status of 413" not in e] == []
 
 
 def post(url, data: bytes, content_type: str):
