@@ -242,6 +242,7 @@ class Sessions:
             late = [sid for sid, (_, deadline) in self.unjoined.items() if deadline < now]
             for eio_sid in late:
                 self._forget(eio_sid)
+                self.budget.pop(eio_sid, None)  # also when Engine.IO lost it without a disconnect
                 self.drop(eio_sid, abort=True)
 
     def _forget(self, eio_sid) -> None:
