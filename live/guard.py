@@ -210,6 +210,8 @@ class Sessions:
             else:
                 self.refuse(eio_sid, data)
             return None
+        if not isinstance(data, (str, bytes)):
+            return None  # Engine.IO decoded JSON (say a deep "4[[[…"): no Socket.IO packet
         result = self._message(eio_sid, data)
         if eio_sid in self.unjoined and self.sio.manager.sid_from_eio_sid(eio_sid, "/"):
             self._forget(eio_sid)

@@ -222,6 +222,7 @@ def test_a_deeply_nested_socket_message_is_acknowledged_as_a_bad_payload(server,
         deep = "[" * 5000 + "]" * 5000
         ws.send('421["vote",' + deep + "]")
         assert ack(ws, 1) == {"ok": False, "error": "bad_payload"}
+        ws.send("4" + deep)  # deep JSON at the Engine.IO level: not a Socket.IO packet, ignored
         ws.send('422["vote",{"id":"ok","theme":1,"answer":"yes"}]')
         assert ack(ws, 2) == {"ok": False, "error": "wrong_phase"}  # the connection still works
     finally:
