@@ -2,7 +2,8 @@
 
 The async mode is chosen here and only here. We listen ourselves instead of calling
 ``socketio.run``: it leaves the listen backlog at 50, which overflows when a whole hall scans the
-QR code at once, and it does not set TCP_NODELAY.
+QR code at once, and it does not set TCP_NODELAY. The port is taken first, without SO_REUSEPORT,
+so a second start on a taken port stops with a clear message (see ``live/guard.py``).
 """
 
 import warnings
@@ -82,7 +83,22 @@ def main(argv=None) -> None:
     import eventlet.wsgi
     import qrcode
 
+    from live import guard
     from live.app import create_app
+
+    # Take the port before anything else: a second server on a taken port must stop here.
+    try:
+        listener = guard.listen(args.host, args.port, backlog=2048)
+    except guard.PortInUse:
+        print(
+            f"Poort {args.port} is al in gebruik. Draait Burgerkracht Live al? Kies dan een andere"
+            f" poort, bijvoorbeeld: PORT=5050 make run (of: python -m live --port 5050).",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.exit(2)
+    # Accepted sockets inherit TCP_NODELAY on Linux: small acks leave at once.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     lan_ip = lan_address()
     lan_url = f"http://{lan_ip}:{args.port}"
@@ -106,19 +122,21 @@ def main(argv=None) -> None:
     sys.stdout.flush()
 
     raise_open_file_limit(app.config["MAX_CONNECTIONS"] + 100)
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    listener = eventlet.listen((args.host, args.port), family=family, backlog=2048)
-    # Accepted sockets inherit TCP_NODELAY on Linux: small acks leave at once.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # Everything built at start-up lives all evening: keep the collector from walking it again.
     gc.collect()
     gc.freeze()
+    # Behind a reverse proxy every connection comes from the proxy: the cap on connections per
+    # address would cap the whole hall, so it is the proxy's job there (deploy/nginx.conf).
+    per_address = 0 if app.config["PROXY_COUNT"] else app.config["MAX_CONNECTIONS_PER_ADDRESS"]
     eventlet.wsgi.server(
         listener,
         app,
         max_size=app.config["MAX_CONNECTIONS"],
         log_output=False,
-        socket_timeout=None,
+        # A half-sent request is closed after REQUEST_TIMEOUT (each read; the headers as a
+        # whole by the protocol's deadline); guard.Guard lifts it for websockets.
+        socket_timeout=app.config["REQUEST_TIMEOUT"],
+        protocol=guard.protocol(app.config["REQUEST_TIMEOUT"], per_address),
     )
 
 

@@ -8,6 +8,7 @@ import time
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from live import guard
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
@@ -75,7 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass a DATA_DIR)."""
     app = Flask(__name__)
     app.config.update(from_environment())
-    app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=64 * 1024)
+    app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=guard.MAX_MESSAGE)
     app.config.update(config or {})
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -94,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
         async_handlers=False,
         logger=False,
         engineio_logger=False,
+        json=guard.SocketJSON,  # a too-deep payload is acked `bad_payload`, not dropped
     )
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]))
     app.extensions["live"] = live
@@ -105,7 +107,9 @@ def create_app(config: dict | None = None) -> Flask:
     if trusted:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted
         app.wsgi_app = TrustedHosts(app.wsgi_app, hosts)  # outside Socket.IO's middleware
-    # Outermost: the host check and everything inside see the client's real host and address.
+    guard.install(app, socketio)  # size, depth, budgets, headers on every response
+    # Outermost: the host check, the guards and everything inside see the client's real host
+    # and address.
     app.wsgi_app = BehindProxies(app.wsgi_app, app.config["PROXY_COUNT"])
 
     def erase_old_personal_data():

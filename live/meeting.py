@@ -210,6 +210,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # marks drawn over the lines around it, on the host's screen and the beamer.
 _MARKS = {"Mn", "Me"}
 MAX_MARKS = 4
+# A raw string longer than this many times its limit is refused before it is cleaned.
+RAW_FACTOR = 8
 
 
 def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = True) -> str:
@@ -218,6 +220,10 @@ def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = Tru
         return ""
     if not isinstance(raw, str):
         raise Refused("bad_payload")
+    # Before any work per character: cleaning may shorten text (zalgo marks, invisible
+    # characters), but never by this much, and a huge string would hold the event loop.
+    if len(raw) > RAW_FACTOR * limit:
+        raise Refused("text_too_long")
     text = unicodedata.normalize("NFC", raw)
     # Drop control and format characters (bidi overrides, zero-width joiners) but keep newlines
     # where they belong; they are how spoofed or invisible text is made.

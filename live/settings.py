@@ -86,6 +86,32 @@ SETTINGS = (
         int,
     ),
     Setting("MAX_CONNECTIONS", "10000", "Concurrent connections one worker accepts.", int),
+    Setting(
+        "MAX_CONNECTIONS_PER_ADDRESS",
+        "1000",
+        "Open connections one address may hold (0: no cap). Not applied with PROXY_COUNT set"
+        " (every connection comes from the proxy): limit per client at the proxy.",
+        int,
+    ),
+    Setting(
+        "REQUEST_TIMEOUT",
+        "10",
+        "Seconds a client has to send a request's line and headers (and for each read of its"
+        " body); a half-sent request is closed after it. Open websockets are not affected.",
+        float,
+    ),
+    Setting(
+        "JOIN_TIMEOUT",
+        "10",
+        "Seconds a Socket.IO session may stay without joining a meeting before it is closed.",
+        float,
+    ),
+    Setting(
+        "UNJOINED_PER_ADDRESS",
+        "500",
+        "Socket.IO sessions one address may hold that have not joined a meeting yet (0: no cap).",
+        int,
+    ),
     Setting("LOG_LEVEL", "INFO", "Python log level for the server."),
 )
 

@@ -26,6 +26,7 @@ ROLE_SHORT = {"lead": "Trekker", "member": "Meedoen", "occasional": "Af en toe"}
 
 ERRORS = {
     "bad_payload": "Dit bericht klopt niet. Probeer het opnieuw.",
+    "too_large": "Dit is te veel tekst in één keer. Maak het korter en probeer het opnieuw.",
     "bad_id": "Dit bericht klopt niet. Probeer het opnieuw.",
     "unknown_theme": "Dit onderwerp bestaat niet.",
     "unknown_addition": "Deze aanvulling bestaat niet.",

@@ -29,6 +29,7 @@ from flask import (
 )
 
 from live import links
+from live.guard import connect_src
 from live.meeting import Refused, normalise_code, projector_key_for
 from live.store import StoreFull
 from live.texts import ROLE_SHORT, client_texts, create_error_text
@@ -364,7 +365,7 @@ def security_headers(response):
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        f"connect-src {connect_src()}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")

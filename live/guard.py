@@ -1,0 +1,410 @@
+"""Transport and listener hardening: what one client may cost the server before it is cut off.
+
+Owns the limits that sit below the handlers: request body size and JSON depth, the socket JSON
+decoder, a fast websocket unmask, a per-connection message budget counted at the Engine.IO
+level, the grace period and per-address cap for Engine.IO sessions that never join a meeting,
+the HTTP request deadline and per-address connection cap of the listener, and the headers every
+response carries (also Engine.IO's own). It must not hold meeting rules (live/meeting.py) or
+talk to the store; per-message work is a dict look-up and two additions, so the vote path stays
+lean.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import time
+
+from flask import jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
+
+from live.texts import error_text
+
+# The largest real request is "create a meeting": 40 themes x (120 + 400) characters. At worst
+# every character costs 12 bytes on the wire (a JSON surrogate pair "\ud83d\ude00", or four
+# percent-encoded UTF-8 bytes in the form): about 250 KB. Anything bigger is refused unread.
+MAX_BODY = 256 * 1024
+# The largest real socket message is a few KiB (a 500-character addition, JSON-escaped).
+MAX_MESSAGE = 16 * 1024
+
+# Per-connection budget, per window of BUDGET_WINDOW seconds, counted on every Engine.IO
+# message (also garbage and unknown events). Past the soft limit a message is answered
+# `rate_limited` without reaching a handler; past HARD_FACTOR times that the connection is
+# closed. The soft limit is twice what PHONE_RATE_LIMIT or HOST_RATE_LIMIT allow in a window
+# (at least MIN_MESSAGES), so it never refuses what the event limits let through.
+BUDGET_WINDOW = 5.0
+MIN_MESSAGES = 100
+BYTES_PER_MESSAGE = 2 * 1024
+HARD_FACTOR = 4
+
+# The event name a too-deep socket payload is turned into; its handler acks `bad_payload`.
+BAD_PAYLOAD_EVENT = "\x00bad_payload"
+RATE_LIMITED_ACK = '[{"ok":false,"error":"rate_limited"}]'
+_EVENT_ID = re.compile(r"2(\d{1,20})[\[\"]")
+
+# Pages that carry keys or contact details: never kept by a browser or proxy cache.
+NO_STORE_ENDPOINTS = {
+    "live.host",
+    "live.projector",
+    "live.host_qr",
+    "live.export_csv",
+    "live.create_from_api",
+    "live.create_from_form",
+}
+SECURITY_HEADERS = [
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+]
+_HOST_SAFE = re.compile(r"^[A-Za-z0-9.\-:\[\]]{1,255}$")
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+class GuardedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, but a body nested too deep is a ValueError (a 400), not a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        """Parse JSON; too deep counts as invalid."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("too deeply nested") from None
+
+
+class SocketJSON:
+    """The ``json`` module python-socketio and python-engineio decode with.
+
+    A payload nested too deep raises RecursionError inside the packet decoder, and the message
+    would vanish without an ack; instead it becomes an event whose handler acks `bad_payload`.
+    """
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(s, **kwargs):
+        """Parse JSON; too deep becomes the bad-payload event."""
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            return [BAD_PAYLOAD_EVENT]
+
+
+def bad_payload(*_args):
+    """Any socket message too deeply nested to read: refused, so the client is not left waiting."""
+    return {"ok": False, "error": "bad_payload"}
+
+
+# -- websocket frames ------------------------------------------------------------------------
+
+
+def fast_unmask(data, mask, length=None, offset=0):
+    """XOR a websocket payload with its 4-byte mask as one big integer operation."""
+    if length is None:
+        length = len(data)
+    if not length:
+        return b""
+    key = bytes(mask[(offset + i) % 4] for i in range(4))
+    key = (key * (length // 4 + 1))[:length]
+    value = int.from_bytes(data[:length], "big") ^ int.from_bytes(key, "big")
+    return value.to_bytes(length, "big")
+
+
+def patch_websocket_unmask() -> None:
+    """Replace eventlet's websocket unmask, which loops in Python over every byte: one socket
+    sending large frames flat out would otherwise keep the whole event loop busy."""
+    from eventlet.websocket import RFC6455WebSocket
+
+    RFC6455WebSocket._apply_mask = staticmethod(fast_unmask)
+
+
+def patch_closed_receive() -> None:
+    """Make a closed Engine.IO socket refuse what still arrives. Without this, a websocket
+    closed for flooding keeps its reader running for as long as the flood lasts: the handler's
+    error is swallowed, and closing the socket leaves the connection's file open."""
+    from engineio import exceptions
+    from engineio.socket import Socket
+
+    receive = Socket.receive
+    if getattr(receive, "guarded", False):
+        return  # create_app ran before in this process
+
+    def guarded_receive(self, pkt):
+        if self.closed:
+            raise exceptions.SocketIsClosedError()
+        return receive(self, pkt)
+
+    guarded_receive.guarded = True
+    Socket.receive = guarded_receive
+
+
+# -- Engine.IO sessions ----------------------------------------------------------------------
+
+
+def soft_messages(*rate_limits: str) -> int:
+    """Messages one connection may send per budget window: twice the most the event rate
+    limits allow in such a window, and at least MIN_MESSAGES."""
+    from limits import parse_many
+
+    items = [item for text in rate_limits for item in parse_many(text)]
+    most = max((item.amount * BUDGET_WINDOW / item.get_expiry() for item in items), default=0)
+    return max(MIN_MESSAGES, int(2 * most))
+
+
+class Sessions:
+    """Hooks on Engine.IO's connect, message and disconnect handlers.
+
+    Counts every message of a connection (so garbage that never becomes an event counts too),
+    and lets a session that has not joined a meeting within ``join_timeout`` go, with at most
+    ``unjoined_per_address`` such sessions per address at a time.
+    """
+
+    def __init__(self, sio_server, config):
+        self.sio = sio_server
+        self.eio = sio_server.eio
+        self.join_timeout = config["JOIN_TIMEOUT"]
+        self.per_address_cap = config["UNJOINED_PER_ADDRESS"]
+        self.soft_messages = soft_messages(config["PHONE_RATE_LIMIT"], config["HOST_RATE_LIMIT"])
+        self.soft_bytes = self.soft_messages * BYTES_PER_MESSAGE
+        self.hard_messages = HARD_FACTOR * self.soft_messages
+        self.hard_bytes = HARD_FACTOR * self.soft_bytes
+        self.unjoined: dict[str, tuple[str, float]] = {}  # eio sid -> (address, deadline)
+        self.per_address: dict[str, int] = {}
+        self.budget: dict[str, list] = {}  # eio sid -> [window start, messages, bytes]
+        handlers = self.eio.handlers
+        self._connect = handlers["connect"]
+        self._message = handlers["message"]
+        self._disconnect = handlers["disconnect"]
+        handlers["connect"] = self.on_connect
+        handlers["message"] = self.on_message
+        handlers["disconnect"] = self.on_disconnect
+
+    def on_connect(self, eio_sid, environ, *args):
+        """A new Engine.IO session: refused if its address already has too many unjoined."""
+        address = environ.get("REMOTE_ADDR", "")
+        count = self.per_address.get(address, 0)
+        if self.per_address_cap and count >= self.per_address_cap:
+            return False
+        self.per_address[address] = count + 1
+        self.unjoined[eio_sid] = (address, time.monotonic() + self.join_timeout)
+        self.budget[eio_sid] = [time.monotonic(), 0, 0]
+        return self._connect(eio_sid, environ, *args)
+
+    def on_message(self, eio_sid, data):
+        """Count the message against the connection's budget, then hand it on."""
+        budget = self.budget.get(eio_sid)
+        if budget is None:  # already dropped
+            return None
+        now = time.monotonic()
+        if now - budget[0] > BUDGET_WINDOW:
+            budget[0], budget[1], budget[2] = now, 0, 0
+        budget[1] += 1
+        budget[2] += len(data)
+        if budget[1] > self.soft_messages or budget[2] > self.soft_bytes:
+            if budget[1] > self.hard_messages or budget[2] > self.hard_bytes:
+                self.drop(eio_sid, abort=False)
+            else:
+                self.refuse(eio_sid, data)
+            return None
+        if not isinstance(data, (str, bytes)):
+            return None  # Engine.IO decoded JSON (say a deep "4[[[…"): no Socket.IO packet
+        result = self._message(eio_sid, data)
+        if eio_sid in self.unjoined and self.sio.manager.sid_from_eio_sid(eio_sid, "/"):
+            self._forget(eio_sid)
+        return result
+
+    def on_disconnect(self, eio_sid, *args):
+        """The session ended: forget its counters."""
+        self._forget(eio_sid)
+        self.budget.pop(eio_sid, None)
+        return self._disconnect(eio_sid, *args)
+
+    def refuse(self, eio_sid, data) -> None:
+        """Answer an event over budget with `rate_limited`, without running its handler."""
+        match = _EVENT_ID.match(data) if isinstance(data, str) else None
+        if match:
+            self.eio.send(eio_sid, "3" + match.group(1) + RATE_LIMITED_ACK)
+
+    def drop(self, eio_sid, abort: bool) -> None:
+        """Close one Engine.IO session now, without waiting for its queue to drain."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:
+            sock.close(wait=False, abort=abort, reason=self.eio.reason.SERVER_DISCONNECT)
+        self.eio.sockets.pop(eio_sid, None)
+
+    def sweep_forever(self) -> None:
+        """Once a second, let go of sessions that did not join a meeting in time."""
+        while True:
+            self.eio.sleep(1)
+            now = time.monotonic()
+            late = [sid for sid, (_, deadline) in self.unjoined.items() if deadline < now]
+            for eio_sid in late:
+                self._forget(eio_sid)
+                self.budget.pop(eio_sid, None)  # also when Engine.IO lost it without a disconnect
+                self.drop(eio_sid, abort=True)
+
+    def _forget(self, eio_sid) -> None:
+        entry = self.unjoined.pop(eio_sid, None)
+        if entry is not None:
+            left = self.per_address.get(entry[0], 1) - 1
+            if left > 0:
+                self.per_address[entry[0]] = left
+            else:
+                self.per_address.pop(entry[0], None)
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+
+
+class Guard:
+    """WSGI middleware, outermost: refuses JSONP polling, bounds chunked bodies, closes the
+    connection after a 413 (so the refused body is never read) and adds the security headers to
+    responses that lack them (Engine.IO's own)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/socket.io"):
+            query = environ.get("QUERY_STRING", "")
+            if query.startswith("j=") or "&j=" in query:
+                start_response("400 Bad Request", [("Content-Type", "text/plain"), *SECURITY_HEADERS])
+                return [b"JSONP is not supported"]
+
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            # Werkzeug ignores a chunked body when the server does not promise to end it, and
+            # eventlet would then read all of it to keep the connection. Read at most one byte
+            # more than any real request, and pass it on as a body of known length: past the
+            # limit that length alone earns a 413, and nothing more is read.
+            body = environ["wsgi.input"].read(MAX_BODY + 1)
+            del environ["HTTP_TRANSFER_ENCODING"]
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ["wsgi.input"] = io.BytesIO(body)
+
+        def guarded_start_response(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers = headers + [h for h in SECURITY_HEADERS if h[0].lower() not in present]
+            if status.startswith("413"):
+                connection = environ.get("live.http")
+                if connection is not None:
+                    connection.close_connection = 1
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, guarded_start_response)
+
+
+def too_large(_error):
+    """413: a JSON error for the API, a Dutch page otherwise."""
+    if request.path.startswith("/api/"):
+        body = jsonify(ok=False, error="too_large", message=error_text("too_large"))
+        return body, 413
+    return render_template("too_large.html"), 413
+
+
+def no_store(response):
+    """Keys and contact details never land in a cache."""
+    if request.endpoint in NO_STORE_ENDPOINTS:
+        response.cache_control.no_store = True
+    return response
+
+
+def connect_src() -> str:
+    """The CSP ``connect-src``: our own origin, and websockets to our own host only."""
+    host = request.host
+    if not _HOST_SAFE.match(host):
+        return "'self'"
+    return f"'self' ws://{host} wss://{host}"
+
+
+def install(app, socketio) -> None:
+    """Wire the guards into a built app (called once from ``create_app``)."""
+    app.json = GuardedJSONProvider(app)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_CONTENT_LENGTH"] or MAX_BODY
+    app.register_error_handler(413, too_large)
+    app.after_request(no_store)
+    socketio.on_event(BAD_PAYLOAD_EVENT, bad_payload)
+    if app.config["ASYNC_MODE"] == "eventlet":
+        patch_websocket_unmask()
+    patch_closed_receive()
+    sessions = Sessions(socketio.server, app.config)
+    app.extensions["guard"] = sessions
+    socketio.start_background_task(sessions.sweep_forever)
+    app.wsgi_app = Guard(app.wsgi_app)
+
+
+# -- the listener ----------------------------------------------------------------------------
+
+
+def protocol(request_timeout: float, per_address: int):
+    """An eventlet HTTP protocol with a deadline for each request's line and headers and a cap
+    on open connections per address; long-lived websockets and long polls are not cut, because
+    the deadline stops once the headers are in."""
+    import eventlet
+    import eventlet.wsgi
+
+    open_per_address: dict[str, int] = {}
+
+    class GuardedProtocol(eventlet.wsgi.HttpProtocol):
+        """HttpProtocol with a header deadline and a per-address connection cap."""
+
+        def handle(self):
+            address = self.client_address[0] if isinstance(self.client_address, tuple) else ""
+            count = open_per_address.get(address, 0) + 1
+            open_per_address[address] = count
+            try:
+                if per_address and count > per_address:
+                    # Too many from one address: answer and close, so the slot is free at once.
+                    self.wfile.write(
+                        b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+                        b"Content-Length: 0\r\n\r\n"
+                    )
+                    self.close_connection = 1
+                    return
+                super().handle()
+            finally:
+                left = open_per_address[address] - 1
+                if left:
+                    open_per_address[address] = left
+                else:
+                    del open_per_address[address]
+
+        def handle_one_request(self):
+            # Raised as socket.timeout (TimeoutError), which eventlet's server treats as a quiet close.
+            self._deadline = eventlet.Timeout(request_timeout, TimeoutError("request timeout"))
+            try:
+                super().handle_one_request()
+            finally:
+                self._deadline.cancel()
+
+        def get_environ(self):
+            self._deadline.cancel()
+            environ = super().get_environ()
+            environ["live.http"] = self
+            return environ
+
+    return GuardedProtocol
+
+
+class PortInUse(Exception):
+    """Another process already listens on the port."""
+
+
+def listen(host: str, port: int, backlog: int):
+    """A listening socket that refuses to share its port: eventlet sets SO_REUSEPORT by default,
+    and a second server on the same port would take half of the phones."""
+    import errno
+
+    import eventlet
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return eventlet.listen((host, port), family=family, backlog=backlog, reuse_port=False)
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise PortInUse(port) from None
+        raise
