@@ -228,3 +228,119 @@ def test_only_the_host_may_page_through_additions(meeting, connect):
     projector = connect(meeting["code"], "projector", meeting["projector_key"])
     for client in (phone, projector):
         assert client.sio.call("list_additions", {}, timeout=10) == {"ok": False, "error": "not_host"}
+
+
+# -- what the beamer and the host show -------------------------------------------------------
+
+SHORT = ["Meer bankjes in het park", "Een zebrapad bij de school", "Vaker de stoep vegen"]
+LONG = (
+    "Wij wonen al dertig jaar in de wijk en zien dat de speeltuin achter de kerk steeds minder "
+    "wordt gebruikt, omdat de toestellen oud zijn en er geen bankjes staan voor de ouders. "
+) * 4
+LONG = LONG[: LONG.rindex(" ", 0, 499)] + "."
+
+ON_SCREEN = """() => {
+    const corner = document.querySelector('.corner').getBoundingClientRect();
+    const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const out = [];
+    for (const el of document.querySelectorAll('.board:not([hidden]) .additions li')) {
+        const r = el.getBoundingClientRect();
+        out.push({
+            text: el.textContent,
+            visible: el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}) && r.height > 0,
+            inside: r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 0.5 && r.right <= innerWidth + 0.5,
+            clear: !meets(r, corner),
+            clipped: el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1,
+            px: parseFloat(getComputedStyle(el).fontSize),
+        });
+    }
+    const pager = document.querySelector('#additions-pager');
+    return {
+        items: out,
+        pager: pager && !pager.hidden ? pager.textContent : '',
+        floor: innerHeight / 30,
+        fit: document.body.style.getPropertyValue('--fit'),
+    };
+}"""
+
+
+def beamer_pages(beamer, name: str, most=6) -> list[dict]:
+    """Every page the beamer turns through, one turn of the clock at a time; each is saved as
+    /tmp/additions-beamer-<name>-page<n>.png."""
+    seen = []
+    for _ in range(most):
+        beamer.wait_for_timeout(300)
+        shot = beamer.evaluate(ON_SCREEN)
+        if seen and shot["pager"] == seen[0]["pager"] and shot["items"] == seen[0]["items"]:
+            break  # back at the first page
+        seen.append(shot)
+        beamer.screenshot(path=f"/tmp/additions-beamer-{name}-page{len(seen)}.png")
+        if not shot["pager"]:
+            break  # everything on one page: nothing turns
+        beamer.clock.run_for(10_500)
+    return seen
+
+
+@pytest.mark.browser
+def test_a_long_addition_never_pushes_shown_ones_off_the_beamer_and_the_host_sees_what_is_on_it(
+    browser, server, meeting, connect, page_errors
+):
+    from conftest import open_page
+    from playwright.sync_api import expect
+
+    code = meeting["code"]
+    host = connect(code, "host", meeting["host_key"])
+    phone = connect(code, "phone")
+    beamer = open_page(browser, "about:blank", page_errors, viewport={"width": 1280, "height": 720})
+    beamer.clock.install()
+    beamer.goto(meeting["projector_url"])
+    host_page = open_page(browser, meeting["host_url"], page_errors, viewport={"width": 1280, "height": 900})
+    assert host.call("set_phase", phase="recognition")["ok"]
+    ids = {}
+    for theme, text in ((1, SHORT[0]), (1, SHORT[1]), (2, SHORT[2]), (1, LONG)):
+        ids[text] = phone.call("addition", theme=theme, text=text)["addition"]
+        assert host.call("moderate", addition=ids[text], show=True) == {"ok": True}
+    expect(beamer.locator("body")).to_have_attribute("data-phase", "recognition")
+    expect(beamer.locator(".additions li").first).to_be_visible()
+
+    for width, height in ((1920, 1080), (1280, 720)):
+        beamer.set_viewport_size({"width": width, "height": height})
+        pages = beamer_pages(beamer, f"{width}x{height}")
+        where = f"{width}x{height}"
+        shown = [item["text"] for shot in pages for item in shot["items"]]
+        # Every shown addition is on a page, once; the short ones stay together.
+        assert sorted(shown) == sorted([*SHORT, LONG]), where
+        assert any({item["text"] for item in shot["items"]} >= set(SHORT) for shot in pages), where
+        for shot in pages:
+            for item in shot["items"]:
+                assert item["visible"] and item["inside"] and item["clear"] and not item["clipped"], (
+                    where,
+                    item,
+                )
+                assert item["px"] >= shot["floor"] - 0.5, (where, item["px"], shot["floor"])
+            if len(pages) > 1:
+                assert shot["pager"] == f"Aanvullingen {pages.index(shot) + 1} van {len(pages)}", where
+
+    # 720p needs two pages; the host screen says which additions are on the beamer right now.
+    assert len(pages) == 2
+    now = {item["text"] for item in beamer.evaluate(ON_SCREEN)["items"]}
+    for text, addition in ids.items():
+        state = host_page.locator(f'#additions li[data-addition="{addition}"] .mod-state')
+        expected = "Nu op de beamer" if text in now else "Wacht op zijn beurt op de beamer"
+        expect(state).to_have_text(expected)
+    expect(host_page.locator("#beamer-view")).to_contain_text("aanvullingen 1 van 2")
+    host_page.screenshot(path="/tmp/additions-host.png", full_page=True)
+    beamer.clock.run_for(10_500)
+    expect(host_page.locator("#beamer-view")).to_contain_text("aanvullingen 2 van 2")
+    after = {item["text"] for item in beamer.evaluate(ON_SCREEN)["items"]}
+    assert after and after != now
+    for text in after:
+        expect(host_page.locator(f'#additions li[data-addition="{ids[text]}"] .mod-state')).to_have_text(
+            "Nu op de beamer"
+        )
+
+    # Hidden, it is gone from the beamer at once, and no page is left for it.
+    assert host.call("moderate", addition=ids[LONG], show=False) == {"ok": True}
+    expect(beamer.locator(".additions li")).to_have_count(3)
+    expect(beamer.locator("#additions-pager")).to_be_hidden()
+    assert page_errors == []
