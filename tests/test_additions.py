@@ -291,7 +291,7 @@ def test_a_long_addition_never_pushes_shown_ones_off_the_beamer_and_the_host_see
     code = meeting["code"]
     host = connect(code, "host", meeting["host_key"])
     phone = connect(code, "phone")
-    beamer = open_page(browser, "about:blank", page_errors, viewport={"width": 1280, "height": 720})
+    beamer = open_page(browser, "about:blank", page_errors, viewport={"width": 1920, "height": 1080})
     beamer.clock.install()
     beamer.goto(meeting["projector_url"])
     host_page = open_page(browser, meeting["host_url"], page_errors, viewport={"width": 1280, "height": 900})
