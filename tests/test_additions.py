@@ -344,3 +344,97 @@ def test_a_long_addition_never_pushes_shown_ones_off_the_beamer_and_the_host_see
     expect(beamer.locator(".additions li")).to_have_count(3)
     expect(beamer.locator("#additions-pager")).to_be_hidden()
     assert page_errors == []
+
+
+@pytest.mark.browser
+def test_the_host_screen_pages_through_2000_additions_and_shows_or_hides_any_of_them(
+    busy, browser, page_errors
+):
+    from conftest import open_page
+    from playwright.sync_api import expect
+    from test_accessibility import axe_violations
+
+    srv, meeting, host, ids = busy
+    counts = host.call("list_additions", {"limit": 1})["counts"]  # other tests moderate some
+    page = open_page(browser, meeting["host_url"], page_errors, viewport={"width": 1280, "height": 900})
+    items = page.locator("#additions li")
+    expect(items).to_have_count(50)
+    expect(page.locator("#additions-summary")).to_have_text(
+        f"2000 aanvullingen: {counts['pending']} nog niet bekeken, {counts['shown']} gekozen voor de beamer,"
+        f" {counts['hidden']} verborgen."
+    )
+    expect(page.locator("#mod-range")).to_have_text("Nummer 1 tot 50 van 2000")
+    expect(items.first).to_have_attribute("data-addition", str(ids[0]))
+
+    page.get_by_label("Volgorde").select_option("newest")
+    expect(items.first).to_have_attribute("data-addition", str(ids[-1]))
+    page.get_by_role("button", name="Volgende").click()
+    expect(page.locator("#mod-range")).to_have_text("Nummer 51 tot 100 van 2000")
+    expect(items.first).to_have_attribute("data-addition", str(ids[-51]))
+    expect(items).to_have_count(50)
+
+    # Show one from the second page; it stays where it is and says so, and the counts follow.
+    target = items.nth(3)
+    chosen = int(target.get_attribute("data-addition"))
+    target.get_by_role("button", name="Tonen op beamer").click()
+    expect(target).to_have_attribute("data-status", "shown")
+    expect(page.locator("#additions-summary")).to_contain_text(
+        f"{counts['shown'] + 1} gekozen voor de beamer"
+    )
+    host.wait_for(lambda: any(a["id"] == chosen and a["status"] == "shown" for a in host.additions))
+
+    page.get_by_label("Welke").select_option("shown")
+    expect(items).to_have_count(1)
+    expect(items.first).to_have_attribute("data-addition", str(chosen))
+    items.first.get_by_role("button", name="Verbergen").click()
+    expect(items.first).to_have_attribute("data-status", "hidden")
+    expect(page.locator("#additions-summary")).to_contain_text(f"{counts['hidden'] + 1} verborgen")
+    page.screenshot(path="/tmp/additions-host-2000.png")
+    assert axe_violations(page) == []
+    assert page_errors == []
+    assert host.call("moderate", addition=chosen, show=False)["ok"]
+
+
+def test_a_new_host_screen_hears_what_the_beamer_shows(meeting, connect):
+    code = meeting["code"]
+    projector = connect(code, "projector", meeting["projector_key"])
+    asked = []
+    projector.sio.on("report_view", lambda data: asked.append(data))
+    host = connect(code, "host", meeting["host_key"])
+    projector.wait_for(lambda: asked, what="the beamer is asked")
+    view = {"additions": [4, 9], "page": 1, "pages": 3}
+    assert projector.sio.call("showing", view, timeout=10) == {"ok": True}
+    got = host.wait_for(lambda: host.views, what="projector_view")[-1]
+    assert {k: got[k] for k in view} == view and isinstance(got["at"], int)
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        None,
+        {"additions": "4", "page": 1, "pages": 1},
+        {"additions": [4], "page": 2, "pages": 1},
+        {"additions": [0], "page": 1, "pages": 1},
+        {"additions": [True], "page": 1, "pages": 1},
+        {"additions": list(range(1, 502)), "page": 1, "pages": 1},
+        {"additions": [4], "page": 1},
+    ],
+)
+def test_a_bad_beamer_report_is_refused_and_not_relayed(meeting, connect, view):
+    projector = connect(meeting["code"], "projector", meeting["projector_key"])
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    assert projector.sio.call("showing", view, timeout=10) == {"ok": False, "error": "bad_payload"}
+    assert host.views == []
+
+
+def test_only_a_beamer_may_report_and_not_too_often(meeting, connect):
+    code = meeting["code"]
+    view = {"additions": [], "page": 0, "pages": 0}
+    phone = connect(code, "phone")
+    host = connect(code, "host", meeting["host_key"])
+    for client in (phone, host):
+        assert client.sio.call("showing", view, timeout=10) == {"ok": False, "error": "not_projector"}
+    projector = connect(code, "projector", meeting["projector_key"])
+    acks = [projector.sio.call("showing", view, timeout=10) for _ in range(12)]
+    assert acks[:10] == [{"ok": True}] * 10
+    assert acks[10:] == [{"ok": False, "error": "rate_limited"}] * 2
