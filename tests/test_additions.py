@@ -438,3 +438,36 @@ def test_only_a_beamer_may_report_and_not_too_often(meeting, connect):
     acks = [projector.sio.call("showing", view, timeout=10) for _ in range(12)]
     assert acks[:10] == [{"ok": True}] * 10
     assert acks[10:] == [{"ok": False, "error": "rate_limited"}] * 2
+
+
+@pytest.mark.browser
+def test_many_shown_additions_take_turns_on_the_beamer_and_each_is_readable_on_its_page(
+    browser, server, meeting, connect, page_errors
+):
+    from conftest import open_page
+    from playwright.sync_api import expect
+
+    code = meeting["code"]
+    host = connect(code, "host", meeting["host_key"])
+    phone = connect(code, "phone")
+    beamer = open_page(browser, "about:blank", page_errors, viewport={"width": 1280, "height": 720})
+    beamer.clock.install()
+    beamer.goto(meeting["projector_url"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    texts = [
+        f"Idee {n}: " + "graag meer aandacht voor de buurt en de mensen die er wonen " * 2 for n in range(14)
+    ]
+    for n, text in enumerate(texts):
+        addition = phone.call("addition", theme=1 + n % 3, text=text.strip())["addition"]
+        assert host.call("moderate", addition=addition, show=True) == {"ok": True}
+    expect(beamer.locator("#additions-pager")).to_be_visible()
+    pages = beamer_pages(beamer, "many-1280x720", most=12)
+    assert len(pages) > 2
+    shown = [item["text"] for shot in pages for item in shot["items"]]
+    assert sorted(shown) == sorted(t.strip() for t in texts)  # each once, none dropped
+    for n, shot in enumerate(pages, 1):
+        assert shot["pager"] == f"Aanvullingen {n} van {len(pages)}"
+        for item in shot["items"]:
+            assert item["visible"] and item["inside"] and item["clear"] and not item["clipped"], item
+            assert item["px"] >= shot["floor"] - 0.5
+    assert page_errors == []
