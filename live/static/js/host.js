@@ -87,6 +87,17 @@ function render() {
   renderSummary();
 }
 
+// During a flood, many changes a second arrive: the list is drawn again at most every 100 ms.
+let drawSoon = null;
+function renderSoon() {
+  if (drawSoon === null) {
+    drawSoon = setTimeout(() => {
+      drawSoon = null;
+      render();
+    }, 100);
+  }
+}
+
 // One new or moderated addition: update it where it is, or add a new one where it belongs.
 function apply(change) {
   if (change.version < itemsVersion || change.version < (versions.get(change.id) || 0)) return false;
@@ -157,12 +168,12 @@ const live = connect({
 
 live.socket.on('addition', (change) => {
   recent = [...recent.slice(-99), change];
-  if (apply(change)) render();
+  if (apply(change)) renderSoon();
 });
 live.socket.on('additions_counts', (message) => {
   if (message.version < counts.version) return;
   counts = message;
-  render();
+  renderSoon();
 });
 live.socket.on('projector_view', (message) => {
   beamer = message;

@@ -169,15 +169,20 @@ function layout() {
   }
   const again = pages.findIndex((p) => p.ids.includes(keep));
   page = again >= 0 ? again : Math.min(page, Math.max(0, pages.length - 1));
-  clearTimeout(timer);
-  if (pages.length > 1) timer = setTimeout(turn, TURN_EVERY_MS);
+  // A steady beat: a change on the beamer does not hold the pages still.
+  if (pages.length < 2) {
+    clearTimeout(timer);
+    timer = null;
+  } else if (timer === null) {
+    timer = setTimeout(turn, TURN_EVERY_MS);
+  }
   showPage();
 }
 
 function turn() {
-  page = (page + 1) % pages.length;
+  page = (page + 1) % Math.max(1, pages.length);
   showPage();
-  timer = setTimeout(turn, TURN_EVERY_MS);
+  timer = pages.length > 1 ? setTimeout(turn, TURN_EVERY_MS) : null;
 }
 
 // Tell the host screens what is on the beamer now (only when it changed, or when asked).
