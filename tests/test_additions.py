@@ -376,8 +376,10 @@ def test_the_host_screen_pages_through_2000_additions_and_shows_or_hides_any_of_
     # Show one from the second page; it stays where it is and says so, and the counts follow.
     target = items.nth(3)
     chosen = int(target.get_attribute("data-addition"))
-    target.get_by_role("button", name="Tonen op beamer").click()
+    target.get_by_role("button", name="Tonen op beamer").focus()
+    page.keyboard.press("Enter")  # with the keyboard: the focus stays on this addition
     expect(target).to_have_attribute("data-status", "shown")
+    expect(target.get_by_role("button", name="Verbergen")).to_be_focused()
     expect(page.locator("#additions-summary")).to_contain_text(
         f"{counts['shown'] + 1} gekozen voor de beamer"
     )

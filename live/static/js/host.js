@@ -58,6 +58,9 @@ function renderSummary() {
 }
 
 function render() {
+  // The list is drawn anew; whoever was on a button (keyboard) stays on that addition's button.
+  const focused = list.contains(document.activeElement) ? document.activeElement.closest('li') : null;
+  const refocus = focused ? focused.dataset.addition : null;
   list.replaceChildren();
   document.getElementById('no-additions').hidden = items.length > 0 || counts.total > 0;
   for (const a of items) {
@@ -83,6 +86,7 @@ function render() {
     button.addEventListener('click', () => live.send('moderate', { addition: a.id, show }));
     item.append(theme, text, state, button);
     list.append(item);
+    if (refocus === item.dataset.addition) button.focus();
   }
   renderSummary();
 }
@@ -127,9 +131,10 @@ function load() {
   if (view.status) query.status = view.status;
   live.socket.timeout(8000).emit('list_additions', query, (err, ack) => {
     if (err || !ack || !ack.ok) {
-      setStatus('set_phase', errorText(ack ? ack.error : 'offline'), 'error');
+      setStatus('additions', errorText(ack ? ack.error : 'offline'), 'error');
       return;
     }
+    setStatus('additions', '');
     items = ack.additions;
     itemsVersion = ack.version;
     if (ack.version >= counts.version) counts = { version: ack.version, total: ack.counts.pending + ack.counts.shown + ack.counts.hidden, ...ack.counts };
