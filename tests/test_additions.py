@@ -11,6 +11,10 @@ import threading
 import pytest
 from conftest import Client, Server
 
+from live.meeting import Theme
+from live.store import HOST_ACTOR, Action
+from live.store.sqlite import SQLiteStore
+
 
 def size(message) -> int:
     """Bytes of a message as JSON, roughly what goes over the wire."""
@@ -40,6 +44,47 @@ def add_many(url: str, code: str, count: int, phones: int, text="Aanvulling {n}"
         t.join(120)
     assert len(ids) == count
     return ids
+
+
+# -- the store ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An embedded store of its own with one meeting ("ACDEF") in the recognition phase."""
+    s = SQLiteStore(str(tmp_path))
+    assert s.create_meeting("ACDEF", "Avond", "", "", [Theme(1, "Groen"), Theme(2, "Verkeer")], "h", "p")
+    s.apply([Action("set_phase", "ACDEF", HOST_ACTOR, "p1", {"phase": "recognition"})])
+    yield s
+    s.close()
+
+
+def test_the_store_pages_additions_in_both_orders_with_counts_that_agree(store):
+    code = "ACDEF"
+    pid = store.join(code, "t")
+    added = store.apply(
+        [Action("addition", code, pid, f"a{n}", {"theme": 1 + n % 2, "text": f"Idee {n}"}) for n in range(7)]
+    )
+    ids = [ack["addition"] for ack in added]
+    store.apply([Action("moderate", code, HOST_ACTOR, "m1", {"addition": ids[2], "show": True})])
+    store.apply([Action("moderate", code, HOST_ACTOR, "m2", {"addition": ids[4], "show": False})])
+
+    page = store.additions_page(code, "newest", 1, 3)
+    assert [a["id"] for a in page["additions"]] == [ids[5], ids[4], ids[3]]
+    assert page["total"] == 7 and page["counts"] == {"pending": 5, "shown": 1, "hidden": 1}
+    assert page["version"] == store.meeting(code).version
+    assert [a["id"] for a in store.additions_page(code, "oldest", 5, 10)["additions"]] == ids[5:]
+    shown = store.additions_page(code, "oldest", 0, None, "shown")
+    assert shown["total"] == 1 and shown["additions"] == [
+        {"id": ids[2], "theme": 1, "text": "Idee 2", "status": "shown"}
+    ]
+    assert store.additions_page(code, limit=0)["additions"] == []
+    assert store.additions_page("ZZZZZ")["total"] == 0
+
+    one = store.addition(code, ids[4])
+    assert one == {"id": ids[4], "theme": 1, "text": "Idee 4", "status": "hidden", "version": page["version"]}
+    assert store.addition(code, 987654) is None
+    assert store.addition("ZZZZZ", ids[0]) is None
 
 
 # -- what goes over the wire ---------------------------------------------------------------
