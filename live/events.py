@@ -15,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, 
 from live import links
 from live.extensions import socketio
 from live.meeting import Refused, normalise_code
-from live.service import card_room, room
+from live.service import MAX_PAGE, card_room, room
 from live.store import HOST_ACTOR
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ def on_connect(auth=None):
         _follow_card(chosen)
         state["card"] = live.store.notes(meeting.code, chosen)
     emit("state", state)
+    if role == "host":
+        # A new host screen wants to know what the beamer shows now; the beamer answers.
+        live.ask_projector_view(meeting.code)
 
 
 @socketio.on("disconnect")
@@ -263,6 +266,81 @@ def on_lock_choices(payload=None, *_extra):
 def on_merge_themes(payload=None, *_extra):
     """Host: ``{id, theme, into}`` puts two subgroups together; choosers move along."""
     return _act("merge_themes", payload, "host")
+
+
+ORDERS = ("oldest", "newest")
+STATUSES = ("pending", "shown", "hidden", "promoted")
+MAX_OFFSET = 10**9
+MAX_REPORTED = 500  # ids one beamer report may hold: far more than fit on a screen
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _page_query(payload) -> dict:
+    """``{order, offset, limit, status}`` from a ``list_additions`` payload, or Refused."""
+    if not isinstance(payload, dict):
+        raise Refused("bad_payload")
+    query = {
+        "order": payload.get("order", "oldest"),
+        "offset": payload.get("offset", 0),
+        "limit": payload.get("limit", 50),
+        "status": payload.get("status"),
+    }
+    if query["order"] not in ORDERS or (query["status"] is not None and query["status"] not in STATUSES):
+        raise Refused("bad_payload")
+    if not _whole(query["offset"], 0, MAX_OFFSET) or not _whole(query["limit"], 1, MAX_PAGE):
+        raise Refused("bad_payload")
+    return query
+
+
+def _view_report(payload) -> dict:
+    """``{additions, page, pages}`` from a beamer's ``showing`` payload, or Refused."""
+    if not isinstance(payload, dict):
+        raise Refused("bad_payload")
+    ids, page, pages = payload.get("additions"), payload.get("page"), payload.get("pages")
+    if not isinstance(ids, list) or len(ids) > MAX_REPORTED or not all(_whole(i, 1, 2**63 - 1) for i in ids):
+        raise Refused("bad_payload")
+    if not _whole(pages, 0, MAX_REPORTED) or not _whole(page, 0, pages):
+        raise Refused("bad_payload")
+    return {"additions": ids, "page": page, "pages": pages}
+
+
+def _read(role: str, handler) -> dict:
+    """Run a read-only handler for a connection of this role: no message id, no write."""
+    identity = connections.get(request.sid)
+    if identity is None:
+        return {"ok": False, "error": "unknown_meeting"}
+    if identity.role != role:
+        return {"ok": False, "error": "not_host" if role == "host" else "not_projector"}
+    try:
+        return handler(_live(), identity.code)
+    except Refused as refused:
+        return {"ok": False, "error": refused.slug}
+    except Exception:
+        log.exception("read failed")
+        return {"ok": False, "error": "server_error"}
+
+
+@socketio.on("list_additions")
+def on_list_additions(payload=None, *_extra):
+    """Host: ``{order, offset, limit, status?}`` one page of additions, acked with the page,
+    ``total`` and the counts per status."""
+
+    def page(live, code):
+        query = _page_query(payload)
+        if not live.throttle.event_allowed("host", f"{code}:{HOST_ACTOR}"):
+            return {"ok": False, "error": "rate_limited"}
+        return live.additions_page(code, **query)
+
+    return _read("host", page)
+
+
+@socketio.on("showing")
+def on_showing(payload=None, *_extra):
+    """Projector: ``{additions, page, pages}`` what it shows now; the host hears ``projector_view``."""
+    return _read("projector", lambda live, code: live.projector_showing(code, _view_report(payload)))
 
 
 @socketio.on("*")

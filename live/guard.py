@@ -360,8 +360,7 @@ def protocol(request_timeout: float, per_address: int):
                 if per_address and count > per_address:
                     # Too many from one address: answer and close, so the slot is free at once.
                     self.wfile.write(
-                        b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
-                        b"Content-Length: 0\r\n\r\n"
+                        b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
                     )
                     self.close_connection = 1
                     return

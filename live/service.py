@@ -9,13 +9,23 @@ from __future__ import annotations
 import logging
 import time
 
+from limits import parse_many, strategies
+
 from live import meeting as domain
 from live.meeting import Meeting, Refused
 from live.store import HOST_ACTOR, Action, open_store
-from live.throttle import Throttle
+from live.throttle import Throttle, WindowCounts
 from live.writer import Writer
 
 log = logging.getLogger(__name__)
+
+# The host's connect snapshot holds one page of additions, not all of them: a flood of
+# thousands must not make every snapshot huge. More pages come through ``list_additions``.
+HOST_PAGE = 50
+MAX_PAGE = 100
+# What the beamer reports it shows changes on its own every ~10 s and when the host moderates;
+# more than this is not a beamer but someone with its key, and is refused.
+PROJECTOR_REPORTS = "10/5seconds;60/minute"
 
 
 def room(code: str, role: str) -> str:
@@ -41,6 +51,8 @@ class Live:
         self.throttle = Throttle(
             config["PHONE_RATE_LIMIT"], config["HOST_RATE_LIMIT"], config["LOOKUP_RATE_LIMIT"]
         )
+        self._reports = strategies.FixedWindowRateLimiter(WindowCounts())
+        self._report_limits = parse_many(PROJECTOR_REPORTS)
 
     # -- meetings --------------------------------------------------------------------------
 
@@ -145,10 +157,16 @@ class Live:
         if result.get("ok"):
             if kind in RESHAPE:
                 self.broadcast_state(meeting_code)
+                if kind == "add_theme" and data["addition"] is not None:
+                    self.addition_changed(meeting_code, data["addition"])  # now "promoted"
             elif kind in NOTES:
                 self.send_note(meeting_code, kind, data, result)
+            elif kind == "addition":
+                self.addition_changed(meeting_code, result["addition"])
+            elif kind == "moderate":
+                self.addition_changed(meeting_code, data["addition"])
             else:
-                self.fanout.changed(meeting_code, staff_state=kind in ("addition", "moderate"))
+                self.fanout.changed(meeting_code)
         return result
 
     def send_note(self, code: str, kind: str, data: dict, result: dict) -> None:
@@ -167,6 +185,46 @@ class Live:
         to = [room(code, card_room(note["theme"])), room(code, "host"), room(code, "projector")]
         self.socketio.emit("note", note, to=to)
 
+    # -- additions -------------------------------------------------------------------------
+
+    def addition_changed(self, code: str, addition_id: int) -> None:
+        """Send one new or moderated addition to the host, and to the projector when it shows
+        it or must stop showing it; the counts per status follow, coalesced."""
+        addition = self.store.addition(code, addition_id)
+        if addition is None:
+            return
+        self.socketio.emit("addition", addition, to=room(code, "host"))
+        if addition["status"] == "shown":
+            self.socketio.emit("addition", addition, to=room(code, "projector"))
+        elif addition["status"] == "hidden":
+            # Only that it is gone: the beamer never receives the text of a hidden addition.
+            # (A pending addition that is hidden was never on the beamer; the notice is harmless.)
+            gone = {key: addition[key] for key in ("id", "theme", "status", "version")}
+            self.socketio.emit("addition", gone, to=room(code, "projector"))
+        self.fanout.changed(code, tally=False, counts=True)
+
+    def additions_page(self, code: str, order: str, offset: int, limit: int, status=None) -> dict:
+        """One page of a meeting's additions for the host, with the counts per status."""
+        page = self.store.additions_page(code, order, offset, limit, status)
+        return {"ok": True, "order": order, "offset": offset, "limit": limit, "status": status, **page}
+
+    def additions_counts(self, code: str) -> dict:
+        """How many additions a meeting has, per status, with the version they belong to."""
+        page = self.store.additions_page(code, limit=0)
+        return {"version": page["version"], "total": page["total"], **page["counts"]}
+
+    def projector_showing(self, code: str, view: dict) -> dict:
+        """Relay what the beamer shows now to the host devices, as ``projector_view``."""
+        if not all([self._reports.hit(item, "report", code) for item in self._report_limits]):
+            return {"ok": False, "error": "rate_limited"}
+        view = {**view, "at": int(time.time() * 1000)}
+        self.socketio.emit("projector_view", view, to=room(code, "host"))
+        return {"ok": True}
+
+    def ask_projector_view(self, code: str) -> None:
+        """Ask the beamers of a meeting to report what they show (a host just connected)."""
+        self.socketio.emit("report_view", {}, to=room(code, "projector"))
+
     # -- what each role receives -----------------------------------------------------------
 
     def snapshot(self, meeting: Meeting, role: str, tally: dict | None = None) -> dict:
@@ -176,9 +234,20 @@ class Live:
         state["role"] = role
         if role in ("host", "projector"):
             tally = tally or self.tally(meeting)
-            state["tally"] = tally if role == "host" else projector_tally(tally)
             state["cards"] = self.store.notes(meeting.code)
-            state["additions"] = self.store.additions(meeting.code, shown_only=role == "projector")
+        if role == "host":
+            state["tally"] = tally
+            page = self.store.additions_page(meeting.code, "oldest", 0, HOST_PAGE)
+            state["additions"] = page["additions"]
+            state["additions_total"] = page["total"]
+            state["additions_counts"] = page["counts"]
+            state["additions_version"] = page["version"]
+        elif role == "projector":
+            state["tally"] = projector_tally(tally)
+            # Only what the host shows: pending and hidden text never reaches the beamer.
+            page = self.store.additions_page(meeting.code, "oldest", 0, None, "shown")
+            state["additions"] = page["additions"]
+            state["additions_version"] = page["version"]
         return state
 
     def send_staff_states(self, meeting: Meeting) -> None:
@@ -208,37 +277,43 @@ class Live:
 
 class Fanout:
     """Coalesces updates for projector and host: at most one per interval per meeting,
-    and the last change is always sent. Phones get nothing per vote."""
+    and the last change is always sent. Phones get nothing per vote.
+
+    Two things are coalesced: the tally (votes, choices, pledges, joins) to projector and host,
+    and the counts of additions per status to the host. The additions themselves go out one by
+    one, as they change (``Live.addition_changed``), never as a whole list again."""
 
     def __init__(self, live: Live, interval: float):
         self.live = live
         self.interval = interval
-        self._dirty: dict[str, bool] = {}
+        self._dirty: dict[str, list] = {}  # code -> [tally changed, addition counts changed]
         self._last: dict[str, float] = {}
         self.sent = 0
 
-    def changed(self, code: str, staff_state: bool = False) -> None:
+    def changed(self, code: str, tally: bool = True, counts: bool = False) -> None:
         """Note a change; a flush is scheduled unless one already is."""
-        scheduled = code in self._dirty
-        self._dirty[code] = self._dirty.get(code, False) or staff_state
-        if not scheduled:
+        dirty = self._dirty.get(code)
+        if dirty is None:
+            self._dirty[code] = [tally, counts]
             self.live.socketio.start_background_task(self._flush_later, code)
+        else:
+            dirty[0] = dirty[0] or tally
+            dirty[1] = dirty[1] or counts
 
     def _flush_later(self, code: str) -> None:
         wait = self._last.get(code, 0.0) + self.interval - time.monotonic()
         if wait > 0:
             self.live.socketio.sleep(wait)
-        staff_state = self._dirty.pop(code, False)
+        tally, counts = self._dirty.pop(code, (True, False))
         self._last[code] = time.monotonic()
         try:
             live = self.live
-            meeting = live.store.meeting(code)
-            if staff_state:
-                live.send_staff_states(meeting)
-            else:
-                tally = live.tally(meeting)
+            if tally:
+                tally = live.tally(live.store.meeting(code))
                 live.socketio.emit("tally", tally, to=room(code, "host"))
                 live.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
+            if counts:
+                live.socketio.emit("additions_counts", live.additions_counts(code), to=room(code, "host"))
             self.sent += 1
         except Exception:
             log.exception("update for a meeting failed")

@@ -126,8 +126,13 @@ class Client:
         **connect_kwargs,
     ):
         self.sio = socketio.Client(reconnection=reconnect, reconnection_delay=0.3, reconnection_delay_max=1.5)
+        self.role = role
         self.states: list[dict] = []
         self.tallies: list[dict] = []
+        self.additions: list[dict] = []  # every `addition` message, in arrival order
+        self._addition_versions: dict[int, int] = {}
+        self.counts: list[dict] = []  # `additions_counts` messages (host)
+        self.views: list[dict] = []  # `projector_view` messages (host)
         self.tally = None  # the newest counts, from a tally or a state, whichever came last
         self.refused = None
         self._changed = threading.Condition()
@@ -135,6 +140,9 @@ class Client:
         self.sio.on("tally", self._on("tallies"))
         self.notes: list[dict] = []
         self.sio.on("note", self._on("notes"))
+        self.sio.on("addition", self._on_addition)
+        self.sio.on("additions_counts", self._on("counts"))
+        self.sio.on("projector_view", self._on("views"))
         self.sio.on("connect_error", self._refused)
         auth = {"code": code, "role": role}
         if token is not None:
@@ -154,6 +162,22 @@ class Client:
                 self._changed.notify_all()
 
         return handler
+
+    def _on_addition(self, data):
+        # Fold the change into the newest snapshot, as the pages do, so ``state["additions"]``
+        # is what this screen knows now. Older news than the snapshot or than the last change
+        # of that addition is dropped, like the pages drop it.
+        with self._changed:
+            self.additions.append(data)
+            state = self.states[-1] if self.states else {}
+            newer = max(state.get("additions_version", 0), self._addition_versions.get(data["id"], 0))
+            if "additions" in state and data["version"] >= newer:
+                self._addition_versions[data["id"]] = data["version"]
+                kept = [a for a in state["additions"] if a["id"] != data["id"]]
+                if self.role != "projector" or data["status"] == "shown":
+                    kept.append({k: data[k] for k in ("id", "theme", "text", "status")})
+                state["additions"] = sorted(kept, key=lambda a: a["id"])
+            self._changed.notify_all()
 
     def _refused(self, data):
         self.refused = data

@@ -102,6 +102,24 @@ class Store:
         """Additions in arrival order: ``[{id, theme, text, status}]``."""
         raise NotImplementedError
 
+    def additions_page(
+        self,
+        code: str,
+        order: str = "oldest",
+        offset: int = 0,
+        limit: int | None = 50,
+        status: str | None = None,
+    ) -> dict:
+        """One page of additions, ``order`` "oldest" or "newest" first, optionally of one status,
+        read in one transaction with the counts: ``{additions, total, counts: {pending, shown,
+        hidden}, version}``; ``total`` counts what matches, ``version`` is the meeting's."""
+        raise NotImplementedError
+
+    def addition(self, code: str, addition_id: int) -> dict | None:
+        """One addition as it is now, with the meeting's version: ``{id, theme, text, status,
+        version}``, or None."""
+        raise NotImplementedError
+
     def pledges(self, code: str) -> list[dict]:
         """Every pledge with contact details, for the host's export only."""
         raise NotImplementedError

@@ -121,6 +121,8 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- Counts per status and the projector's shown additions, without a walk over every addition.
+CREATE INDEX IF NOT EXISTS additions_by_status ON additions (code, status, id);
 CREATE TABLE IF NOT EXISTS handled (
     code TEXT NOT NULL,
     actor INTEGER NOT NULL,
@@ -408,6 +410,48 @@ class SQLiteStore(Store):
             sql += " AND status = 'shown'"
         rows = self._read(sql + " ORDER BY id", (code,))
         return [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in rows]
+
+    def additions_page(self, code, order="oldest", offset=0, limit=50, status=None):
+        where = "code = ?" + (" AND status = ?" if status else "")
+        args = (code, status) if status else (code,)
+        direction = "DESC" if order == "newest" else "ASC"
+        with self._r_lock:
+            # One read transaction: the page, the counts and the version agree with each other.
+            self._r.execute("BEGIN")
+            try:
+                (version,) = self._r.execute(
+                    "SELECT version FROM meetings WHERE code = ?", (code,)
+                ).fetchone() or (0,)
+                counts = {"pending": 0, "shown": 0, "hidden": 0}
+                counts.update(
+                    self._r.execute(
+                        "SELECT status, count(*) FROM additions WHERE code = ? GROUP BY status", (code,)
+                    ).fetchall()
+                )
+                rows = self._r.execute(
+                    f"SELECT id, theme, text, status FROM additions WHERE {where}"
+                    f" ORDER BY id {direction} LIMIT ? OFFSET ?",
+                    (*args, -1 if limit is None else limit, offset),
+                ).fetchall()
+            finally:
+                self._r.execute("COMMIT")
+        total = counts[status] if status else sum(counts.values())
+        return {
+            "additions": [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in rows],
+            "total": total,
+            "counts": counts,
+            "version": version,
+        }
+
+    def addition(self, code, addition_id):
+        rows = self._read(
+            "SELECT a.id, a.theme, a.text, a.status, m.version FROM additions a"
+            " JOIN meetings m ON m.code = a.code WHERE a.code = ? AND a.id = ?",
+            (code, addition_id),
+        )
+        if not rows:
+            return None
+        return dict(zip(("id", "theme", "text", "status", "version"), rows[0], strict=True))
 
     def pledges(self, code):
         rows = self._read(
