@@ -110,7 +110,7 @@ def test_with_an_organiser_key_only_a_request_with_that_key_makes_a_meeting(star
     assert status == 403 and "wachtwoord voor organisatoren" in page and 'role="alert"' in page
     assert 'value="Wijkavond"' in page  # what was typed stays
     status, headers, _ = post(server.url + "/", {**FORM, "organiser_key": key}, form=True)
-    assert status == 303 and headers["Location"].endswith("/host")
+    assert status == 303 and headers["Location"].endswith("/host#link-bewaren")
 
 
 def test_without_an_organiser_key_anyone_makes_a_meeting_and_the_form_asks_for_no_key(http):
