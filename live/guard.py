@@ -38,6 +38,9 @@ BUDGET_WINDOW = 5.0
 MIN_MESSAGES = 100
 BYTES_PER_MESSAGE = 2 * 1024
 HARD_FACTOR = 4
+# A session that sent something (its request to join) may wait this many times JOIN_TIMEOUT for
+# the answer; a silent one (a bare handshake) goes after JOIN_TIMEOUT.
+SPOKE_GRACE = 6
 
 # The event name a too-deep socket payload is turned into; its handler acks `bad_payload`.
 BAD_PAYLOAD_EVENT = "\x00bad_payload"
@@ -212,6 +215,11 @@ class Sessions:
             return None
         if not isinstance(data, (str, bytes)):
             return None  # Engine.IO decoded JSON (say a deep "4[[[…"): no Socket.IO packet
+        waiting = self.unjoined.get(eio_sid)
+        if waiting is not None and waiting[1] < now + SPOKE_GRACE * self.join_timeout:
+            # It asked to join: when a whole hall scans the QR code at once, answering can take
+            # longer than JOIN_TIMEOUT on a busy laptop. Only silent sessions go that soon.
+            self.unjoined[eio_sid] = (waiting[0], now + SPOKE_GRACE * self.join_timeout)
         result = self._message(eio_sid, data)
         if eio_sid in self.unjoined and self.sio.manager.sid_from_eio_sid(eio_sid, "/"):
             self._forget(eio_sid)

@@ -103,7 +103,8 @@ SETTINGS = (
     Setting(
         "JOIN_TIMEOUT",
         "10",
-        "Seconds a Socket.IO session may stay without joining a meeting before it is closed.",
+        "Seconds a session may stay silent without asking to join a meeting before it is closed;"
+        " one that asked may wait six times as long for the answer.",
         float,
     ),
     Setting(

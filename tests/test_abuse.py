@@ -391,3 +391,35 @@ def test_a_second_server_on_a_taken_port_stops_with_a_dutch_message(server, tmp_
     assert f"Poort {server.port} is al in gebruik" in second.stderr
     assert "PORT=5050 make run" in second.stderr and "--port" in second.stderr
     assert prompt_health(server) < PROMPT
+
+
+def test_phones_that_asked_to_join_are_not_let_go_while_a_busy_server_answers(tmp_path):
+    # A busy laptop: the store is held by someone else for 3 s, so every new phone's join (a
+    # write) waits. Phones that asked to join must still get in, although that takes longer than
+    # JOIN_TIMEOUT; only silent sessions go that soon.
+    import sqlite3
+
+    with own_server(tmp_path, JOIN_TIMEOUT="1") as srv:
+        code = srv.create_meeting()["code"]
+        holder = sqlite3.connect(srv.data_dir / "live.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        results: list = []
+
+        def join():
+            try:
+                results.append(Client(srv.url, code, "phone"))
+            except Exception as exc:  # reported below
+                results.append(exc)
+
+        threads = [threading.Thread(target=join) for _ in range(5)]
+        for t in threads:
+            t.start()
+        time.sleep(3)
+        holder.execute("ROLLBACK")
+        holder.close()
+        for t in threads:
+            t.join(15)
+        assert [r for r in results if not isinstance(r, Client)] == []
+        assert len({c.token for c in results}) == 5
+        for c in results:
+            c.close()
