@@ -1,0 +1,161 @@
+"""Paper and helpers on equal terms: the helper key, ``submit_form``, origins in the tally and the
+export, and the helper screen used with the keyboard alone, against the real server."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Client, get, refusal
+
+PLEDGE = {"theme": 2, "role": "lead", "name": "Truus de Vries", "phone": "06 12345678", "consent": True}
+
+
+def helper_for(server, clients, created, token=None) -> Client:
+    """A helper connection of this meeting (the helper key unless another token is given)."""
+    c = Client(server.url, created["code"], "helper", token or created["helper_key"])
+    clients.append(c)
+    return c
+
+
+def form(origin="paper", **fields) -> dict:
+    """A submit_form payload: the given fields, nothing else filled in."""
+    return {"origin": origin, "votes": {}, "additions": [], "pledges": [], **fields}
+
+
+def csv_rows(server, created) -> list[list[str]]:
+    """The working-group export as rows of cells."""
+    status, _headers, body = get(
+        f"{server.url}/{created['code']}/werkgroepen.csv",
+        {"Authorization": f"Bearer {created['host_key']}"},
+    )
+    assert status == 200
+    return [line.split(";") for line in body.decode("utf-8-sig").strip().split("\r\n")]
+
+
+def test_a_paper_form_is_a_participant_of_its_own_counted_with_its_origin(server, connect, clients):
+    created = server.create_meeting()
+    host = connect(created["code"], "host", created["host_key"])
+    phone = connect(created["code"], "phone")
+    host.wait_for(lambda: host.tally and host.tally["participants"] == 1, what="the phone counted")
+    helper = helper_for(server, clients, created)
+    assert helper.state["role"] == "helper" and [t["id"] for t in helper.state["themes"]] == [1, 2, 3]
+    # The lobby: a phone could not vote now, but a form filled in earlier is typed in any time.
+    ack = helper.call(
+        "submit_form",
+        **form(
+            votes={"0": "partly", "1": "yes", "3": "no"},
+            additions=[{"theme": 1, "text": "Meer bankjes bij de vijver"}],
+            choice=2,
+            pledges=[PLEDGE],
+        ),
+    )
+    assert ack["ok"] is True and isinstance(ack["participant"], int), ack
+    assert phone.call("vote", theme=1, answer="yes") == {"ok": False, "error": "wrong_phase"}
+
+    tally = host.wait_for(lambda: host.tally["participants"] == 2 and host.tally, what="the form counted")
+    assert tally["origins"] == {"phone": 1, "paper": 1, "helper": 0}
+    rows = {row["theme"]: row for row in tally["themes"]}
+    assert (rows[1]["yes"], rows[3]["no"], tally["whole"]["partly"]) == (1, 1, 1)
+    assert rows[1]["sources"]["phones"]["yes"] == 1  # a paper answer is a person's, not a hand
+    assert (rows[2]["chosen"], rows[2]["pledged"], rows[2]["roles"]["lead"]) == (1, 1, 1)
+    host.wait_for(
+        lambda: any(a["text"] == "Meer bankjes bij de vijver" for a in host.additions), what="the addition"
+    )
+    header, *volunteers = csv_rows(server, created)
+    assert header[-1] == "Via"
+    assert volunteers == [
+        [volunteers[0][0], "Trekker", "Truus de Vries", "", "'+31612345678", volunteers[0][5], "Papier"]
+    ]
+
+
+def test_each_person_helped_counts_apart_and_the_projector_sees_the_origins(server, connect, clients):
+    created = server.create_meeting()
+    beamer = connect(created["code"], "projector", created["projector_key"])
+    helper = helper_for(server, clients, created)
+    first = helper.call("submit_form", **form("helper", votes={"1": "yes"}))
+    second = helper.call("submit_form", **form("helper", votes={"1": "no"}))
+    paper = helper.call("submit_form", **form("paper", votes={"2": "partly"}))
+    assert len({first["participant"], second["participant"], paper["participant"]}) == 3
+    tally = beamer.wait_for(lambda: beamer.tally and beamer.tally["participants"] == 3 and beamer.tally)
+    assert tally["origins"] == {"phone": 0, "paper": 1, "helper": 2}
+    assert (tally["themes"][0]["yes"], tally["themes"][0]["no"]) == (1, 1)
+
+
+def test_a_form_sent_again_with_the_same_id_counts_once(server, connect, clients):
+    created = server.create_meeting()
+    host = connect(created["code"], "host", created["host_key"])
+    helper = helper_for(server, clients, created)
+    payload = {"id": "form-7", **form(votes={"1": "yes"}, pledges=[PLEDGE])}
+    first = helper.call("submit_form", payload)
+    again = helper.call("submit_form", payload)
+    assert first["ok"] and again == first
+    # After the phase moved on the resend still gets its first ack, not a second participant.
+    host.call("set_phase", phase="results")
+    assert helper.call("submit_form", payload) == first
+    tally = host.wait_for(lambda: host.tally and host.tally["participants"] == 1 and host.tally)
+    assert tally["themes"][0]["yes"] == 1 and tally["themes"][1]["pledged"] == 1
+    assert len(csv_rows(server, created)) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "where"),
+    [
+        (form(votes={"1": "yes", "9": "yes"}), "unknown_theme", "votes.9"),
+        (form(votes={"1": "misschien"}), "bad_answer", "votes.1"),
+        (form(additions=[{"theme": 1, "text": "   "}]), "text_empty", "additions.0.text"),
+        (form(choice=0), "unknown_theme", "choice"),
+        (form(pledges=[{**PLEDGE, "phone": "12"}]), "bad_phone", "pledges.0.phone"),
+        (form(pledges=[{**PLEDGE, "consent": False}]), "consent_required", "pledges.0.consent"),
+        (form(pledges=[PLEDGE, {**PLEDGE, "name": "Kees"}]), "duplicate_pledge", "pledges.1.theme"),
+        (form(), "form_empty", "form"),
+        (form("phone", votes={"1": "yes"}), "bad_origin", "origin"),
+    ],
+)
+def test_a_bad_field_saves_nothing_and_says_where_it_is(server, connect, clients, fields, error, where):
+    created = server.create_meeting()
+    host = connect(created["code"], "host", created["host_key"])
+    helper = helper_for(server, clients, created)
+    # The good parts of the form (a vote, a pledge) must not be saved either.
+    fields = {**fields, "votes": {"2": "yes", **fields["votes"]}} if error != "form_empty" else fields
+    assert helper.call("submit_form", **fields) == {"ok": False, "error": error, "field": where}
+    helper.call("submit_form", **form(votes={"3": "no"}))  # a tally goes out after this one
+    tally = host.wait_for(lambda: host.tally and host.tally["participants"] == 1 and host.tally)
+    assert tally["themes"][1]["yes"] == 0 and tally["themes"][1]["pledged"] == 0
+    assert len(csv_rows(server, created)) == 1
+
+
+def test_the_helper_key_opens_the_helper_screen_and_nothing_else(server, connect, clients):
+    created = server.create_meeting()
+    code, helper_key = created["code"], created["helper_key"]
+    assert created["helper_url"] == f"{server.url}/{code}/helper?key={helper_key}"
+    # The host key opens the helper screen too; the beamer key and a wrong key do not.
+    assert helper_for(server, clients, created, token=created["host_key"]).state["role"] == "helper"
+    assert (
+        refusal(server.url, {"code": code, "role": "helper", "token": created["projector_key"]}) == "bad_key"
+    )
+    assert refusal(server.url, {"code": code, "role": "helper", "token": "x" * 32}) == "bad_key"
+    for role in ("host", "projector"):
+        assert refusal(server.url, {"code": code, "role": role, "token": helper_key}) == "bad_key"
+    # Only a helper connection may send a form.
+    for other in (connect(code, "phone"), connect(code, "host", created["host_key"])):
+        assert other.call("submit_form", **form(votes={"1": "yes"})) == {"ok": False, "error": "not_helper"}
+    # Over HTTP the key moves into an HttpOnly cookie, like the beamer's.
+    status, headers, _ = get(f"{server.url}/{code}/helper?key={helper_key}")
+    assert status == 303 and headers["Location"].endswith(f"/{code}/helper")
+    cookie = headers["Set-Cookie"]
+    assert cookie.startswith(f"helper_{code}={helper_key};") and "HttpOnly" in cookie
+    with_cookie = {"Cookie": f"helper_{code}={helper_key}"}
+    assert get(f"{server.url}/{code}/helper", with_cookie)[0] == 200
+    assert get(f"{server.url}/{code}/papier", with_cookie)[0] == 200
+    assert get(f"{server.url}/{code}/helper")[0] == 403
+    assert get(f"{server.url}/{code}/papier")[0] == 403
+    assert get(f"{server.url}/{code}/helper?key={created['projector_key']}")[0] == 403
+    # The helper key opens neither the beamer, the host screen, the export nor the helper QR.
+    for path in ("beamer", "host"):
+        assert get(f"{server.url}/{code}/{path}?key={helper_key}")[0] == 403
+    bearer = {"Authorization": f"Bearer {helper_key}"}
+    for path in ("werkgroepen.csv", "helper/qr.svg"):
+        assert get(f"{server.url}/{code}/{path}", bearer)[0] == 403
+    status, headers, svg = get(
+        f"{server.url}/{code}/helper/qr.svg", {"Authorization": f"Bearer {created['host_key']}"}
+    )
+    assert status == 200 and headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in svg
