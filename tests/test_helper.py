@@ -4,7 +4,9 @@ export, and the helper screen used with the keyboard alone, against the real ser
 from __future__ import annotations
 
 import pytest
-from conftest import Client, get, refusal
+from conftest import PHONE, Client, get, open_page, refusal
+from playwright.sync_api import expect
+from test_accessibility import SMALL_TARGETS, TARGET, assert_no_violations, sideways_at_320
 
 PLEDGE = {"theme": 2, "role": "lead", "name": "Truus de Vries", "phone": "06 12345678", "consent": True}
 
@@ -159,3 +161,148 @@ def test_the_helper_key_opens_the_helper_screen_and_nothing_else(server, connect
         f"{server.url}/{code}/helper/qr.svg", {"Authorization": f"Bearer {created['host_key']}"}
     )
     assert status == 200 and headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in svg
+
+
+# -- the helper screen in a browser, keyboard only ---------------------------------------------
+
+ANSWER_KEYS = {"yes": "1", "partly": "2", "no": "3"}
+
+
+def stack_of_forms() -> list[dict]:
+    """Ten paper forms as people filled them in: answers per theme (1-3, then 0 the whole), some
+    with an addition, a choice (0: none) and a pledge."""
+    answers = ["yes", "partly", "no"]
+    forms = []
+    for n in range(1, 11):
+        forms.append(
+            {
+                "number": str(100 + n),
+                "votes": {t: answers[(n + t) % 3] for t in (1, 2, 3, 0)},
+                "addition": f"Bankje bij de bushalte nr {n}" if n % 3 == 0 else "",
+                "choice": n % 4,  # 0: no choice made
+                "pledge": {"theme": 1 + n % 3, "name": f"Bewoner {n}", "phone": f"06 1234 56{n:02d}"}
+                if n % 2 == 0
+                else None,
+            }
+        )
+    return forms
+
+
+def type_form(page, filled: dict, bad_email: bool = False) -> None:
+    """Type one paper form with the keyboard, in the order of the paper, starting in the number box."""
+    keys = page.keyboard
+    keys.type(filled["number"])
+    for theme in (1, 2, 3, 0):
+        keys.press("Tab")
+        keys.press(ANSWER_KEYS[filled["votes"][theme]])
+    keys.press("Tab")  # the addition's theme: the whole (0) is already chosen
+    keys.press("Tab")
+    keys.type(filled["addition"])
+    keys.press("Tab")  # the choice: "Geen keuze", then each theme in order
+    for _ in range(filled["choice"]):
+        keys.press("ArrowDown")
+    keys.press("Tab")
+    pledge = filled["pledge"]
+    if pledge:
+        for _ in range(pledge["theme"]):
+            keys.press("ArrowDown")
+        keys.press("Tab")
+        keys.press("Space")  # the first role: trekker
+        keys.press("Tab")
+        keys.type(pledge["name"])
+        keys.press("Tab")
+        keys.type("truus@" if bad_email else "")
+        keys.press("Tab")
+        keys.type(pledge["phone"])
+        keys.press("Tab")
+        keys.press("Space")  # the consent box is ticked on the card
+    keys.press("Enter")
+
+
+def test_a_helper_types_a_stack_of_ten_paper_forms_with_the_keyboard_alone(
+    browser, server, connect, page_errors
+):
+    created = server.create_meeting()
+    host = connect(created["code"], "host", created["host_key"])
+    page = open_page(
+        browser, f"{server.url}/{created['code']}/helper?key={created['helper_key']}", page_errors
+    )
+    expect(page.locator("#conn")).to_have_text("Verbonden")
+    for _ in range(6):  # from the top: skip link, the mode, then the number box
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "form-number":
+            break
+    forms = stack_of_forms()
+    for n, filled in enumerate(forms, start=1):
+        assert page.evaluate("document.activeElement.id") == "form-number"
+        type_form(page, filled, bad_email=n == 4)
+        if n == 4:
+            # Nothing is saved; the message stands at the e-mail box, which has the focus.
+            expect(page.locator("#err-pledge-email")).to_have_text("Dit e-mailadres klopt niet.")
+            assert page.evaluate("document.activeElement.id") == "pledge-email"
+            assert page.get_by_label("E-mailadres").get_attribute("aria-invalid") == "true"
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Backspace")
+            page.keyboard.press("Enter")
+        expect(page.locator("#form-status")).to_have_text(
+            f"Formulier {filled['number']} is opgeslagen. U kunt het volgende formulier invoeren."
+        )
+        expect(page.locator("#saved-count")).to_have_text(str(n))
+        # Nothing of this form stays for the next one.
+        assert page.locator("#form input:checked").evaluate_all("els => els.map((e) => e.value)") == [""]
+        for box in ("form-number", "add-text", "pledge-name", "pledge-email", "pledge-phone"):
+            assert page.locator(f"#{box}").input_value() == ""
+        expect(page.locator("#err-pledge-email")).to_be_hidden()
+    assert "Bewoner" not in page.evaluate("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
+
+    tally = host.wait_for(lambda: host.tally and host.tally["participants"] == 10 and host.tally)
+    assert tally["origins"] == {"phone": 0, "paper": 10, "helper": 0}
+    rows = {row["theme"]: row for row in [tally["whole"], *tally["themes"]]}
+    for theme in (1, 2, 3, 0):
+        for answer in ("yes", "partly", "no"):
+            typed = sum(1 for f in forms if f["votes"][theme] == answer)
+            assert rows[theme][answer] == typed, (theme, answer)
+    for theme in (1, 2, 3):
+        assert rows[theme]["chosen"] == sum(1 for f in forms if f["choice"] == theme)
+        assert rows[theme]["pledged"] == sum(
+            1 for f in forms if f["pledge"] and f["pledge"]["theme"] == theme
+        )
+    host.wait_for(lambda: len(host.additions) == 3, what="three additions")
+    assert sorted(a["text"] for a in host.additions) == sorted(f["addition"] for f in forms if f["addition"])
+    volunteers = csv_rows(server, created)[1:]
+    assert sorted(row[2] for row in volunteers) == sorted(f"Bewoner {n}" for n in (2, 4, 6, 8, 10))
+    assert {row[-1] for row in volunteers} == {"Papier"}
+
+    # "Iemand helpen": the next person answers on the same screen and counts as helped.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_have_text(
+        "Opgeslagen. Dank u wel! Geef het scherm aan de volgende persoon."
+    )
+    tally = host.wait_for(lambda: host.tally["participants"] == 11 and host.tally)
+    assert tally["origins"] == {"phone": 0, "paper": 10, "helper": 1}
+    assert not page_errors
+
+
+def test_the_helper_screen_passes_axe_fits_a_finger_and_shows_errors_at_the_field(
+    browser, server, page_errors
+):
+    created = server.create_meeting()
+    page = open_page(
+        browser, f"{server.url}/{created['code']}/helper?key={created['helper_key']}", page_errors, **PHONE
+    )
+    expect(page.locator("#conn")).to_have_text("Verbonden")
+    assert page.evaluate(SMALL_TARGETS, TARGET) == []
+    assert sideways_at_320(page) == 0
+    page.get_by_label("Naam", exact=True).fill("Truus")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.locator("#err-pledge-theme")).to_have_text("Kies een onderwerp.")
+    page.get_by_text("Iemand helpen").click()
+    assert_no_violations({"helper screen with an error": page})
+    page.get_by_role("button", name="Volgende persoon").click()
+    expect(page.locator("#err-pledge-theme")).to_be_hidden()
+    assert page.get_by_label("Naam", exact=True).input_value() == ""
+    assert [e for e in page_errors if "responded with a status of 4" not in e] == []

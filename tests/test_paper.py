@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import open_page
+from conftest import IN_CI, open_page
 from test_accessibility import assert_no_violations
 
 # Long titles and descriptions on purpose: the sheet must hold the longest the protocol allows.
@@ -52,6 +52,8 @@ def print_form(browser, server, created, page_errors, tmp_path) -> bytes:
 def poppler():
     """pdfinfo and pdftotext (poppler-utils, in .ci/run's apt list)."""
     if not shutil.which("pdfinfo"):
+        if IN_CI:
+            pytest.fail("poppler-utils is not installed; .ci/run must install it")
         pytest.skip("poppler-utils not installed")
 
 

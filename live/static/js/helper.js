@@ -66,7 +66,9 @@ function showError(field, slug) {
   const where = document.querySelector(`[data-error-for="${CSS.escape(field)}"]`)
     || document.querySelector(`[data-error-for="${CSS.escape(field.replace(/\.\w+$/, '.contact'))}"]`)
     || document.getElementById('err-form');
-  where.textContent = errorText(slug); // our own sentence; attendee text never goes here
+  // A pledge without a theme: the server knows no theme "null"; the person forgot to pick one.
+  const blank = field === 'pledges.0.theme' && !value('pledge-theme');
+  where.textContent = errorText(blank ? 'theme_required' : slug); // our sentence, never attendee text
   where.hidden = false;
   const box = where.closest('fieldset, .field') || where;
   const input = where.id === 'err-form' ? document.getElementById('save')
