@@ -306,3 +306,28 @@ def test_the_helper_screen_passes_axe_fits_a_finger_and_shows_errors_at_the_fiel
     expect(page.locator("#err-pledge-theme")).to_be_hidden()
     assert page.get_by_label("Naam", exact=True).input_value() == ""
     assert [e for e in page_errors if "responded with a status of 4" not in e] == []
+
+
+def test_a_store_from_before_keeps_its_phones_and_meetings_and_gains_origins(tmp_path):
+    import sqlite3
+
+    from live.meeting import Theme
+    from live.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(str(tmp_path))
+    assert store.create_meeting("ACDEF", "Avond", "", "", [Theme(1, "Groen")], "h", "p")
+    store.join("ACDEF", "t" * 64)
+    store.close()
+    # The file as the version before this change made it: no origin, no helper key hash.
+    old = sqlite3.connect(tmp_path / "live.sqlite3")
+    old.execute("ALTER TABLE participants DROP COLUMN origin")
+    old.execute("ALTER TABLE meetings DROP COLUMN helper_key_hash")
+    old.commit()
+    old.close()
+    store = SQLiteStore(str(tmp_path))
+    try:
+        assert store.tally("ACDEF")["origins"] == {"phone": 1, "paper": 0, "helper": 0}
+        # No helper key for it: only the host key opens its helper screen.
+        assert store.meeting("ACDEF").helper_key_hash == ""
+    finally:
+        store.close()
