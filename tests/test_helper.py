@@ -331,3 +331,26 @@ def test_a_store_from_before_keeps_its_phones_and_meetings_and_gains_origins(tmp
         assert store.meeting("ACDEF").helper_key_hash == ""
     finally:
         store.close()
+
+
+def test_a_theme_the_host_adds_reaches_the_helper_screen_but_never_wipes_a_form_being_typed(
+    browser, server, connect, page_errors
+):
+    created = server.create_meeting()
+    host = connect(created["code"], "host", created["host_key"])
+    page = open_page(
+        browser, f"{server.url}/{created['code']}/helper?key={created['helper_key']}", page_errors
+    )
+    expect(page.locator("#conn")).to_have_text("Verbonden")
+    page.get_by_label("Welk nummer staat op het formulier?").fill("7")
+    assert host.call("add_theme", title="Speeltuin opknappen")["ok"]
+    expect(page.locator("#themes-news")).to_be_visible()  # the half-typed form stays
+    assert page.get_by_label("Welk nummer staat op het formulier?").input_value() == "7"
+    page.get_by_role("button", name="Volgende formulier").click()
+    # Empty now: the screen is drawn again with the new theme, in every list of the form.
+    expect(page.locator("fieldset.theme legend", has_text="Speeltuin opknappen")).to_be_visible()
+    assert page.locator("#pledge-theme option", has_text="Speeltuin opknappen").count() == 1
+    # A theme added while the form is empty appears at once.
+    assert host.call("add_theme", title="Buurtbus")["ok"]
+    expect(page.locator("fieldset.theme legend", has_text="Buurtbus")).to_be_visible()
+    assert [e for e in page_errors if "responded with a status of 4" not in e] == []

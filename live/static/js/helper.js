@@ -235,6 +235,7 @@ socket.on('state', (state) => {
     return;
   }
   themesChanged = true; // redrawn as soon as this form is saved or cleared
+  document.getElementById('themes-news').hidden = false;
 });
 
 document.addEventListener('visibilitychange', () => {
