@@ -354,3 +354,66 @@ def test_a_theme_the_host_adds_reaches_the_helper_screen_but_never_wipes_a_form_
     assert host.call("add_theme", title="Buurtbus")["ok"]
     expect(page.locator("fieldset.theme legend", has_text="Buurtbus")).to_be_visible()
     assert [e for e in page_errors if "responded with a status of 4" not in e] == []
+
+
+# -- the domain rules for a form, without a server ------------------------------------------------
+
+
+def _meeting(phase="lobby"):
+    from live.meeting import Meeting, Theme
+
+    return Meeting("ACDEF", "Avond", "", "", phase, 1, themes=[Theme(1, "Groen"), Theme(2, "Verkeer")])
+
+
+def test_a_form_is_checked_with_the_phone_rules_in_any_phase():
+    from live.meeting import check_form
+
+    data = check_form(
+        _meeting("lobby"),
+        form(
+            votes={"0": "no", "2": "yes"}, additions=[{"theme": 0, "text": " Meer\u200b licht "}], choice="1"
+        ),
+    )
+    assert data == {
+        "origin": "paper",
+        "votes": {0: "no", 2: "yes"},
+        "additions": [{"theme": 0, "text": "Meer licht"}],  # cleaned as a phone's text is
+        "choice": 1,
+        "pledges": [],
+    }
+    pledge = check_form(_meeting("results"), form("helper", pledges=[PLEDGE]))["pledges"][0]
+    assert (pledge["phone"], pledge["contact_by"], pledge["share"]) == ("+31612345678", "phone", False)
+
+
+@pytest.mark.parametrize(
+    ("fields", "slug", "where"),
+    [
+        (form(votes={"01x": "yes"}), "unknown_theme", "votes.01x"),
+        (form(votes=[]), "bad_payload", "votes"),
+        (form(pledges=[{**PLEDGE, "theme": 0}]), "unknown_theme", "pledges.0.theme"),
+        (form(pledges=[{**PLEDGE, "role": "boss"}]), "bad_role", "pledges.0.role"),
+        (form(pledges=[{**PLEDGE, "phone": "", "email": ""}]), "contact_required", "pledges.0.contact"),
+        (form(pledges=[{**PLEDGE, "contact_by": "email"}]), "bad_contact_by", "pledges.0.contact_by"),
+        (form(pledges=["Truus"]), "bad_payload", "pledges.0"),
+        (form(additions=[{"theme": 1, "text": "x" * 501}]), "text_too_long", "additions.0.text"),
+        ({"origin": "paper", "votes": {str(n): "yes" for n in range(50)}}, "bad_payload", "votes"),
+    ],
+)
+def test_a_refused_form_says_which_field(fields, slug, where):
+    from live.meeting import FieldRefused, check_form
+
+    with pytest.raises(FieldRefused) as refused:
+        check_form(_meeting(), fields)
+    assert (refused.value.slug, refused.value.field) == (slug, where)
+
+
+def test_the_helper_key_is_derived_like_the_projector_key_but_differs_from_it():
+    from live.meeting import helper_key_for, new_key, projector_key_for
+
+    host = new_key()
+    assert helper_key_for(host, "ACDEF") == helper_key_for(host, "ACDEF")
+    assert helper_key_for(host, "ACDEF") not in (
+        projector_key_for(host, "ACDEF"),
+        helper_key_for(host, "ACDEG"),
+    )
+    assert len(helper_key_for(host, "ACDEF")) == 32  # 192 bits, URL-safe
