@@ -16,7 +16,7 @@ from live import links
 from live.extensions import socketio
 from live.meeting import Refused, normalise_code
 from live.service import MAX_PAGE, card_room, room
-from live.store import HOST_ACTOR
+from live.store import HELPER_ACTOR, HOST_ACTOR
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Identity:
     participant: int = HOST_ACTOR
 
 
-KEY_ROLES = ("host", "projector")  # cookies that carry a key
+KEY_ROLES = ("host", "projector", "helper")  # cookies that carry a key
 
 NOTHING_YET = {
     "votes": {},
@@ -87,6 +87,14 @@ def on_connect(auth=None):
         identity = Identity(meeting.code, role)
         state = live.snapshot(meeting, role)
         state["join_url"] = links.join_url(meeting.code)
+    elif role == "helper":
+        # The helper screen (paper forms, a shared device): the helper key or the host key.
+        cookies = (request.cookies.get(f"{r}_{meeting.code}") for r in ("helper", "host"))
+        keys = [auth.get("token")] if auth.get("token") else [k for k in cookies if k]
+        if not any(live.helper_allowed(meeting, key) for key in keys):
+            raise ConnectionRefusedError("bad_key")
+        identity = Identity(meeting.code, "helper", HELPER_ACTOR)
+        state = live.snapshot(meeting, "helper")
     else:
         raise ConnectionRefusedError("bad_role")
     connections[request.sid] = identity
@@ -266,6 +274,24 @@ def on_lock_choices(payload=None, *_extra):
 def on_merge_themes(payload=None, *_extra):
     """Host: ``{id, theme, into}`` puts two subgroups together; choosers move along."""
     return _act("merge_themes", payload, "host")
+
+
+@socketio.on("submit_form")
+def on_submit_form(payload=None, *_extra):
+    """Helper: ``{id, origin, votes, additions, choice?, pledges}`` one paper form or one person
+    helped, saved as a new participant; a refusal names the field. Host and beamer hear a tally
+    (and the additions, one by one)."""
+    identity = connections.get(request.sid)
+    if identity is None:
+        return {"ok": False, "error": "unknown_meeting"}
+    if identity.role != "helper":
+        return {"ok": False, "error": "not_helper"}
+    try:
+        return _live().submit_form(identity.code, payload)
+    except Exception:
+        # Never log the payload: it holds names and phone numbers.
+        log.exception("submit_form failed")
+        return {"ok": False, "error": "server_error"}
 
 
 ORDERS = ("oldest", "newest")

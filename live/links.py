@@ -47,3 +47,8 @@ def projector_url(code: str, key: str) -> str:
 def display(url: str) -> str:
     """An address as people type it: without the scheme."""
     return url.split("://", 1)[-1]
+
+
+def helper_url(code: str, key: str) -> str:
+    """The secret helper link: typing in paper forms, or a device handed to someone."""
+    return f"{base_url()}/{code}/helper?key={quote(key)}"

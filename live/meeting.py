@@ -110,6 +110,8 @@ class Meeting:
     themes: list[Theme] = field(default_factory=list)
     host_key_hash: str = ""
     projector_key_hash: str = ""
+    # Empty for meetings made before helper screens existed: only the host key opens theirs.
+    helper_key_hash: str = ""
     created_at: float = 0.0
     # Recognition one theme at a time ("one", with current_theme) or all at once ("all").
     pace: str = "all"
@@ -167,6 +169,13 @@ def projector_key_for(host_key: str, code: str) -> str:
     """The projector key derived from the host key, so the host page can show the beamer link
     again although only hashes are stored."""
     digest = hmac.new(host_key.encode(), f"projector:{code}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def helper_key_for(host_key: str, code: str) -> str:
+    """The helper key (paper forms, a shared device) derived from the host key, like the
+    projector key, so the host page can show the helper link again."""
+    digest = hmac.new(host_key.encode(), f"helper:{code}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
 
 
@@ -409,6 +418,13 @@ def clean_phone(raw) -> str:
 
 def check_pledge(meeting: Meeting, payload: dict) -> dict:
     """ "Wilt u meehelpen?": role, name, one contact channel and explicit consent."""
+    fields = pledge_fields(meeting, payload)
+    require_phase(meeting, "pledge")
+    return fields
+
+
+def pledge_fields(meeting: Meeting, payload: dict) -> dict:
+    """The fields of a pledge, checked as ``check_pledge`` does but in any phase (paper forms)."""
     theme = meeting.theme(payload.get("theme"))
     role = payload.get("role")
     if role not in ROLES:
@@ -433,7 +449,6 @@ def check_pledge(meeting: Meeting, payload: dict) -> dict:
         contact_by = "email" if email else "phone"
     elif contact_by not in CONTACT_CHANNELS or not (email if contact_by == "email" else phone):
         raise Refused("bad_contact_by")
-    require_phase(meeting, "pledge")
     return {
         "theme": theme.id,
         "role": role,
@@ -650,3 +665,106 @@ def for_projector(rows: list[dict]) -> list[dict]:
         else row
         for row in rows
     ]
+
+
+# -- paper forms and a shared device (the helper screen) -------------------------------------
+
+# Where a participant's answers came from: their own phone, a paper form typed in by a helper,
+# or a helper's device handed to them. Raised hands are not participants (see manual counts).
+ORIGINS = ("phone", "paper", "helper")
+FORM_ORIGINS = ("paper", "helper")
+
+
+class FieldRefused(Refused):
+    """A refused form, with where the problem is (``votes.3``, ``pledges.0.email``), so the
+    helper screen can put the message at that field."""
+
+    def __init__(self, slug: str, where: str):
+        super().__init__(slug)
+        self.field = where
+
+
+def _at(where: str, check, *args, **kwargs):
+    """Run one existing check; a refusal is given the field it is about."""
+    try:
+        return check(*args, **kwargs)
+    except FieldRefused:
+        raise
+    except Refused as refused:
+        raise FieldRefused(refused.slug, where) from None
+
+
+def _form_theme(meeting: Meeting, raw, whole: bool) -> int:
+    """A theme id from a form: an integer, or its decimal string (a JSON object key)."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        raw = int(raw)
+    return meeting.theme(raw, whole=whole).id
+
+
+def check_form(meeting: Meeting, payload: dict) -> dict:
+    """One whole paper form (or one person on a helper's device) as a new participant: votes,
+    additions, a choice and pledges, each checked by the rules a phone meets, in any phase (a
+    form filled in before the break is typed in later). Raises ``FieldRefused``."""
+    origin = payload.get("origin")
+    if origin not in FORM_ORIGINS:
+        raise FieldRefused("bad_origin", "origin")
+    votes_raw = payload.get("votes", {})
+    if not isinstance(votes_raw, dict) or len(votes_raw) > MAX_THEMES + 1:
+        raise FieldRefused("bad_payload", "votes")
+    votes = {}
+    for key, answer in votes_raw.items():
+        theme = _at(f"votes.{key}", _form_theme, meeting, key, True)
+        if answer not in ANSWERS:
+            raise FieldRefused("bad_answer", f"votes.{key}")
+        votes[theme] = answer
+    additions_raw = payload.get("additions", [])
+    if not isinstance(additions_raw, list) or len(additions_raw) > MAX_THEMES + 1:
+        raise FieldRefused("bad_payload", "additions")
+    additions = []
+    for n, item in enumerate(additions_raw):
+        if not isinstance(item, dict):
+            raise FieldRefused("bad_payload", f"additions.{n}")
+        theme = _at(f"additions.{n}.theme", _form_theme, meeting, item.get("theme"), True)
+        text = _at(f"additions.{n}.text", clean_text, item.get("text"), MAX_ADDITION, multiline=True)
+        additions.append({"theme": theme, "text": text})
+    choice = payload.get("choice")
+    if choice is not None:
+        choice = _at("choice", _form_theme, meeting, choice, False)
+    pledges_raw = payload.get("pledges", [])
+    if not isinstance(pledges_raw, list) or len(pledges_raw) > MAX_THEMES:
+        raise FieldRefused("bad_payload", "pledges")
+    pledges = []
+    for n, item in enumerate(pledges_raw):
+        if not isinstance(item, dict):
+            raise FieldRefused("bad_payload", f"pledges.{n}")
+        pledge = _at(f"pledges.{n}", _pledge_at, meeting, item, n)
+        if any(p["theme"] == pledge["theme"] for p in pledges):
+            raise FieldRefused("duplicate_pledge", f"pledges.{n}.theme")
+        pledges.append(pledge)
+    if not (votes or additions or choice is not None or pledges):
+        # A blank form is not a person taking part: most likely Enter was pressed too soon.
+        raise FieldRefused("form_empty", "form")
+    return {"origin": origin, "votes": votes, "additions": additions, "choice": choice, "pledges": pledges}
+
+
+# The pledge field each pledge refusal is about, so the helper screen can mark that box.
+_PLEDGE_FIELDS = {
+    "unknown_theme": "theme",
+    "bad_role": "role",
+    "name_required": "name",
+    "text_empty": "name",
+    "text_too_long": "name",
+    "contact_required": "contact",
+    "bad_email": "email",
+    "bad_phone": "phone",
+    "consent_required": "consent",
+    "bad_contact_by": "contact_by",
+}
+
+
+def _pledge_at(meeting: Meeting, item: dict, n: int) -> dict:
+    try:
+        return pledge_fields(meeting, item)
+    except Refused as refused:
+        where = _PLEDGE_FIELDS.get(refused.slug)
+        raise FieldRefused(refused.slug, f"pledges.{n}" + (f".{where}" if where else "")) from None

@@ -13,7 +13,7 @@ from limits import parse_many, strategies
 
 from live import meeting as domain
 from live.meeting import Meeting, Refused
-from live.store import HOST_ACTOR, Action, open_store
+from live.store import HELPER_ACTOR, HOST_ACTOR, Action, open_store
 from live.throttle import Throttle, WindowCounts
 from live.writer import Writer
 
@@ -63,6 +63,7 @@ class Live:
             code = domain.new_code()
             host_key = domain.new_key()
             projector_key = domain.projector_key_for(host_key, code)
+            helper_key = domain.helper_key_for(host_key, code)
             created = self.writer.call(
                 self.store.create_meeting,
                 code,
@@ -72,9 +73,15 @@ class Live:
                 fields["themes"],
                 domain.hash_secret(host_key),
                 domain.hash_secret(projector_key),
+                domain.hash_secret(helper_key),
             )
             if created:
-                return {"code": code, "host_key": host_key, "projector_key": projector_key}
+                return {
+                    "code": code,
+                    "host_key": host_key,
+                    "projector_key": projector_key,
+                    "helper_key": helper_key,
+                }
         raise RuntimeError("no free meeting code")
 
     def meeting(self, raw_code, address: str | None = None, proof: dict | None = None) -> Meeting | None:
@@ -108,7 +115,7 @@ class Live:
         of one of its participants, or a host or projector key."""
         if domain.ticket_matches(self._secret, meeting.code, ticket):
             return True
-        if any(self.role_for_key(meeting, key) for key in keys):
+        if any(self.role_for_key(meeting, key) or self.helper_allowed(meeting, key) for key in keys):
             return True
         return domain.valid_token(token) and (
             self.store.participant(meeting.code, domain.hash_secret(token)) is not None
@@ -121,6 +128,13 @@ class Live:
         if domain.secret_matches(key, meeting.projector_key_hash):
             return "projector"
         return None
+
+    def helper_allowed(self, meeting: Meeting, key) -> bool:
+        """Whether a key opens the helper screen: the helper key, or the host key. (Kept apart
+        from ``role_for_key`` so a helper key never opens the beamer or the host screen.)"""
+        return domain.secret_matches(key, meeting.helper_key_hash) or domain.secret_matches(
+            key, meeting.host_key_hash
+        )
 
     def join(self, meeting: Meeting, token) -> tuple[int, str, bool]:
         """The participant id and token for a phone (a new token if it brought none), and
@@ -167,6 +181,35 @@ class Live:
                 self.addition_changed(meeting_code, data["addition"])
             else:
                 self.fanout.changed(meeting_code)
+        return result
+
+    def submit_form(self, meeting_code: str, payload) -> dict:
+        """A helper's ``submit_form``: one paper form, or one person helped, written in one go as
+        a new participant with its origin; a refusal names the field it is about."""
+        # The helper devices of a meeting share one budget, as the host devices do.
+        if not self.throttle.event_allowed("host", f"{meeting_code}:helper"):
+            return {"ok": False, "error": "rate_limited"}
+        try:
+            msg_id = domain.message_id(payload)
+        except Refused as refused:
+            return {"ok": False, "error": refused.slug, "field": "id"}
+        try:
+            data = domain.check_form(self.store.meeting(meeting_code), payload)
+        except domain.FieldRefused as refused:
+            return self.store.seen(meeting_code, HELPER_ACTOR, msg_id) or {
+                "ok": False,
+                "error": refused.slug,
+                "field": refused.field,
+            }
+        except Refused as refused:
+            return self.store.seen(meeting_code, HELPER_ACTOR, msg_id) or {"ok": False, "error": refused.slug}
+        # Never handed to anyone: the row only needs a unique token, nobody reconnects as it.
+        data["token_hash"] = domain.hash_secret(domain.new_key())
+        result = self.writer.submit(Action("submit_form", meeting_code, HELPER_ACTOR, msg_id, data))
+        if result.get("ok"):
+            for addition in result.get("additions", ()):
+                self.addition_changed(meeting_code, addition)
+            self.fanout.changed(meeting_code)
         return result
 
     def send_note(self, code: str, kind: str, data: dict, result: dict) -> None:
@@ -264,6 +307,8 @@ class Live:
             "version": meeting.version,
             "at": int(time.time() * 1000),
             "participants": counts["participants"],
+            # Participants per origin (phone, paper, helper); raised hands are in each row's sources.
+            "origins": counts.get("origins", {"phone": counts["participants"]}),
             "themes": rows,
             "whole": whole,
         }
@@ -272,6 +317,7 @@ class Live:
         """Send every role in a meeting its snapshot (after a phase change)."""
         meeting = self.store.meeting(code)
         self.socketio.emit("state", self.snapshot(meeting, "phone"), to=room(code, "phone"))
+        self.socketio.emit("state", self.snapshot(meeting, "helper"), to=room(code, "helper"))
         self.send_staff_states(meeting)
 
 

@@ -74,6 +74,25 @@ ERRORS = {
     "rate_limited": "Het is even druk. Probeer het over een minuut opnieuw.",
     "server_error": "Er ging iets mis. Probeer het opnieuw.",
     "offline": "Geen verbinding. We proberen het opnieuw.",
+    # The helper screen (paper forms, a shared device).
+    "bad_origin": "Kies: papier invoeren of iemand helpen.",
+    "form_empty": "Dit formulier is nog leeg. Vul minstens één antwoord in.",
+    "duplicate_pledge": "Bij dit onderwerp staat al een aanmelding op dit formulier.",
+    "not_helper": "Dit kan alleen op het scherm voor helpers.",
+}
+
+# How a participant took part, in the exports and on the screens that count them.
+ORIGIN_LABELS = {"phone": "Telefoon", "paper": "Papier", "helper": "Met hulp"}
+
+# The helper screen (helper.js); the rest of its words are in helper.html.
+HELPER = {
+    "saving": "Wordt opgeslagen…",
+    "saved": "Formulier {n} is opgeslagen. U kunt het volgende formulier invoeren.",
+    "saved_helper": "Opgeslagen. Dank u wel! Geef het scherm aan de volgende persoon.",
+    "fix_fields": "Er klopt nog iets niet. Kijk bij de rode tekst.",
+    "count": {"one": "formulier opgeslagen", "other": "formulieren opgeslagen"},
+    "mode_paper": "Papier invoeren",
+    "mode_helper": "Iemand helpen",
 }
 
 # What the connection line at the top of a screen says.
@@ -158,6 +177,8 @@ def client_texts(retention_days: int) -> dict:
         "phone": PHONE,
         "counts": COUNT_WORDS,
         "host_link": HOST_LINK,
+        "helper": HELPER,
+        "origins": ORIGIN_LABELS,
         # Not words, but the pages need them next to the words (the counter under an addition).
         "limits": {"addition": MAX_ADDITION},
     }

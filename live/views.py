@@ -30,9 +30,9 @@ from flask import (
 
 from live import links
 from live.guard import connect_src
-from live.meeting import Refused, normalise_code, projector_key_for
+from live.meeting import ANSWERS, Refused, helper_key_for, normalise_code, projector_key_for
 from live.store import StoreFull
-from live.texts import ROLE_SHORT, client_texts, create_error_text
+from live.texts import ORIGIN_LABELS, ROLE_SHORT, client_texts, consent_text, create_error_text
 from live.throttle import parse_limit
 
 bp = Blueprint("live", __name__)
@@ -58,6 +58,7 @@ def _proof(raw_code) -> dict:
         request.args.get("key"),
         request.cookies.get(f"host_{code}"),
         request.cookies.get(f"projector_{code}"),
+        request.cookies.get(f"helper_{code}"),
         auth[7:].strip() if auth.startswith("Bearer ") else None,
     )
     ticket = request.args.get("t") or request.cookies.get(f"join_{code}")
@@ -91,6 +92,8 @@ def _created_links(code: str, keys: dict) -> dict:
         "projector_url": links.projector_url(code, keys["projector_key"]),
         "host_key": keys["host_key"],
         "projector_key": keys["projector_key"],
+        "helper_url": links.helper_url(code, keys["helper_key"]),
+        "helper_key": keys["helper_key"],
     }
 
 
@@ -232,6 +235,9 @@ def _screen(code: str, role: str, template: str):
         extra = {
             "host_link": links.host_url(meeting.code, host_key),
             "projector_link": links.projector_url(meeting.code, projector_key_for(host_key, meeting.code)),
+            # For host.html: the helper screen's link and QR (url_for("live.helper_qr")), and the
+            # paper form (url_for("live.paper")).
+            "helper_link": links.helper_url(meeting.code, helper_key_for(host_key, meeting.code)),
         }
     join_url = links.join_url(meeting.code)
     return render_template(
@@ -314,13 +320,21 @@ def export_csv(code):
     )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Werkgroep", "Rol", "Naam", "E-mail", "Telefoon", "Aangemeld op"])
+    writer.writerow(["Werkgroep", "Rol", "Naam", "E-mail", "Telefoon", "Aangemeld op", "Via"])
     for p in rows:
         when = time.strftime("%d-%m-%Y %H:%M", time.localtime(p["consent_at"]))
         writer.writerow(
             [
                 _cell(x)
-                for x in (titles[p["theme"]], ROLE_SHORT[p["role"]], p["name"], p["email"], p["phone"], when)
+                for x in (
+                    titles[p["theme"]],
+                    ROLE_SHORT[p["role"]],
+                    p["name"],
+                    p["email"],
+                    p["phone"],
+                    when,
+                    ORIGIN_LABELS[p.get("origin", "phone")],
+                )
             ]
         )
     response = make_response("\ufeff" + out.getvalue())
@@ -329,6 +343,71 @@ def export_csv(code):
     response.headers["Content-Disposition"] = f'attachment; filename="werkgroepen-{meeting.code}.csv"'
     response.cache_control.no_store = True
     return response
+
+
+# -- the helper screen and the paper form ------------------------------------------------------
+
+
+def _helper_key(code: str):
+    """The key this request brings that opens the helper screen (helper or host), or None."""
+    meeting = _live().store.meeting(code)
+    for key in (_presented_key("helper", code), _presented_key("host", code)):
+        if key and _live().helper_allowed(meeting, key):
+            return key
+    return None
+
+
+@bp.get("/<code>/helper")
+def helper(code):
+    """The helper screen: type in paper forms, or hand the device to someone who asks for help.
+    ``?key=`` (helper or host key) moves into the cookie ``helper_<code>``, as for the beamer."""
+    meeting = _meeting_or_404(code)
+    key = request.args.get("key")
+    if key is not None or code != meeting.code:
+        response = redirect(url_for("live.helper", code=meeting.code), code=303)
+        if key is not None:
+            if not _live().helper_allowed(meeting, key):
+                return render_template("no_access.html", meeting=meeting), 403
+            _with_key_cookie(response, "helper", meeting.code, key)
+        return response
+    if _helper_key(meeting.code) is None:
+        return render_template("no_access.html", meeting=meeting), 403
+    response = make_response(render_template("helper.html", meeting=meeting, texts=_texts()))
+    response.cache_control.no_store = True  # nothing of one person stays, not in a cache either
+    return response
+
+
+@bp.get("/<code>/helper/qr.svg")
+def helper_qr(code):
+    """The QR code of the helper link, for a volunteer's device; host only."""
+    meeting = _meeting_or_404(code)
+    key = _presented_key("host", meeting.code)
+    if _live().role_for_key(meeting, key) != "host":
+        abort(403)
+    response = _qr_svg(links.helper_url(meeting.code, helper_key_for(key, meeting.code)))
+    response.cache_control.no_store = True
+    return response
+
+
+# 12 themes fit on one A4 page with the rest of the form; more continue on a second page.
+PAPER_PAGE = 12
+
+
+@bp.get("/<code>/papier")
+def paper(code):
+    """The A4 paper form made from the meeting's own themes, to print (host or helper key)."""
+    meeting = _meeting_or_404(code)
+    if _helper_key(meeting.code) is None:
+        return render_template("no_access.html", meeting=meeting), 403
+    themes = meeting.themes
+    return render_template(
+        "paper.html",
+        meeting=meeting,
+        pages=[themes[i : i + PAPER_PAGE] for i in range(0, len(themes), PAPER_PAGE)] or [[]],
+        answers=ANSWERS,
+        consent=consent_text(current_app.config["RETENTION_DAYS"]),
+        texts=None,
+    )
 
 
 @bp.get("/favicon.ico")

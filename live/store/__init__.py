@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from live.meeting import Meeting, Theme
 
 HOST_ACTOR = 0
+# The helper devices of a meeting, for deduplicating their forms by message id (a form's own
+# participant id is only known once it is written).
+HELPER_ACTOR = -1
 
 
 class StoreFull(Exception):
@@ -53,6 +56,7 @@ class Store:
         themes: list[Theme],
         host_key_hash: str,
         projector_key_hash: str,
+        helper_key_hash: str = "",
     ) -> bool:
         """Create a meeting; False if the code is taken (the caller picks another).
 
@@ -90,8 +94,8 @@ class Store:
         raise NotImplementedError
 
     def tally(self, code: str) -> dict:
-        """Aggregate counts: ``{"participants": n, "themes": [{theme, yes, partly, no, chosen,
-        pledged}]}``."""
+        """Aggregate counts: ``{"participants": n, "origins": {"phone": n, "paper": n, "helper": n},
+        "themes": [{theme, yes, partly, no, chosen, pledged}]}``."""
         raise NotImplementedError
 
     def answers(self, code: str, participant: int) -> dict:
@@ -121,7 +125,8 @@ class Store:
         raise NotImplementedError
 
     def pledges(self, code: str) -> list[dict]:
-        """Every pledge with contact details, for the host's export only."""
+        """Every pledge with contact details, for the host's export only; each says the
+        ``origin`` of its participant (phone, paper or helper)."""
         raise NotImplementedError
 
     def purge_contacts(self, created_before: float) -> int:

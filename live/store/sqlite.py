@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 
-from live.meeting import MAX_THEMES, Meeting, Refused, Theme
+from live.meeting import MAX_THEMES, ORIGINS, Meeting, Refused, Theme
 from live.store import HOST_ACTOR, Action, Store, StoreFull
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,8 @@ ADDED_COLUMNS = {
         "results_hidden": "INTEGER NOT NULL DEFAULT 0",
         "hidden_themes": "TEXT NOT NULL DEFAULT ''",
         "choices_locked": "INTEGER NOT NULL DEFAULT 0",
+        # Empty for meetings made before the helper screen: only the host key opens theirs.
+        "helper_key_hash": "TEXT NOT NULL DEFAULT ''",
     },
     "themes": {
         "position": "INTEGER",
@@ -158,6 +160,8 @@ ADDED_COLUMNS = {
         "merged_into": "INTEGER",
     },
     "choices": {"seat": "INTEGER NOT NULL DEFAULT 0"},
+    # phone, paper or helper (live.meeting.ORIGINS): every row before this change was a phone.
+    "participants": {"origin": "TEXT NOT NULL DEFAULT 'phone'"},
 }
 
 
@@ -256,8 +260,8 @@ class SQLiteStore(Store):
     def meeting(self, code):
         rows = self._read(
             "SELECT code, title, place, date, phase, version, host_key_hash, projector_key_hash,"
-            " created_at, pace, current_theme, results_hidden, hidden_themes, choices_locked"
-            " FROM meetings WHERE code = ?",
+            " created_at, pace, current_theme, results_hidden, hidden_themes, choices_locked,"
+            " helper_key_hash FROM meetings WHERE code = ?",
             (code,),
         )
         if not rows:
@@ -290,6 +294,7 @@ class SQLiteStore(Store):
             hidden_themes=frozenset(int(t) for t in row[12].split(",") if t),
             choices_locked=bool(row[13]),
             merged=cached[2],
+            helper_key_hash=row[14],
         )
 
     def themes(self, code):
@@ -356,9 +361,13 @@ class SQLiteStore(Store):
                 ):
                     row(theme)["pledged"] += n
                     row(theme).setdefault("roles", {})[role] = n
-                (participants,) = self._r.execute(
-                    "SELECT count(*) FROM participants WHERE code = ?", (code,)
-                ).fetchone()
+                origins = dict.fromkeys(ORIGINS, 0)
+                origins.update(
+                    self._r.execute(
+                        "SELECT origin, count(*) FROM participants WHERE code = ? GROUP BY origin", (code,)
+                    ).fetchall()
+                )
+                participants = sum(origins.values())
                 hands = [
                     {"theme": theme, "answer": answer, "count": n}
                     for theme, answer, n in self._r.execute(
@@ -367,7 +376,12 @@ class SQLiteStore(Store):
                 ]
             finally:
                 self._r.execute("COMMIT")
-        return {"participants": participants, "themes": [counts[k] for k in sorted(counts)], "hands": hands}
+        return {
+            "participants": participants,
+            "origins": origins,
+            "themes": [counts[k] for k in sorted(counts)],
+            "hands": hands,
+        }
 
     def answers(self, code, participant):
         votes = self._read(
@@ -455,23 +469,28 @@ class SQLiteStore(Store):
 
     def pledges(self, code):
         rows = self._read(
-            "SELECT theme, role, name, email, phone, consent_at, contact_by, share, participant FROM pledges"
-            " WHERE code = ? ORDER BY theme, participant",
+            "SELECT p.theme, p.role, p.name, p.email, p.phone, p.consent_at, p.contact_by, p.share,"
+            " p.participant, coalesce(a.origin, 'phone') FROM pledges p"
+            " LEFT JOIN participants a ON a.id = p.participant"
+            " WHERE p.code = ? ORDER BY p.theme, p.participant",
             (code,),
         )
         keys = ("theme", "role", "name", "email", "phone", "consent_at", "contact_by", "share", "participant")
+        keys += ("origin",)
         return [{**dict(zip(keys, row, strict=True)), "share": bool(row[7])} for row in rows]
 
     # -- writes (called by one writer at a time) -------------------------------------------
 
-    def create_meeting(self, code, title, place, date, themes, host_key_hash, projector_key_hash):
+    def create_meeting(
+        self, code, title, place, date, themes, host_key_hash, projector_key_hash, helper_key_hash=""
+    ):
         conn = self._w
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(
                 "INSERT INTO meetings (code, title, place, date, host_key_hash,"
-                " projector_key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (code, title, place, date, host_key_hash, projector_key_hash, time.time()),
+                " projector_key_hash, created_at, helper_key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (code, title, place, date, host_key_hash, projector_key_hash, time.time(), helper_key_hash),
             )
             conn.executemany(
                 "INSERT INTO themes (code, id, title, description) VALUES (?, ?, ?, ?)",
@@ -881,6 +900,44 @@ class SQLiteStore(Store):
             (code, data["theme"], data["answer"], data["count"]),
         )
         return {"ok": True}
+
+    def _do_submit_form(self, conn, code, actor, data):
+        # One paper form (or one person helped on a shared device) is a participant of its own,
+        # written with all its answers in this one transaction: all of it counts, or none.
+        (participant,) = conn.execute(
+            "INSERT INTO participants (code, token_hash, created_at, origin) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
+            (code, data["token_hash"], time.time(), data["origin"]),
+        ).fetchone()
+        conn.executemany(
+            "INSERT INTO votes (code, participant, theme, answer) VALUES (?, ?, ?, ?)",
+            [(code, participant, theme, answer) for theme, answer in data["votes"].items()],
+        )
+        additions = [
+            self._do_addition(conn, code, participant, item)["addition"] for item in data["additions"]
+        ]
+        if data["choice"] is not None:
+            # A form is typed in after the fact: the person already sat down at that table, so
+            # neither a closed choice nor a full theme refuses it (the seat is the emptiest table).
+            places = conn.execute(
+                "SELECT tables FROM themes WHERE code = ? AND id = ? AND removed = 0", (code, data["choice"])
+            ).fetchone()
+            if places is None:
+                raise Refused("unknown_theme")
+            seated = dict(
+                conn.execute(
+                    "SELECT seat, count(*) FROM choices WHERE code = ? AND theme = ? GROUP BY seat",
+                    (code, data["choice"]),
+                ).fetchall()
+            )
+            seat = min(range(max(1, len(_places(places[0])))), key=lambda n: (seated.get(n, 0), n))
+            conn.execute(
+                "INSERT INTO choices (code, participant, theme, seat) VALUES (?, ?, ?, ?)",
+                (code, participant, data["choice"], seat),
+            )
+        for pledge in data["pledges"]:
+            self._do_pledge(conn, code, participant, pledge)
+        return {"ok": True, "participant": participant, "additions": additions}
 
     @staticmethod
     def _bump(conn, code):
