@@ -21,8 +21,9 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(PY) -m live
 
+# Two workers (this machine has two cores); a test file stays on one worker.
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check live tests

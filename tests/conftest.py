@@ -35,6 +35,8 @@ class Server:
 
     def __init__(self, data_dir: Path, env: dict | None = None, port: int | None = None):
         self.data_dir = data_dir
+        self._any_port = port is None
+        self._own_public_url = "PUBLIC_URL" not in (env or {})
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # The suite makes far more meetings from 127.0.0.1 than CREATE_RATE_LIMIT lets one address.
@@ -55,6 +57,14 @@ class Server:
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
+            if self.proc.poll() == 2 and self._any_port:
+                # The free port was taken meanwhile (tests run in parallel): another one.
+                self._log.close()
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+                if self._own_public_url:
+                    self.env["PUBLIC_URL"] = self.url
+                return self.start()
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
