@@ -5,6 +5,7 @@ the export agree with what the phone shows."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -13,8 +14,6 @@ from conftest import PHONE, get, open_page
 from playwright.sync_api import expect
 from test_accessibility import SMALL_TARGETS, TARGET, assert_no_violations, open_all_details, sideways_at_320
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
 THEMES = [
     {"title": "Groen in de wijk", "description": "Meer bomen en bankjes, zeiden velen."},
     {"title": "Veilig verkeer", "description": "Er wordt te hard gereden bij de school."},
@@ -66,8 +65,9 @@ def assert_no_sideways(page) -> None:
 
 
 def shoot(page, name: str) -> None:
-    """A full-page screenshot in docs/screenshots, to look at."""
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    """A full-page screenshot in SCREENSHOT_DIR, when it is set, to look at (as test_browser.py)."""
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / name), full_page=True)
 
 
 def test_a_phone_walks_from_the_choice_to_the_card_to_pledges_and_a_second_person(
