@@ -213,6 +213,17 @@ def test_a_phone_walks_from_the_choice_to_the_card_to_pledges_and_a_second_perso
     expect(listed.locator("h3")).to_have_text(["Els de Boer", "Karel Jansen"])
     karel = listed.locator(".person").nth(1)
     expect(karel.locator("li")).to_have_text([re.compile(r"^Groen in de wijk \(Meedoen\)")])
+    # "Wijzigen" opens that person's pledge in the form; a change replaces only that one.
+    karel.get_by_role("button", name="Wijzigen").click()
+    expect(phone.locator("#pledge-who")).to_have_text("Aanmelding van: Karel Jansen")
+    expect(form.get_by_label("Uw naam")).to_have_value("Karel Jansen")
+    form.get_by_role("radio", name=re.compile("^Trekker")).check()
+    form.get_by_role("button", name="Ik help mee").click()
+    expect(karel.locator("li")).to_have_text([re.compile(r"^Groen in de wijk \(Trekker\)")])
+    host.wait_for(
+        lambda: sorted(r[1] for r in export_rows(server, meeting)) == ["Trekker", "Trekker"],
+        what="changed role",
+    )
     fits_a_finger_and_320_px(phone)
     shoot(phone, "phone-pledges.png")
     zoomed = open_page(
@@ -293,4 +304,15 @@ def test_a_closed_choice_and_a_merged_theme_are_plain_on_the_phone(browser, serv
     expect(phone.locator("#go-to")).to_contain_text("Uw onderwerp: Samen eten")
     expect(phone.locator("#go-to")).to_contain_text("Tafel 5 of Tafel 6")
     expect(phone.locator("#card-of")).to_have_text("Kaart van: Samen eten")
+
+    # "Ik zit aan een andere tafel": the phone follows another theme's card, live.
+    phone.get_by_text("Ik zit aan een andere tafel").click()
+    phone.get_by_label("Over welk onderwerp praat uw tafel?").select_option(label="Veilig verkeer")
+    phone.get_by_role("button", name="Deze kaart tonen").click()
+    expect(phone.locator("#card-of")).to_have_text("Kaart van: Veilig verkeer")
+    neighbour = connect(code, "phone")
+    assert neighbour.call("note", theme=2, field="first_step", text="Borden bij de school, in mei")["ok"]
+    expect(phone.locator('.card-field[data-field="first_step"] li')).to_have_text(
+        "Borden bij de school, in mei"
+    )
     assert page_errors == []

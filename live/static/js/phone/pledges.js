@@ -2,6 +2,7 @@
 // "Intrekken". A second person on the same phone is a participant of its own: a second token and
 // connection (live.js `person`), kept in localStorage with the first, never mixed with them.
 import { connect, errorText, newId, setStatus, texts } from '../live.js';
+import { clearFieldErrors, setTheme, showFieldErrors, themeValue } from './pledge_fields.js';
 
 const words = texts.phone;
 const form = document.getElementById('pledge-form');
@@ -9,65 +10,27 @@ const who = document.getElementById('pledge-who');
 const listBox = document.getElementById('my-pledges');
 const people = document.getElementById('pledge-people');
 const themeList = document.getElementById('pledge-themes');
-const peopleKey = `live:${document.body.dataset.code}:people`;
+const code = document.body.dataset.code;
+const peopleKey = `live:${code}:people`;
 
-// Which field each pledge refusal belongs to, and what gets the focus then.
-const FIELD_OF = {
-  theme_required: 'theme',
-  unknown_theme: 'theme',
-  bad_role: 'role',
-  name_required: 'name',
-  contact_required: 'contact',
-  bad_email: 'email',
-  bad_phone: 'phone',
-  bad_contact_by: 'contact_by',
-  consent_required: 'consent',
-};
-const FIELD_ORDER = ['theme', 'role', 'name', 'contact', 'email', 'phone', 'contact_by', 'consent'];
-
-function fieldInputs(field) {
-  if (['theme', 'role', 'contact_by'].includes(field)) return [...form.querySelectorAll(`input[name="${field}"]`)];
-  if (field === 'contact') return [form.email, form.phone];
-  return [form[field]];
-}
-
-function clearFieldErrors() {
-  for (const field of FIELD_ORDER) {
-    document.getElementById(`err-${field}`).hidden = true;
-    for (const input of fieldInputs(field)) input.removeAttribute('aria-invalid');
+// Without storage (a locked-down browser) the people of this phone last as long as the page.
+function stored(key, value) {
+  try {
+    if (value === undefined) return localStorage.getItem(key);
+    localStorage.setItem(key, value);
+  } catch {
+    return null;
   }
+  return value;
 }
-
-/** Show each refusal next to its field and move the focus to the first one. */
-function showFieldErrors(slugs) {
-  clearFieldErrors();
-  const found = [];
-  for (const slug of slugs) {
-    const field = FIELD_OF[slug];
-    if (!field) continue;
-    const message = document.getElementById(`err-${field}`);
-    message.textContent = errorText(slug);
-    message.hidden = false;
-    for (const input of fieldInputs(field)) input.setAttribute('aria-invalid', 'true');
-    found.push(field);
-  }
-  if (found.length === 0) return false;
-  setStatus('pledge', words.fix_fields, 'error');
-  const inputs = fieldInputs(FIELD_ORDER.find((f) => found.includes(f)));
-  (inputs.find((i) => i.checked) || inputs[0]).focus();
-  return true;
-}
-
-// The chosen theme: a lone radio would answer `form.theme.value` even when it is not ticked.
-const themeValue = () => form.querySelector('input[name="theme"]:checked')?.value || '';
-function setTheme(value) {
-  for (const input of form.querySelectorAll('input[name="theme"]')) input.checked = input.value === String(value);
-}
+// A person who never sent anything from this phone has no token and no outbox yet.
+const acted = (person) => [`live:${code}:${person}:token`, `live:${code}:${person}:phone:outbox`]
+  .some((key) => stored(key) !== null);
 
 function loadPeople() {
   try {
-    const list = JSON.parse(localStorage.getItem(peopleKey) || '[]');
-    if (Array.isArray(list) && list.length && list[0].id === '') return list;
+    const list = JSON.parse(stored(peopleKey) || '[]');
+    if (Array.isArray(list) && list.length && list[0].id === '') return list.filter((p) => !p.id || acted(p.id));
   } catch {
     // A broken list: start again with the first person.
   }
@@ -82,8 +45,9 @@ export function createPledges({ send }) {
   let current = '';
 
   const title = (id) => (themes.find((t) => t.id === id) || {}).title || '';
-  const savePeople = () => localStorage.setItem(peopleKey, JSON.stringify(folks));
-  const sendAs = (person, ...args) => (person ? conns.get(person).send(...args) : send(...args));
+  const savePeople = () => stored(peopleKey, JSON.stringify(folks));
+  // Another person's connection opens with their first pledge: only then are they a participant.
+  const sendAs = (person, ...args) => (person ? (conns.get(person) || open(person)).send(...args) : send(...args));
 
   function button(text, onClick) {
     const b = document.createElement('button');
@@ -228,7 +192,7 @@ export function createPledges({ send }) {
   }
 
   function open(person) {
-    conns.set(person, connect({
+    const conn = connect({
       role: 'phone',
       person,
       onState(state) {
@@ -239,7 +203,9 @@ export function createPledges({ send }) {
       },
       onRetry: () => setStatus('pledge', words.saving),
       onAck: (item, ack) => answered(person, item, ack),
-    }));
+    });
+    conns.set(person, conn);
+    return conn;
   }
 
   for (const person of folks) if (person.id) open(person.id);
@@ -249,7 +215,6 @@ export function createPledges({ send }) {
     folks.push({ id: person, name: '' });
     pledges.set(person, new Map());
     savePeople();
-    open(person);
     current = person;
     fill(null); // nothing of the person before
     drawWho();
