@@ -53,7 +53,10 @@ function makeCard(id, send) {
   card.querySelector('.sent').dataset.sent = id;
   if (id === WHOLE) {
     card.classList.add('whole');
-    card.querySelector('.theme-title').textContent = words.whole_question;
+    // Not a theme: its title has a class of its own, so a list of theme titles stays one.
+    const heading = card.querySelector('.theme-title');
+    heading.className = 'whole-title';
+    heading.textContent = words.whole_question;
     card.querySelector('summary').textContent = words.whole_missing;
     form.querySelector('label').textContent = words.whole_label;
   }

@@ -36,7 +36,7 @@ export function createTopics({ send, onChosen }) {
     input.setAttribute('aria-describedby', `choice-about-${theme.id}`);
     const name = document.createElement('span');
     name.className = 'theme-title';
-    const mark = document.createElement('span');
+    const mark = document.createElement('strong'); // not a span: the title is the label's one span
     mark.className = 'full-mark';
     mark.textContent = words.full;
     label.append(input, name, mark);
