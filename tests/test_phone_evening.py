@@ -145,6 +145,7 @@ def test_a_phone_walks_from_the_choice_to_the_card_to_pledges_and_a_second_perso
     form = phone.locator("#pledge-form")
     pledge_status = phone.locator('[data-status="pledge"]')
     expect(form.get_by_role("radio", name="Groen in de wijk")).to_be_checked()  # from the choice
+    expect(form.locator("#pledge-about-3")).to_have_text("Een maaltijd in het dorpshuis.")
     form.get_by_role("radio", name=re.compile("^Trekker")).check()
     form.get_by_label("Uw naam").fill("Els de Boer")
     form.get_by_label("E-mailadres").fill("els@example.nl")

@@ -67,7 +67,17 @@ export function createPledges({ send }) {
       const span = document.createElement('span');
       span.textContent = t.title;
       label.append(input, span);
-      return label;
+      if (!t.description) return label;
+      // The summary of the earlier talks, read out after the theme's name.
+      const about = document.createElement('p');
+      about.className = 'desc option-about';
+      about.id = `pledge-about-${t.id}`;
+      about.textContent = t.description;
+      input.setAttribute('aria-describedby', about.id);
+      const row = document.createElement('div');
+      row.className = 'option';
+      row.append(label, about);
+      return row;
     }));
     if (kept) setTheme(kept);
   }

@@ -51,8 +51,8 @@ export function createTopics({ send, onChosen }) {
     goTo.hidden = chosen === null || !themes.some((t) => t.id === chosen);
     if (goTo.hidden) return;
     const theme = themes.find((t) => t.id === chosen);
-    // The table the server gave; after a merge, the new theme's tables.
-    const place = table || theme.tables.join(' of ') || '';
+    // The table the server gave; after a merge, or when the host renamed the tables, the theme's.
+    const place = table && theme.tables.includes(table) ? table : theme.tables.join(' of ');
     document.getElementById('go-label').textContent = place ? words.go_to : '';
     document.getElementById('go-label').hidden = !place;
     document.getElementById('go-place').textContent = place || words.no_table;
