@@ -317,3 +317,38 @@ def test_a_closed_choice_and_a_merged_theme_are_plain_on_the_phone(browser, serv
         "Borden bij de school, in mei"
     )
     assert page_errors == []
+
+
+def test_the_card_works_with_the_keyboard_alone(browser, server, connect, page_errors):
+    meeting = server.create_meeting(themes=THEMES)
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    assert host.call("set_phase", phase="topics")["ok"]
+    phone = open_page(browser, meeting["join_url"], page_errors, **PHONE)
+    phone.get_by_role("radio", name="Groen in de wijk").focus()
+    phone.keyboard.press("Space")
+    expect(phone.locator("#card-of")).to_have_text("Kaart van: Groen in de wijk")
+
+    phone.locator("#note-how").focus()
+    phone.keyboard.type("Met de buren")
+    phone.keyboard.press("Tab")
+    expect(phone.get_by_role("button", name="Op de kaart zetten").first).to_be_focused()
+    phone.keyboard.press("Enter")
+    own = phone.locator('.card-field[data-field="how"] li.own')
+    expect(own).to_contain_text("Met de buren")
+    # Back past the box to the note's own buttons; "Wijzigen" opens the text, focused.
+    for _ in range(3):
+        phone.keyboard.press("Shift+Tab")
+    expect(own.get_by_role("button", name="Wijzigen")).to_be_focused()
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_label("Uw briefje", exact=True)).to_be_focused()
+    phone.keyboard.press("Control+a")
+    phone.keyboard.type("Met alle buren")
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Enter")
+    expect(own).to_contain_text("Met alle buren")
+    expect(own.get_by_role("button", name="Wijzigen")).to_be_focused()  # where the reader was
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Enter")
+    expect(own).to_have_count(0)
+    expect(phone.locator("#note-how")).to_be_focused()  # the focus is not lost with the note
+    assert page_errors == []
