@@ -280,6 +280,10 @@ def test_with_one_theme_at_a_time_the_phone_shows_only_that_question_and_new_the
         ["Speeltuin", "Groen in de wijk", "Samen koken", "Herkent u zich in het geheel?"]
     )
     expect(cards.nth(0).locator(".desc")).to_have_text("Voor de kleintjes")
+    # The topic choice and the pledge form, not on screen yet, follow the same list.
+    now = ["Speeltuin", "Groen in de wijk", "Samen koken"]
+    expect(phone.locator("#choice-list .theme-title")).to_have_text(now)
+    expect(phone.locator("#pledge-themes .choice span")).to_have_text(now)
     expect(phone.locator('input[name="vote-1"][value="yes"]')).to_be_checked()
     expect(phone.locator('input[name="vote-0"][value="partly"]')).to_be_checked()
     assert_no_violations({"phone recognition, one theme added": phone})

@@ -57,29 +57,36 @@ export function createPledges({ send }) {
     return b;
   }
 
+  function themeRow(t) {
+    const row = document.createElement('div');
+    row.className = 'option';
+    row.dataset.theme = t.id;
+    const label = document.createElement('label');
+    label.className = 'choice wide';
+    const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'theme', value: String(t.id) });
+    input.required = true;
+    // The summary of the earlier talks, read out after the theme's name.
+    const about = document.createElement('p');
+    about.className = 'desc option-about';
+    about.id = `pledge-about-${t.id}`;
+    input.setAttribute('aria-describedby', about.id);
+    label.append(input, document.createElement('span'));
+    row.append(label, about);
+    return row;
+  }
+
+  /** The themes of the newest state, in its order; rows are kept, so a ticked or focused one stays. */
   function drawThemes() {
-    const kept = themeValue();
-    themeList.replaceChildren(...themes.map((t) => {
-      const label = document.createElement('label');
-      label.className = 'choice wide';
-      const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'theme', value: String(t.id) });
-      input.required = true;
-      const span = document.createElement('span');
-      span.textContent = t.title;
-      label.append(input, span);
-      if (!t.description) return label;
-      // The summary of the earlier talks, read out after the theme's name.
-      const about = document.createElement('p');
-      about.className = 'desc option-about';
-      about.id = `pledge-about-${t.id}`;
-      about.textContent = t.description;
-      input.setAttribute('aria-describedby', about.id);
-      const row = document.createElement('div');
-      row.className = 'option';
-      row.append(label, about);
-      return row;
-    }));
-    if (kept) setTheme(kept);
+    const rows = new Map([...themeList.children].map((r) => [Number(r.dataset.theme), r]));
+    for (const [id, row] of rows) if (!themes.some((t) => t.id === id)) row.remove();
+    themes.forEach((t, at) => {
+      const row = rows.get(t.id) || themeRow(t);
+      row.querySelector('span').textContent = t.title;
+      const about = row.querySelector('.option-about');
+      about.textContent = t.description || '';
+      about.hidden = !t.description;
+      if (themeList.children[at] !== row) themeList.insertBefore(row, themeList.children[at] || null);
+    });
   }
 
   function drawWho() {
