@@ -4,7 +4,6 @@
 import { errorText, setStatus, texts } from '../live.js';
 
 const words = texts.phone;
-const section = document.getElementById('card');
 const fields = document.getElementById('card-fields');
 const otherForm = document.getElementById('other-table');
 const otherSelect = document.getElementById('other-theme');
@@ -162,7 +161,6 @@ export function createCard({ send }) {
       const moved = followed !== null && (state.merged || {})[String(followed)];
       if (moved) send('card', { theme: moved }, 'card');
       drawHead();
-      section.dataset.empty = followed === null ? '1' : '';
     },
     /** The connect snapshot: own notes, and the chosen theme's card. */
     applyMine(mine, state) {

@@ -43,6 +43,7 @@ export function createPledges({ send }) {
   const pledges = new Map(folks.map((p) => [p.id, new Map()])); // person -> theme -> pledge
   const conns = new Map(); // person -> live connection ('' is the page's own)
   let current = '';
+  let opened = false; // the form was filled from the first snapshot
 
   const title = (id) => (themes.find((t) => t.id === id) || {}).title || '';
   const savePeople = () => stored(peopleKey, JSON.stringify(folks));
@@ -287,7 +288,9 @@ export function createPledges({ send }) {
     /** The first person's snapshot: their pledges, and the form as they left it. */
     applyMine(mine) {
       mineOf('', mine);
-      if (current === '') {
+      // Only when the page opens: a reconnect must not undo what someone is typing in the form.
+      if (current === '' && !opened) {
+        opened = true;
         if (mine.choice && !themeValue()) setTheme(mine.choice);
         if (mine.pledge) {
           fill(mine.pledge);
