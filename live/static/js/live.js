@@ -83,7 +83,7 @@ export function connect({ role, onState, onTally = () => {}, onAck = () => {}, o
     queue = [];
   }
 
-  // A second person needs a connection of its own: io() would share the first one's.
+  // A second person needs a connection of its own, whatever io()'s cache of managers would reuse.
   const socket = io({
     forceNew: Boolean(person),
     transports: ['websocket', 'polling'],
