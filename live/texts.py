@@ -3,7 +3,7 @@
 Error slugs are the stable codes programs see; ``ERRORS`` holds the sentence a person reads.
 """
 
-from live.meeting import MAX_ADDITION
+from live.meeting import MAX_ADDITION, MAX_NOTE
 
 PHASE_LABELS = {
     "lobby": "Welkom",
@@ -111,6 +111,53 @@ PHONE = {
     "fix_fields": "Er klopt nog iets niet. Kijk bij de rode tekst.",
     "new_part": "Nieuw onderdeel:",
     "too_long": "De tekst is te lang. Haal er {n} {word} af.",
+    # The whole evening on one phone (phone.js and live/static/js/phone/).
+    "whole_question": "Herkent u zich in het geheel?",
+    "whole_missing": "Mist er iets in het geheel?",
+    "whole_label": "Wat mist er in het geheel?",
+    "theme_label": "Wat wilt u zeggen over dit thema?",
+    "add_summary": "Iets aanvullen?",
+    "one_at_a_time": "Beantwoord deze vraag. Daarna gaat de gespreksleider verder.",
+    "every_theme": "Kies bij elk thema: ja, deels of nee. U kunt het later nog veranderen.",
+    "go_to": "Ga naar:",
+    "your_topic": "Uw onderwerp:",
+    "no_table": "Blijf zitten. De gespreksleider zegt waar uw groep praat.",
+    "tables": "Plaats:",
+    "full": "Vol",
+    "full_room": "Dit onderwerp is vol. Er is nog plek bij: {themes}.",
+    "full_none": "Dit onderwerp is vol. Er is nergens meer plek. Vraag de gespreksleider.",
+    "locked": "Kiezen is gesloten. Vraag de gespreksleider als u wilt wisselen.",
+    "merged": "Uw onderwerp is samengevoegd met: {theme}.",
+    "card_of": "Kaart van: {theme}",
+    "note_added": "Uw briefje staat op de kaart.",
+    "note_removed": "Uw briefje is weggehaald.",
+    "edit": "Wijzigen",
+    "remove": "Weghalen",
+    "save": "Opslaan",
+    "cancel": "Annuleren",
+    "edit_label": "Uw briefje",
+    "yours": "(van u)",
+    "empty_field": "Nog niets.",
+    "pledged_for": "U helpt mee bij: {theme}. Dank u wel!",
+    "helps_with": "U helpt mee bij:",
+    "withdraw": "Intrekken",
+    "withdraw_ask": "Wilt u echt niet meer meehelpen bij {theme}?",
+    "withdraw_yes": "Ja, intrekken",
+    "withdraw_no": "Nee, ik help mee",
+    "withdrawn": "U helpt niet meer mee bij: {theme}.",
+    "pledge_for": "Aanmelding van: {name}",
+    "new_person": "Aanmelding van iemand anders. Vul de gegevens van deze persoon in.",
+    "someone": "Iemand anders",
+    "me": "U",
+    "changing": "U wijzigt uw aanmelding bij: {theme}.",
+}
+
+# The four fields of a subgroup card, in their order (keys are the protocol's `field`).
+CARD_FIELDS = {
+    "how": "Hoe kunnen we dit realiseren?",
+    "needs": "Wat is er nodig?",
+    "lead": "Wie neemt het voortouw?",
+    "first_step": "Wat is de eerste stap, en wanneer?",
 }
 
 # The host screen's panel with the host link (keep_link.js); the rest of it is in host.html.
@@ -180,5 +227,6 @@ def client_texts(retention_days: int) -> dict:
         "helper": HELPER,
         "origins": ORIGIN_LABELS,
         # Not words, but the pages need them next to the words (the counter under an addition).
-        "limits": {"addition": MAX_ADDITION},
+        "limits": {"addition": MAX_ADDITION, "note": MAX_NOTE},
+        "card_fields": CARD_FIELDS,
     }

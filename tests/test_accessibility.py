@@ -125,8 +125,12 @@ class Evening:
         assert self.host.call("moderate", addition=additions[0]["id"], show=True)["ok"]
 
     def _in_topics(self):
+        # A table for the phone's theme ("Ga naar: …") and notes on its card, one of them its own.
+        assert self.host.call("edit_theme", theme=1, table="Tafel 3, bij het raam", capacity=40)["ok"]
         for i, who in enumerate([self.me, *self.others]):
             assert who.call("choose", theme=1 + i % 4)["ok"]
+        assert self.me.call("note", theme=1, field="how", text="Samen met de school")["ok"]
+        assert self.others[0].call("note", theme=1, field="needs", text="Een aanhanger")["ok"]
 
     def _in_pledges(self):
         for i, who in enumerate([self.me, *self.others[:2]]):

@@ -61,12 +61,15 @@ export function backoff(tries, base = 1000, cap = 30000) {
  * onState(state) gets snapshots newer than the last one; onTally(tally) gets counts;
  * onAck(item, ack) is called once per action when it is saved or refused for good, also after a
  * reload; onRetry(item, ack) when a refusal or a lost ack means it goes again by itself.
+ * person: another participant on the same phone (a second token and outbox of its own, e.g. 'p2');
+ * such a connection leaves the connection line at the top of the page to the first person's.
  */
-export function connect({ role, onState, onTally = () => {}, onAck = () => {}, onRetry = () => {} }) {
+export function connect({ role, onState, onTally = () => {}, onAck = () => {}, onRetry = () => {}, person = '' }) {
   const code = document.body.dataset.code;
-  const tokenKey = `live:${code}:token`;
-  const outboxKey = `live:${code}:${role}:outbox`;
-  const conn = document.getElementById('conn');
+  const who = person ? `${person}:` : '';
+  const tokenKey = `live:${code}:${who}token`;
+  const outboxKey = `live:${code}:${who}${role}:outbox`;
+  const conn = person ? null : document.getElementById('conn');
   let version = -1;
   let lastTallyAt = 0;
   let inflight = null;
@@ -80,7 +83,9 @@ export function connect({ role, onState, onTally = () => {}, onAck = () => {}, o
     queue = [];
   }
 
+  // A second person needs a connection of its own, whatever io()'s cache of managers would reuse.
   const socket = io({
+    forceNew: Boolean(person),
     transports: ['websocket', 'polling'],
     tryAllTransports: true,
     auth: (cb) => {

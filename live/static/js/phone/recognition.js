@@ -1,0 +1,155 @@
+// Recognition on the phone: a card per theme drawn from state.themes (in its order), and the
+// analysis as a whole (theme 0) at the end. With pace "one" only the current question shows.
+// Cards are kept per theme id, so answers and half-typed additions survive every new state.
+import { countWords } from '../counts.js';
+import { errorText, setStatus, texts } from '../live.js';
+
+const words = texts.phone;
+const WHOLE = 0;
+const box = document.getElementById('rec-themes');
+const intro = document.getElementById('rec-intro');
+const template = document.getElementById('tpl-theme');
+const sentIds = new Set();
+
+const length = (text) => [...text].length; // code points, as the server counts
+
+export function check(name, value) {
+  const input = document.querySelector(`input[name="${name}"][value="${value}"]`);
+  if (input) input.checked = true;
+}
+
+function updateLeft(textarea, speak) {
+  const limit = Number(textarea.dataset.limit);
+  const left = limit - length(textarea.value);
+  const line = document.getElementById(textarea.getAttribute('aria-describedby'));
+  const text = left >= 0
+    ? `Nog ${left} ${countWords('chars_left', left)}`
+    : `${-left} ${countWords('chars_over', -left)}`;
+  line.textContent = text;
+  line.dataset.kind = left < 0 ? 'error' : '';
+  // Only near the limit does a screen reader hear the count; every key press would be noise.
+  const news = textarea.form.querySelector('[data-chars-news]');
+  if (speak && left <= Math.min(50, limit / 10)) news.textContent = text;
+  else if (left > 50) news.textContent = '';
+}
+
+/** Build the card of one theme (or of the whole, id 0) from the page's template. */
+function makeCard(id, send) {
+  const card = template.content.firstElementChild.cloneNode(true);
+  card.dataset.theme = id;
+  for (const input of card.querySelectorAll('input[data-action="vote"]')) {
+    input.name = `vote-${id}`;
+    input.dataset.theme = id;
+  }
+  card.querySelector('.choices + .saved').dataset.status = `vote-${id}`;
+  const form = card.querySelector('.addition-form');
+  form.dataset.theme = id;
+  const textarea = form.querySelector('textarea');
+  textarea.id = `add-${id}`;
+  textarea.setAttribute('aria-describedby', `add-${id}-left`);
+  form.querySelector('label').htmlFor = textarea.id;
+  form.querySelector('.chars-left').id = `add-${id}-left`;
+  form.querySelector('.saved').dataset.status = `addition-${id}`;
+  card.querySelector('.sent').dataset.sent = id;
+  if (id === WHOLE) {
+    card.classList.add('whole');
+    // Not a theme: its title has a class of its own, so a list of theme titles stays one.
+    const heading = card.querySelector('.theme-title');
+    heading.className = 'whole-title';
+    heading.textContent = words.whole_question;
+    card.querySelector('summary').textContent = words.whole_missing;
+    form.querySelector('label').textContent = words.whole_label;
+  }
+  let speakTimer = null;
+  textarea.addEventListener('input', () => {
+    updateLeft(textarea, false);
+    // Speak once the typing pauses.
+    clearTimeout(speakTimer);
+    speakTimer = setTimeout(() => updateLeft(textarea, true), 800);
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = textarea.value.trim();
+    const over = length(text) - Number(textarea.dataset.limit);
+    if (!text) {
+      setStatus(`addition-${id}`, errorText('text_empty'), 'error');
+      return;
+    }
+    if (over > 0) {
+      const sentence = words.too_long.replace('{n}', over).replace('{word}', countWords('chars', over));
+      setStatus(`addition-${id}`, sentence, 'error');
+      textarea.focus();
+      return;
+    }
+    send('addition', { theme: id, text });
+    setStatus(`addition-${id}`, words.saving);
+  });
+  return card;
+}
+
+function showSent(theme, id, text) {
+  if (id != null && sentIds.has(id)) return;
+  if (id != null) sentIds.add(id);
+  const sent = box.querySelector(`.sent[data-sent="${theme}"]`);
+  if (!sent) return;
+  const item = document.createElement('li');
+  item.textContent = text; // attendee text: never as HTML
+  sent.querySelector('.sent-list').append(item);
+  sent.hidden = false;
+}
+
+export function createRecognition({ send }) {
+  box.addEventListener('change', (event) => {
+    const input = event.target;
+    if (input.dataset.action !== 'vote') return;
+    const theme = Number(input.dataset.theme);
+    send('vote', { theme, answer: input.value }, `vote-${theme}`);
+    setStatus(`vote-${theme}`, words.saving);
+  });
+
+  return {
+    /** Draw the themes of a new state, in its order, keeping what is on every card. */
+    draw(state) {
+      const ids = [...state.themes.map((t) => t.id), WHOLE];
+      const cards = new Map([...box.children].map((c) => [Number(c.dataset.theme), c]));
+      for (const [id, card] of cards) if (!ids.includes(id)) card.remove();
+      ids.forEach((id, at) => {
+        const card = cards.get(id) || makeCard(id, send);
+        const theme = state.themes.find((t) => t.id === id);
+        if (theme) {
+          card.querySelector('.theme-title').textContent = theme.title;
+          const desc = card.querySelector('.desc');
+          desc.textContent = theme.description || '';
+          desc.hidden = !theme.description;
+        }
+        // Move a card only when it is out of place: moving the focused answer would drop the focus.
+        if (box.children[at] !== card) box.insertBefore(card, box.children[at] || null);
+      });
+      const pace = state.pace || { mode: 'all', theme: null };
+      const only = pace.mode === 'one' && ids.includes(pace.theme) ? pace.theme : null;
+      for (const card of box.children) card.hidden = only !== null && Number(card.dataset.theme) !== only;
+      intro.textContent = only === null ? words.every_theme : words.one_at_a_time;
+    },
+    applyMine(mine) {
+      for (const [theme, answer] of Object.entries(mine.votes || {})) {
+        check(`vote-${theme}`, answer);
+        setStatus(`vote-${theme}`, words.saved, 'ok');
+      }
+      for (const a of mine.additions || []) showSent(a.theme, a.id, a.text);
+    },
+    applyPending(item) {
+      if (item.event === 'vote') check(`vote-${item.payload.theme}`, item.payload.answer);
+    },
+    /** An addition was saved: show it under its theme and empty the box if it still holds it. */
+    added(item, ack) {
+      const theme = item.payload.theme;
+      setStatus(`addition-${theme}`, words.addition_sent, 'ok');
+      showSent(theme, ack.addition, item.payload.text);
+      const form = box.querySelector(`.addition-form[data-theme="${theme}"]`);
+      if (form && form.text.value.trim() === item.payload.text.trim()) {
+        form.text.value = '';
+        updateLeft(form.text, false);
+      }
+    },
+  };
+}
