@@ -46,6 +46,7 @@ class Live:
         self.socketio = socketio
         self.store = open_store(config["STORE"], config["DATA_DIR"])
         self._secret = self.store.secret()
+        self._full: dict[str, frozenset] = {}  # themes at capacity, as last told to the screens
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
         self.fanout = Fanout(self, config["TALLY_INTERVAL"])
         self.throttle = Throttle(
@@ -160,8 +161,9 @@ class Live:
             msg_id = domain.message_id(payload)
         except Refused as refused:
             return {"ok": False, "error": refused.slug}
+        meeting = self.store.meeting(meeting_code)
         try:
-            data = CHECKS[kind](self.store.meeting(meeting_code), payload)
+            data = CHECKS[kind](meeting, payload)
         except Refused as refused:
             # A resend of a message handled before the phase moved on gets its first ack back;
             # new messages are deduplicated inside the store's write, at no extra cost.
@@ -181,7 +183,17 @@ class Live:
                 self.addition_changed(meeting_code, data["addition"])
             else:
                 self.fanout.changed(meeting_code)
+                if kind == "choose" and any(t.capacity for t in meeting.themes):
+                    self.check_full(meeting_code)
         return result
+
+    def check_full(self, code: str) -> None:
+        """Tell every screen when a theme fills up or gets a seat back (rare: not per choice),
+        so phones mark a full theme before anybody taps it."""
+        full = frozenset(self.store.full_themes(code))
+        if full != self._full.get(code, frozenset()):
+            self._full[code] = full
+            self.broadcast_state(code)
 
     def submit_form(self, meeting_code: str, payload) -> dict:
         """A helper's ``submit_form``: one paper form, or one person helped, written in one go as
@@ -275,6 +287,7 @@ class Live:
         token and answers, and the join address on connect."""
         state = domain.public_state(meeting)
         state["role"] = role
+        state["full"] = self.store.full_themes(meeting.code)
         if role in ("host", "projector"):
             tally = tally or self.tally(meeting)
             state["cards"] = self.store.notes(meeting.code)

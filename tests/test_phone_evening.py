@@ -88,12 +88,18 @@ def test_a_phone_walks_from_the_choice_to_the_card_to_pledges_and_a_second_perso
     expect(phone.locator("#choice-list")).to_contain_text("Te hard gereden bij de school", ignore_case=True)
     expect(phone.locator("#choice-list")).to_contain_text("Plaats: Tafel 3, bij het raam")
 
-    # A full theme: the phone says so, names the themes with room, and no longer offers it.
-    phone.get_by_role("radio", name="Veilig verkeer").click()  # the refusal unticks it again
-    status = phone.locator('[data-status="choose"]')
-    expect(status).to_have_text("Dit onderwerp is vol. Er is nog plek bij: Groen in de wijk, Samen eten.")
+    # A full theme is marked and no longer offered, before anybody taps it ...
     expect(phone.get_by_role("radio", name="Veilig verkeer")).to_be_disabled()
     expect(phone.locator('.option[data-theme="2"] .full-mark')).to_be_visible()
+    # ... and a theme that fills up while the phone looks is marked at once.
+    assert host.call("edit_theme", theme=3, capacity=1)["ok"]
+    expect(phone.get_by_role("radio", name="Samen eten")).to_be_enabled()
+    other = connect(code, "phone")
+    assert other.call("choose", theme=3)["ok"]
+    expect(phone.get_by_role("radio", name="Samen eten")).to_be_disabled()
+    expect(phone.locator('.option[data-theme="3"] .full-mark')).to_be_visible()
+    assert host.call("edit_theme", theme=3, capacity=None)["ok"]
+    expect(phone.get_by_role("radio", name="Samen eten")).to_be_enabled()
 
     # A theme with a table: the phone says plainly where to go, also after a reload.
     phone.get_by_role("radio", name="Groen in de wijk").check()
@@ -198,7 +204,7 @@ def test_a_phone_walks_from_the_choice_to_the_card_to_pledges_and_a_second_perso
     expect(pledge_status).to_have_text("U helpt mee bij: Groen in de wijk. Dank u wel!")
     expect(listed.locator("h3")).to_have_text(["Els de Boer", "Karel Jansen"])
     host.wait_for(lambda: pledged(host, 1) == 2, what="the second person's pledge")
-    assert host.tally["participants"] == 3  # Els, Karel and the neighbour: Karel counts once, apart
+    assert host.tally["participants"] == 4  # Els, Karel, two neighbours: Karel counts once, apart
     rows = export_rows(server, meeting)
     # (A number starting with + gets a leading ' in the export, so no spreadsheet runs it.)
     assert sorted((r[1], r[2], r[4]) for r in rows) == [

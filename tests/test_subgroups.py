@@ -73,10 +73,13 @@ def test_two_phones_taking_the_last_seat_at_once_exactly_one_gets_it(topics, con
     # The refusal names the themes that still have room.
     assert no("theme_full", room=[1]) in acks
     projector.wait_for(lambda: chosen(projector, 2) == 2)
+    # Every screen is told that theme 2 is full now, so no phone needs to tap it to find out.
+    loser = racers[[a["ok"] for a in acks].index(False)]
+    loser.wait_for(lambda: loser.state["full"] == [2, 3], what="full themes in the state")
     # Choosing again what one already has is fine even when full; no limit: null.
     assert first.call("choose", theme=2) == {"ok": True}
     assert host.call("edit_theme", theme=2, capacity=None) == {"ok": True}
-    loser = racers[[a["ok"] for a in acks].index(False)]
+    loser.wait_for(lambda: loser.state["full"] == [3])
     assert loser.call("choose", theme=2) == {"ok": True}
     for bad in (0, -1, 10_001, 2.5, True, "3"):
         assert host.call("edit_theme", theme=2, capacity=bad) == no("bad_capacity")

@@ -77,6 +77,10 @@ class Store:
         """Every theme of a meeting, removed ones too (marked ``removed``), for the exports."""
         raise NotImplementedError
 
+    def full_themes(self, code: str) -> list[int]:
+        """Ids of the themes whose capacity is taken."""
+        raise NotImplementedError
+
     def participant(self, code: str, token_hash: str) -> int | None:
         """The participant id for a token already seen, or None (a read, no write)."""
         raise NotImplementedError

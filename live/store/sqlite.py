@@ -634,6 +634,15 @@ class SQLiteStore(Store):
         )
         return _seated(places[seat] if places else None)
 
+    def full_themes(self, code):
+        rows = self._read(
+            "SELECT t.id FROM themes t WHERE t.code = ?1 AND t.removed = 0 AND t.capacity IS NOT NULL"
+            " AND t.capacity <= (SELECT count(*) FROM choices c WHERE c.code = ?1 AND c.theme = t.id)"
+            " ORDER BY t.id",
+            (code,),
+        )
+        return [row[0] for row in rows]
+
     @staticmethod
     def _themes_with_room(conn, code) -> list[int]:
         rows = conn.execute(

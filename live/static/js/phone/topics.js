@@ -12,7 +12,7 @@ export function createTopics({ send, onChosen }) {
   let chosen = null; // theme id
   let table = null; // the place the server gave, or null
   let locked = false;
-  const full = new Set(); // themes a theme_full refusal said are full
+  const full = new Set(); // themes the state or a theme_full refusal said are full
   let mergedNote = ''; // the sentence about a merged choice, once it happened
 
   const title = (id) => (themes.find((t) => t.id === id) || {}).title || '';
@@ -94,6 +94,11 @@ export function createTopics({ send, onChosen }) {
     draw(state) {
       themes = state.themes;
       locked = Boolean(state.choices_locked);
+      if (Array.isArray(state.full)) {
+        // The server says which themes are full now (also when a seat came free again).
+        full.clear();
+        for (const id of state.full) full.add(id);
+      }
       const moved = chosen !== null && (state.merged || {})[String(chosen)];
       if (moved) {
         chosen = moved;
