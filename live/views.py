@@ -313,19 +313,28 @@ def _host_meeting(code):
 
 
 def _same_origin() -> bool:
-    """Whether a POST comes from our own pages. A browser says where a form was sent from
-    (``Origin``, ``Sec-Fetch-Site``); a request that carries the key itself (bearer) needs no
-    cookie, so a foreign page cannot make one. SameSite=Lax already keeps the cookie off
-    cross-site POSTs; this holds also if that ever changes."""
+    """Whether a POST comes from our own pages. A browser says where a form was sent from: the
+    Fetch metadata ``Sec-Fetch-Site`` (must be ``same-origin``), else ``Origin`` (must be ours; a
+    ``no-referrer`` page sends ``null``, hence Fetch metadata first). A request with neither must
+    carry the key itself (bearer): no foreign page can add that. SameSite=Lax already keeps the
+    cookie off cross-site POSTs; this holds also if that ever changes."""
     origin = request.headers.get("Origin")
-    if origin is not None and origin != request.host_url.rstrip("/"):
+    if origin not in (None, "null") and origin != request.host_url.rstrip("/"):
         return False
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return False
-    if origin is None and not request.headers.get("Authorization", "").startswith("Bearer "):
-        # A cookie-only POST without Origin: not a modern browser on our page. Refused.
-        return False
-    return True
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    if origin is not None:
+        return origin == request.host_url.rstrip("/")
+    return request.headers.get("Authorization", "").startswith("Bearer ")
+
+
+def _form_page(response):
+    """A page with a form: ``Referrer-Policy: same-origin``, so the browser sends our Origin with
+    it (these addresses carry no key), and never cached."""
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.cache_control.no_store = True
+    return response
 
 
 def _download(body: bytes, mimetype: str, filename: str):
@@ -421,8 +430,7 @@ def _group_page(data, group, error, status=200):
     response = make_response(
         render_template("workgroup.html", meeting=data["meeting"], g=group, error=error), status
     )
-    response.cache_control.no_store = True
-    return response
+    return _form_page(response)
 
 
 @bp.post("/<code>/werkgroep/<int:theme>")
@@ -468,8 +476,7 @@ def _handoff_page(meeting, error=None, status=200):
         ),
         status,
     )
-    response.cache_control.no_store = True
-    return response
+    return _form_page(response)
 
 
 @bp.get("/<code>/afronden")

@@ -113,6 +113,9 @@ def record(data: dict, default_days: int) -> dict:
             for n in data["notes"]
             if n["theme"] == row["id"] and n["text"]
         ]
+    # The analysis as a whole is asked about only at some evenings: left out when nobody did.
+    whole_used = any(a["theme"] == WHOLE for a in additions)
+    rows = [r for r in rows if r["id"] != WHOLE or r["answered"] or whole_used]
     days = meeting.get("retention_days")
     days = default_days if days is None else days
     return {
