@@ -538,3 +538,20 @@ def test_the_table_of_handled_message_ids_is_pruned(tmp_path):
     assert store.prune_handled(time.time() + 1) == 1
     assert store.seen("AAAAA", pid, "m1") is None
     store.close()
+
+
+def test_a_meeting_gets_its_day_at_creation_and_a_wrong_day_is_refused_in_dutch(server):
+    status, made = api(
+        server.url + "/api/meetings", {"title": "Avond", "themes": ["A"], "held_on": "2026-03-12"}
+    )
+    assert status == 201
+    page = get(f"{server.url}/{made['code']}/afronden", _bearer(made["host_key"]))[2].decode()
+    assert 'value="2026-03-12"' in page and "10 juni 2026" in page  # RETENTION_DAYS 90 later
+    for wrong in ("12 maart", "2026-02-30", "1999-12-31", 20260312):
+        status, refused = api(
+            server.url + "/api/meetings", {"title": "Avond", "themes": ["A"], "held_on": wrong}
+        )
+        assert status == 400 and refused["error"] == "bad_date", wrong
+        assert refused["message"] == "Vul een datum in, zoals 2026-03-12."
+    status, _ = _post_form(server.url + "/", {"title": "Avond", "themes": "A", "held_on": "2026-04-01"}, {})
+    assert status == 303
