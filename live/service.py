@@ -170,8 +170,11 @@ class Live:
             msg_id = domain.message_id(payload)
         except Refused as refused:
             return {"ok": False, "error": refused.slug}
+        meeting = self.store.meeting(meeting_code)
+        if meeting is None:  # deleted by its host while this connection stayed open
+            return {"ok": False, "error": "unknown_meeting"}
         try:
-            data = CHECKS[kind](self.store.meeting(meeting_code), payload)
+            data = CHECKS[kind](meeting, payload)
         except Refused as refused:
             # A resend of a message handled before the phase moved on gets its first ack back;
             # new messages are deduplicated inside the store's write, at no extra cost.

@@ -506,7 +506,6 @@ def test_deleting_a_meeting_leaves_none_of_its_bytes_in_any_store_file(tmp_path)
         assert host.call("set_phase", phase="pledges")["ok"]
         mail = f"weg-{secrets.token_hex(4)}@example.nl"
         assert phone.call("pledge", theme=1, role="member", name="Kees", email=mail, consent=True)["ok"]
-        host.close(), phone.close()
         assert _files_hold(srv.data_dir, mail.encode()) and _files_hold(srv.data_dir, theme)
         status, body = _post_form(
             f"{srv.url}/{code}/verwijderen", {"confirm": code.lower()}, _same_site(srv, key, code)
@@ -514,6 +513,11 @@ def test_deleting_a_meeting_leaves_none_of_its_bytes_in_any_store_file(tmp_path)
         assert status == 200 and b"verwijderd" in body
         assert get(f"{srv.url}/{code}/verslag", _bearer(key))[0] == 404
         assert get(f"{srv.url}/{code}", {})[0] == 404
+        # A phone still connected is told, and writes nothing back.
+        ack = phone.call("pledge", theme=1, role="member", name="Kees", email=mail, consent=True)
+        assert ack == {"ok": False, "error": "unknown_meeting"}
+        assert host.call("set_phase", phase="results") == {"ok": False, "error": "unknown_meeting"}
+        host.close(), phone.close()
         for needle in (mail.encode(), theme):
             assert not _files_hold(srv.data_dir, needle), needle
     finally:

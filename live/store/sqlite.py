@@ -585,8 +585,10 @@ class SQLiteStore(Store):
             if seen:
                 return json.loads(seen[0])
         if action.phases:
-            (phase,) = conn.execute("SELECT phase FROM meetings WHERE code = ?", (code,)).fetchone()
-            if phase not in action.phases:
+            row = conn.execute("SELECT phase FROM meetings WHERE code = ?", (code,)).fetchone()
+            if row is None:  # deleted since the check: this action fails, not the whole batch
+                raise Refused("unknown_meeting")
+            if row[0] not in action.phases:
                 raise Refused("wrong_phase")
         result = getattr(self, f"_do_{action.kind}")(conn, code, actor, data)
         if action.msg_id:
