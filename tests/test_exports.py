@@ -559,3 +559,27 @@ def test_a_meeting_gets_its_day_at_creation_and_a_wrong_day_is_refused_in_dutch(
         assert refused["message"] == "Vul een datum in, zoals 2026-03-12."
     status, _ = _post_form(server.url + "/", {"title": "Avond", "themes": "A", "held_on": "2026-04-01"}, {})
     assert status == 303
+
+
+def test_a_meeting_larger_than_any_other_request_can_still_be_imported(evening, server):
+    archive = json.loads(evening.fetch("/bijeenkomst.json"))
+    first = archive["participants"][0]["id"]
+    extra = [
+        {
+            "id": 10**6 + n,
+            "participant": first,
+            "theme": 1,
+            "text": f"{n:04d} " + "x" * 480,
+            "status": "hidden",
+            "created_at": 0.0,
+        }
+        for n in range(700)
+    ]
+    body = {**archive, "additions": archive["additions"] + extra}
+    assert len(json.dumps(body)) > 300 * 1024  # beyond the 256 KiB every other request gets
+    status, made = api(server.url + "/api/meetings/import", body)
+    assert status == 201, made
+    raw = get(f"{server.url}/{made['code']}/verslag.xlsx", _bearer(made["host_key"]))[2]
+    rows = _sheets(raw)["Aanvullingen"]
+    assert len(rows) == 1 + len(archive["additions"]) + 700
+    assert rows[-1][2].startswith("0699 ") and rows[-1][3] == "niet getoond"
