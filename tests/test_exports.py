@@ -451,6 +451,15 @@ def test_the_store_erases_on_the_meetings_own_day_plus_its_retention(tmp_path):
     assert _files_hold(tmp_path, b"erase-aaaaa@example.nl")  # AAAAA: the default 90
     assert store.erase_due(held + 89.9 * 86400, 90) == 0
     assert store.erase_due(held + 90 * 86400 + 1, 90) == 1
+    # A day nobody can read (an import written by hand) counts from the creation: never "never".
+    assert store.create_meeting("DDDDD", "Avond", "", "", [Theme(1, "Groen")], "h", "p")
+    store.set_meeting_dates("DDDDD", "12 maart", 0)
+    pid = store.join("DDDDD", "token-d")
+    store.apply([Action("set_phase", "DDDDD", 0, "", {"phase": "pledges"})])
+    pledge = {"theme": 1, "role": "lead", "name": "Ans", "email": "erase-ddddd@example.nl", "phone": ""}
+    store.apply([Action("pledge", "DDDDD", pid, "m-d", pledge)])
+    assert store.erase_due(time.time() + 1, 90) == 1
+    assert not _files_hold(tmp_path, b"erase-ddddd@example.nl")
     store.close()
     for name in ("erase-aaaaa@example.nl", "erase-ccccc@example.nl"):
         assert not _files_hold(tmp_path, name.encode()), name

@@ -175,9 +175,11 @@ MEETING_TABLES = ("meetings", "themes", "participants", "votes", "choices", "ple
                   "additions", "manual_counts")
 # A meeting's due moment for erasure: the start (UTC) of its day, or its creation for meetings made
 # before the day was kept, plus its retention days. So 0 days: erased at the next run.
+# A day SQLite cannot read (an imported file written by hand) counts as the creation time: never
+# as "no due date", which would keep the names for ever.
 _DUE = (
-    "(CASE WHEN held_on != '' THEN CAST(strftime('%s', held_on) AS REAL)"
-    " ELSE created_at END) + 86400 * coalesce(retention_days, ?)"
+    "coalesce(CAST(strftime('%s', nullif(held_on, '')) AS REAL), created_at)"
+    " + 86400 * coalesce(retention_days, ?)"
 )
 
 
