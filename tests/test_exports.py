@@ -276,12 +276,16 @@ GET_ROUTES = [
     "/verslag.xlsx",
     "/bijeenkomst.json",
     "/werkgroep/1",
+    "/werkgroep/3/afspraak.ics",
     "/afronden",
 ]
 
 
 def test_every_export_is_for_this_meetings_host_only(evening, server):
     other = server.create_meeting()
+    # A follow-up for theme 3, so its .ics exists (a bearer key needs no Origin: no page can add it).
+    status, _ = _post_form(evening.url("/werkgroep/3"), {"date": "2027-01-05"}, _bearer(evening.key))
+    assert status == 303
     refused = {
         "no key": {},
         "beamer key": _bearer(evening.projector_key),
@@ -592,3 +596,17 @@ def test_a_meeting_larger_than_any_other_request_can_still_be_imported(evening, 
     rows = _sheets(raw)["Aanvullingen"]
     assert len(rows) == 1 + len(archive["additions"]) + 700
     assert rows[-1][2].startswith("0699 ") and rows[-1][3] == "niet getoond"
+
+
+def test_importing_needs_the_organiser_key_when_the_server_has_one(evening, tmp_path):
+    archive = json.loads(evening.fetch("/bijeenkomst.json"))
+    srv = Server(tmp_path / "keyed", env={"ORGANISER_KEY": "geheim-woord"}).start()
+    try:
+        status, refused = api(srv.url + "/api/meetings/import", archive)
+        assert status == 403 and refused["error"] == "organiser_key_required"
+        status, refused = api(srv.url + "/api/meetings/import", archive, _bearer("fout"))
+        assert status == 403
+        status, made = api(srv.url + "/api/meetings/import", archive, _bearer("geheim-woord"))
+        assert status == 201 and made["host_key"]
+    finally:
+        srv.stop()
