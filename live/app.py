@@ -114,12 +114,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     def erase_old_personal_data():
         """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,
-        contacts and additions past ``RETENTION_DAYS``. A failed run is logged and retried."""
+        contacts and additions of meetings past their retention, and forget old message acks.
+        A failed run is logged and retried."""
         interval = app.config.get("PURGE_INTERVAL", 3600)
         while True:
-            cutoff = time.time() - app.config["RETENTION_DAYS"] * 86400
+            now = time.time()
             try:
-                erased = live.writer.call(live.store.purge_contacts, cutoff)
+                # Per meeting: its day plus its own retention (or RETENTION_DAYS).
+                erased = live.writer.call(live.store.erase_due, now, app.config["RETENTION_DAYS"])
+                # Acks of old messages: a phone resends within minutes, not days.
+                live.writer.call(live.store.prune_handled, now - app.config["HANDLED_KEEP_HOURS"] * 3600)
             except Exception as exc:
                 # Only the error (e.g. "database is locked"): the rows never reach the log.
                 log.warning("erasing personal data failed, next try in %s s: %s", interval, exc)

@@ -8,6 +8,7 @@ without a server and reused by every store. Validation returns cleaned values or
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import re
@@ -290,6 +291,37 @@ def parse_themes(raw) -> list[Theme]:
     return themes
 
 
+def parse_day(raw, *, required: bool = False) -> str:
+    """An ISO date (``2026-03-12``) between 2000 and 2100, or "" when allowed; else ``bad_date``."""
+    if raw in (None, "") and not required:
+        return ""
+    if not isinstance(raw, str) or len(raw) != 10:
+        raise Refused("bad_date")
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise Refused("bad_date") from None
+    if not 2000 <= day.year <= 2100:
+        raise Refused("bad_date")
+    return day.isoformat()
+
+
+def parse_follow_up(form) -> dict | None:
+    """A working group's first meeting from the host's form: ``{date, time, place}`` (time and
+    place may be empty), or None when every field is empty (the meeting is cleared)."""
+    raw = {k: (form.get(k) or "").strip() for k in ("date", "time", "place")}
+    if not any(raw.values()):
+        return None
+    time_of_day = raw["time"].replace(".", ":")
+    if time_of_day and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", time_of_day):
+        raise Refused("bad_time")
+    return {
+        "date": parse_day(raw["date"], required=True),
+        "time": time_of_day.zfill(5) if time_of_day else "",
+        "place": clean_text(raw["place"] or None, MAX_TITLE, required=False),
+    }
+
+
 def parse_new_meeting(data) -> dict:
     """Validate the create-meeting input (API JSON or form fields)."""
     if not isinstance(data, dict):
@@ -299,6 +331,8 @@ def parse_new_meeting(data) -> dict:
         "place": clean_text(data.get("place") or None, MAX_TITLE, required=False),
         "date": clean_text(data.get("date") or None, 40, required=False),
         "themes": parse_themes(data.get("themes")),
+        # The day it is held, for erasure; empty: today (the store fills it in).
+        "held_on": parse_day(data.get("held_on")),
     }
 
 

@@ -75,6 +75,7 @@ class Live:
                 domain.hash_secret(host_key),
                 domain.hash_secret(projector_key),
                 domain.hash_secret(helper_key),
+                fields["held_on"],
             )
             if created:
                 return {
@@ -83,6 +84,29 @@ class Live:
                     "projector_key": projector_key,
                     "helper_key": helper_key,
                 }
+        raise RuntimeError("no free meeting code")
+
+    def import_meeting(self, data: dict) -> dict:
+        """Recreate an exported meeting (``live.exports.archive``) under a new code if its own is
+        taken here, with new keys; returns the code and keys like ``create_meeting``."""
+        wanted = domain.normalise_code(data["meeting"].get("code"))
+        for attempt in range(20):
+            code = wanted if (attempt == 0 and wanted) else domain.new_code()
+            host_key = domain.new_key()
+            projector_key = domain.projector_key_for(host_key, code)
+            meeting = {k: v for k, v in data["meeting"].items() if k != "code"}
+            try:
+                created = self.writer.call(
+                    self.store.import_meeting,
+                    code,
+                    {**data, "meeting": meeting},
+                    domain.hash_secret(host_key),
+                    domain.hash_secret(projector_key),
+                )
+            except ValueError:  # the store found rows or columns it cannot hold: nothing stored
+                raise Refused("bad_payload") from None
+            if created:
+                return {"code": code, "host_key": host_key, "projector_key": projector_key}
         raise RuntimeError("no free meeting code")
 
     def meeting(self, raw_code, address: str | None = None, proof: dict | None = None) -> Meeting | None:
@@ -162,6 +186,8 @@ class Live:
         except Refused as refused:
             return {"ok": False, "error": refused.slug}
         meeting = self.store.meeting(meeting_code)
+        if meeting is None:  # deleted by its host while this connection stayed open
+            return {"ok": False, "error": "unknown_meeting"}
         try:
             data = CHECKS[kind](meeting, payload)
         except Refused as refused:

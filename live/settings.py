@@ -81,9 +81,16 @@ SETTINGS = (
     Setting(
         "RETENTION_DAYS",
         "90",
-        "Days after a meeting when names, contacts and addition texts are erased (checked at start"
-        " and every hour; 0: at the next check).",
+        "Days after a meeting's day when names, contacts and addition texts are erased (checked at"
+        " start and every hour; 0: the day after). The host can set other days per meeting.",
         int,
+    ),
+    Setting(
+        "HANDLED_KEEP_HOURS",
+        "48",
+        "Hours the server remembers a handled message id (so a resend acts once); older ones are"
+        " forgotten at the hourly erasure run.",
+        float,
     ),
     Setting("MAX_CONNECTIONS", "10000", "Concurrent connections one worker accepts.", int),
     Setting(

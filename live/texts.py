@@ -28,6 +28,7 @@ ERRORS = {
     "bad_payload": "Dit bericht klopt niet. Probeer het opnieuw.",
     "too_large": "Dit is te veel tekst in één keer. Maak het korter en probeer het opnieuw.",
     "bad_id": "Dit bericht klopt niet. Probeer het opnieuw.",
+    "bad_date": "Vul een datum in, zoals 2026-03-12.",
     "unknown_theme": "Dit onderwerp bestaat niet.",
     "unknown_addition": "Deze aanvulling bestaat niet.",
     "unknown_meeting": "Deze bijeenkomst bestaat niet. Kijk of de code klopt.",
@@ -202,16 +203,18 @@ def create_error_text(slug: str) -> str:
     return CREATE_ERRORS.get(slug) or error_text(slug)
 
 
-def consent_text(retention_days: int) -> str:
-    """The consent sentence for a pledge: who sees the details, and for how long."""
+def consent_text(retention_days: int, erase_on: str = "") -> str:
+    """The consent sentence for a pledge: who sees the details, and for how long (the day they
+    are erased, when the meeting's day is known)."""
+    when = f"Op {erase_on}" if erase_on else f"Na {retention_days} dagen"
+    when += " worden ze hier gewist."
     return (
         "Ik vind het goed dat de kopgroep van deze avond mijn naam en contactgegevens ziet "
-        "en doorgeeft aan de werkgroep van dit onderwerp. "
-        f"Na {retention_days} dagen worden ze hier gewist."
+        f"en doorgeeft aan de werkgroep van dit onderwerp. {when}"
     )
 
 
-def client_texts(retention_days: int) -> dict:
+def client_texts(retention_days: int, erase_on: str = "") -> dict:
     """The strings the browser scripts need, handed over as JSON."""
     return {
         "errors": ERRORS,
@@ -219,7 +222,7 @@ def client_texts(retention_days: int) -> dict:
         "answers": ANSWER_LABELS,
         "roles": ROLE_LABELS,
         "roles_short": ROLE_SHORT,
-        "consent": consent_text(retention_days),
+        "consent": consent_text(retention_days, erase_on),
         "connection": CONNECTION,
         "phone": PHONE,
         "counts": COUNT_WORDS,
@@ -230,3 +233,34 @@ def client_texts(retention_days: int) -> dict:
         "limits": {"addition": MAX_ADDITION, "note": MAX_NOTE},
         "card_fields": CARD_FIELDS,
     }
+
+
+# -- the hand-off (exports, the printed record) ------------------------------------------------
+
+MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)
+CARD_LABELS = {
+    "how": "Hoe kunnen we dit doen?",
+    "needs": "Wat is er nodig?",
+    "lead": "Wie neemt het voortouw?",
+    "first_step": "Wat is de eerste stap, en wanneer?",
+}
+CONTACT_BY = {"email": "e-mail", "phone": "telefoon"}
+ORIGIN_LABELS = {"phone": "telefoon", "paper": "papier", "helper": "via een helper"}
+ADDITION_STATUS = {
+    "pending": "nog niet bekeken",
+    "shown": "getoond",
+    "hidden": "niet getoond",
+    "promoted": "werd een thema",
+    "merged": "samengevoegd",
+}
+HANDOFF_ERRORS = {
+    "confirm_code": "Typ de code van de bijeenkomst om te bevestigen.",
+    "bad_date": "Vul een datum in, zoals 2026-03-12.",
+    "bad_time": "Vul een tijd in, zoals 19:30.",
+    "bad_days": "Vul een aantal dagen in, van 0 tot 3650.",
+    "text_too_long": "Deze tekst is te lang.",
+    "cross_site": "Dit formulier kwam niet van deze site. Probeer het opnieuw vanaf de pagina zelf.",
+}

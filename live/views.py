@@ -1,4 +1,5 @@
-"""HTTP: the start page and API, the three screens, QR images and the working-group export.
+"""HTTP: the start page and API, the three screens, QR images and the hand-off (exports, record,
+archive, deleting).
 
 Thin on purpose: parse the request, call the service, render. Keys arrive once in a link, are moved
 into an HttpOnly cookie and the browser is sent to the clean address at once.
@@ -6,12 +7,9 @@ into an HttpOnly cookie and the browser is sent to the clean address at once.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import logging
-import time
 
 import qrcode
 import qrcode.image.svg
@@ -29,24 +27,46 @@ from flask import (
 )
 
 from live import links
+from live.exports import archive, calendar, evening, table_csv, xlsx
 from live.guard import connect_src
-from live.meeting import ANSWERS, Refused, helper_key_for, normalise_code, projector_key_for
+from live.meeting import (
+    ANSWERS,
+    Refused,
+    helper_key_for,
+    normalise_code,
+    parse_day,
+    parse_follow_up,
+    projector_key_for,
+)
 from live.store import StoreFull
-from live.texts import ORIGIN_LABELS, ROLE_SHORT, client_texts, consent_text, create_error_text
+from live.texts import (
+    HANDOFF_ERRORS,
+    client_texts,
+    consent_text,
+    create_error_text,
+    error_text,
+)
 from live.throttle import parse_limit
 
 bp = Blueprint("live", __name__)
 log = logging.getLogger(__name__)
 
 COOKIE_AGE = 7 * 24 * 3600
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _live():
     return current_app.extensions["live"]
 
 
-def _texts():
-    return client_texts(current_app.config["RETENTION_DAYS"])
+def _texts(meeting=None):
+    """The browser's strings; with the meeting, the consent says on which day details are erased."""
+    days, erase_on = current_app.config["RETENTION_DAYS"], ""
+    record = _live().store.meeting_record(meeting.code) if meeting is not None else None
+    if record is not None:
+        days = days if record["retention_days"] is None else record["retention_days"]
+        erase_on = evening.dutch_date(evening.erase_on(record["held_on"], days))
+    return client_texts(days, erase_on)
 
 
 def _proof(raw_code) -> dict:
@@ -136,9 +156,9 @@ def _organiser_key_matches(presented: str) -> bool:
     return hmac.compare_digest(*digest)
 
 
-def _create(data, presented_key: str):
+def _create(data, presented_key: str, importing: bool = False):
     """Create a meeting for this request: ``(keys, None, 201, {})`` or ``(None, slug, status,
-    headers)``."""
+    headers)``. With ``importing``, ``data`` is an exported meeting to recreate."""
     throttle = _live().throttle
     address, limit = request.remote_addr or "", current_app.config["CREATE_RATE_LIMIT"]
     if not throttle.creation_allowed(address, limit):
@@ -147,6 +167,8 @@ def _create(data, presented_key: str):
     if not _organiser_key_matches(presented_key):
         return None, "organiser_key_required", 403, {}
     try:
+        if importing:
+            return _live().import_meeting(data), None, 201, {}
         return _live().create_meeting(data), None, 201, {}
     except Refused as refused:
         return None, refused.slug, 400, {}
@@ -162,7 +184,7 @@ def _create(data, presented_key: str):
 @bp.post("/")
 def create_from_form():
     """Create a meeting from the start form and open its host screen."""
-    form = {k: request.form.get(k, "") for k in ("title", "place", "date", "themes")}
+    form = {k: request.form.get(k, "") for k in ("title", "place", "date", "held_on", "themes")}
     keys, slug, status, headers = _create(form, request.form.get("organiser_key", ""))
     if keys is None:
         return render_template("start.html", form=form, error=create_error_text(slug)), status, headers
@@ -205,7 +227,7 @@ def phone(code):
     meeting = _meeting_or_404(code)
     if code != meeting.code:
         return redirect(url_for("live.phone", code=meeting.code, **request.args))
-    response = make_response(render_template("phone.html", meeting=meeting, texts=_texts()))
+    response = make_response(render_template("phone.html", meeting=meeting, texts=_texts(meeting)))
     # The ticket goes with every later request of this phone (reloads, its socket), so it is
     # never held back for somebody else's mistyped codes.
     return _with_key_cookie(response, "join", meeting.code, _live().ticket(meeting.code))
@@ -294,53 +316,116 @@ def host_qr(code):
     return response
 
 
-# -- export ----------------------------------------------------------------------------------
+# -- the hand-off: exports, the evening's record, the JSON archive, deleting -------------------
+# Every route here is for this meeting's host (cookie or bearer key); the formats live in
+# live/exports and take the store's plain data. Changes (follow-up, day, delete) are POSTs from
+# our own pages only.
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+IMPORT_MAX = 32 * 1024 * 1024  # a whole meeting as JSON; every other body stays at 256 KiB
 
 
-def _cell(value) -> str:
-    """Attendee text as a CSV cell that Excel shows as text, never runs as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+def _host_meeting(code):
+    """The meeting, if the request carries its host key (cookie or bearer); 403 or 404 otherwise."""
+    meeting = _meeting_or_404(code)
+    if _live().role_for_key(meeting, _presented_key("host", meeting.code)) != "host":
+        abort(403)
+    return meeting
+
+
+def _same_origin() -> bool:
+    """Whether a POST comes from our own pages. A browser says where a form was sent from: the
+    Fetch metadata ``Sec-Fetch-Site`` (must be ``same-origin``), else ``Origin`` (must be ours; a
+    ``no-referrer`` page sends ``null``, hence Fetch metadata first). A request with neither must
+    carry the key itself (bearer): no foreign page can add that. SameSite=Lax already keeps the
+    cookie off cross-site POSTs; this holds also if that ever changes."""
+    origin = request.headers.get("Origin")
+    if origin not in (None, "null") and origin != request.host_url.rstrip("/"):
+        return False
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    if origin is not None:
+        return origin == request.host_url.rstrip("/")
+    return request.headers.get("Authorization", "").startswith("Bearer ")
+
+
+def _form_page(response):
+    """A page with a form: ``Referrer-Policy: same-origin``, so the browser sends our Origin with
+    it (these addresses carry no key), and never cached."""
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.cache_control.no_store = True
+    return response
+
+
+def _download(body: bytes, mimetype: str, filename: str):
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.cache_control.no_store = True  # names and contact details
+    return response
+
+
+def _export_data(meeting):
+    data = _live().store.export_meeting(meeting.code)
+    if data is None:  # deleted while we looked
+        abort(404)
+    return data
+
+
+def _theme_arg():
+    """``?thema=<id>``: one working group; absent: all of them."""
+    raw = request.args.get("thema")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        abort(404)
+    return int(raw)
+
+
+def _retention(data) -> int:
+    days = data["meeting"].get("retention_days")
+    return current_app.config["RETENTION_DAYS"] if days is None else days
 
 
 @bp.get("/<code>/werkgroepen.csv")
 def export_csv(code):
-    """Volunteers grouped per theme (working group), for Dutch Excel: UTF-8 BOM, semicolons."""
-    meeting = _meeting_or_404(code)
-    if _live().role_for_key(meeting, _presented_key("host", meeting.code)) != "host":
-        abort(403)
-    # Removed themes too: their volunteers still go home in a working group.
-    titles = {t["id"]: t["title"] for t in _live().store.themes(meeting.code)}
-    order = {"lead": 0, "member": 1, "occasional": 2}
-    rows = sorted(
-        _live().store.pledges(meeting.code),
-        key=lambda p: (p["theme"], order[p["role"]], p["name"].casefold()),
-    )
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Werkgroep", "Rol", "Naam", "E-mail", "Telefoon", "Aangemeld op", "Via"])
-    for p in rows:
-        when = time.strftime("%d-%m-%Y %H:%M", time.localtime(p["consent_at"]))
-        writer.writerow(
-            [
-                _cell(x)
-                for x in (
-                    titles[p["theme"]],
-                    ROLE_SHORT[p["role"]],
-                    p["name"],
-                    p["email"],
-                    p["phone"],
-                    when,
-                    ORIGIN_LABELS[p.get("origin", "phone")],
-                )
-            ]
-        )
-    response = make_response("\ufeff" + out.getvalue())
-    response.mimetype = "text/csv"
+    """Volunteers per working group (all, or ``?thema=``), for Dutch Excel."""
+    meeting = _host_meeting(code)
+    body = table_csv.working_groups_csv(_export_data(meeting), _theme_arg())
+    response = _download(body, "text/csv", f"werkgroepen-{meeting.code}.csv")
     response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="werkgroepen-{meeting.code}.csv"'
+    return response
+
+
+@bp.get("/<code>/werkgroepen.xlsx")
+def export_xlsx(code):
+    """The working groups as a spreadsheet: an overview, then one sheet per group."""
+    meeting = _host_meeting(code)
+    body = xlsx.working_groups_xlsx(_export_data(meeting), _theme_arg())
+    return _download(body, XLSX, f"werkgroepen-{meeting.code}.xlsx")
+
+
+@bp.get("/<code>/verslag.xlsx")
+def export_evening_xlsx(code):
+    """Every count and every addition (shown and hidden, marked) as a spreadsheet."""
+    meeting = _host_meeting(code)
+    return _download(xlsx.evening_xlsx(_export_data(meeting)), XLSX, f"verslag-{meeting.code}.xlsx")
+
+
+@bp.get("/<code>/bijeenkomst.json")
+def export_json(code):
+    """The whole meeting as JSON, to archive or to import elsewhere (docs/export.md)."""
+    meeting = _host_meeting(code)
+    body = archive.meeting_json(_export_data(meeting))
+    return _download(body, "application/json", f"bijeenkomst-{meeting.code}.json")
+
+
+@bp.get("/<code>/verslag")
+def report(code):
+    """The evening's record, to print or save as PDF: counts, additions, cards, no names."""
+    meeting = _host_meeting(code)
+    data = _export_data(meeting)
+    response = make_response(render_template("report.html", r=evening.record(data, _retention(data))))
     response.cache_control.no_store = True
     return response
 
@@ -408,6 +493,132 @@ def paper(code):
         consent=consent_text(current_app.config["RETENTION_DAYS"]),
         texts=None,
     )
+
+
+def _group_or_404(meeting, theme):
+    data = _export_data(meeting)
+    group = evening.group_page(data, theme)
+    if group is None:
+        abort(404)
+    return data, group
+
+
+@bp.get("/<code>/werkgroep/<int:theme>")
+def working_group(code, theme):
+    """A working group's A4 page: members who agreed to share, the card, the first meeting."""
+    meeting = _host_meeting(code)
+    data, group = _group_or_404(meeting, theme)
+    return _group_page(data, group, error=None)
+
+
+def _group_page(data, group, error, status=200):
+    response = make_response(
+        render_template("workgroup.html", meeting=data["meeting"], g=group, error=error), status
+    )
+    return _form_page(response)
+
+
+@bp.post("/<code>/werkgroep/<int:theme>")
+def set_follow_up(code, theme):
+    """The host sets (or clears) the working group's first meeting: day, time, place."""
+    meeting = _host_meeting(code)
+    if not _same_origin():
+        abort(403)
+    data, group = _group_or_404(meeting, theme)
+    try:
+        follow_up = parse_follow_up(request.form)
+    except Refused as refused:
+        return _group_page(data, group, HANDOFF_ERRORS.get(refused.slug, error_text(refused.slug)), 400)
+    _live().writer.call(_live().store.set_follow_up, meeting.code, theme, follow_up)
+    return redirect(url_for("live.working_group", code=meeting.code, theme=theme), code=303)
+
+
+@bp.get("/<code>/werkgroep/<int:theme>/afspraak.ics")
+def follow_up_ics(code, theme):
+    """The first meeting of a working group as a calendar file."""
+    meeting = _host_meeting(code)
+    data, group = _group_or_404(meeting, theme)
+    if not group["follow_up"]:
+        abort(404)
+    body = calendar.follow_up_ics(data["meeting"], group["theme"], group["follow_up"], request.host)
+    return _download(body, "text/calendar", f"werkgroep-{meeting.code}-{theme}.ics")
+
+
+def _handoff_page(meeting, error=None, status=200):
+    record = _live().store.meeting_record(meeting.code)
+    days = record["retention_days"]
+    days = current_app.config["RETENTION_DAYS"] if days is None else days
+    themes = [t for t in _live().store.themes(meeting.code) if t["merged_into"] is None]
+    response = make_response(
+        render_template(
+            "handoff.html",
+            meeting=record,
+            themes=themes,
+            retention_days=days,
+            custom_days=record["retention_days"] is not None,
+            erase_on=evening.dutch_date(evening.erase_on(record["held_on"], days)),
+            error=error,
+        ),
+        status,
+    )
+    return _form_page(response)
+
+
+@bp.get("/<code>/afronden")
+def handoff(code):
+    """The host's hand-off page: every export, the meeting's day and retention, deleting."""
+    return _handoff_page(_host_meeting(code))
+
+
+@bp.post("/<code>/datum")
+def set_dates(code):
+    """The host sets the day the meeting is held and, optionally, its own retention in days."""
+    meeting = _host_meeting(code)
+    if not _same_origin():
+        abort(403)
+    try:
+        held_on = parse_day(request.form.get("held_on", ""), required=True)
+        raw_days = request.form.get("retention_days", "").strip()
+        days = None
+        if raw_days:
+            if not raw_days.isdigit() or int(raw_days) > 3650:
+                raise Refused("bad_days")
+            days = int(raw_days)
+    except Refused as refused:
+        return _handoff_page(meeting, HANDOFF_ERRORS.get(refused.slug, error_text(refused.slug)), 400)
+    _live().writer.call(_live().store.set_meeting_dates, meeting.code, held_on, days)
+    return redirect(url_for("live.handoff", code=meeting.code), code=303)
+
+
+@bp.post("/<code>/verwijderen")
+def delete_meeting(code):
+    """Delete the whole meeting at once, after the host typed its code again."""
+    meeting = _host_meeting(code)
+    if not _same_origin():
+        abort(403)
+    if normalise_code(request.form.get("confirm", "")) != meeting.code:
+        return _handoff_page(meeting, HANDOFF_ERRORS["confirm_code"], 400)
+    _live().writer.call(_live().store.delete_meeting, meeting.code)
+    response = make_response(render_template("deleted.html"))
+    for role in ("host", "projector", "join"):
+        response.delete_cookie(f"{role}_{meeting.code}")
+    return response
+
+
+@bp.post("/api/meetings/import")
+def import_meeting():
+    """``POST /api/meetings/import`` with an exported JSON file: the meeting again, new keys."""
+    request.max_content_length = IMPORT_MAX
+    auth = request.headers.get("Authorization", "")
+    presented = auth[7:].strip() if auth.startswith("Bearer ") else ""
+    try:
+        data = archive.read_archive(request.get_json(silent=True))
+    except archive.BadArchive:
+        return jsonify(ok=False, error="bad_payload", message=error_text("bad_payload")), 400
+    keys, slug, status, headers = _create(data, presented, importing=True)
+    if keys is None:
+        return jsonify(ok=False, error=slug, message=create_error_text(slug)), status, headers
+    return jsonify(_created_links(keys["code"], keys)), 201
 
 
 @bp.get("/favicon.ico")

@@ -629,7 +629,7 @@ def test_a_whole_evening_at_debug_level_logs_no_secret_and_no_personal_data(tmp_
             national = digits[4:] if digits.startswith("0031") else digits.lstrip("0")
             national = national[2:] if national.startswith("31") else national
             personal += [number, "+31" + national, national]
-            assert "+31" + national in csv  # the export has them, normalised
+            assert national in csv.replace(" ", "")  # the export has them, as people write them
         assert name in csv
     assert log.strip(), "the server printed nothing at all: nothing was checked"
     for secret in secrets:

@@ -65,7 +65,7 @@ def test_a_paper_form_is_a_participant_of_its_own_counted_with_its_origin(server
     header, *volunteers = csv_rows(server, created)
     assert header[-1] == "Via"
     assert volunteers == [
-        [volunteers[0][0], "Trekker", "Truus de Vries", "", "'+31612345678", volunteers[0][5], "Papier"]
+        [volunteers[0][0], "Trekker", "Truus de Vries", "", "06 12345678", volunteers[0][5], "Papier"]
     ]
 
 

@@ -140,6 +140,45 @@ class Store:
         Raises when it cannot finish (e.g. the database is locked); the caller tries again later."""
         raise NotImplementedError
 
+    def erase_due(self, now: float, default_days: int) -> int:
+        """Erase, as ``purge_contacts`` does, the meetings whose day (``held_on``, or the creation
+        time for meetings without one) plus their ``retention_days`` (or ``default_days``) has
+        passed at ``now``; returns the number of rows erased."""
+        raise NotImplementedError
+
+    def prune_handled(self, before: float) -> int:
+        """Forget the acks of messages handled before this time; returns how many."""
+        raise NotImplementedError
+
+    def meeting_record(self, code: str) -> dict | None:
+        """The meeting's own fields for the hand-off: ``{code, title, place, date, held_on,
+        retention_days, created_at, phase}``, or None."""
+        raise NotImplementedError
+
+    def set_meeting_dates(self, code: str, held_on: str, retention_days: int | None) -> bool:
+        """Set the day the meeting is held (ISO date) and its retention (None: the setting)."""
+        raise NotImplementedError
+
+    def set_follow_up(self, code: str, theme: int, follow_up: dict | None) -> bool:
+        """Set (or clear, with None) a theme's first follow-up meeting ``{date, time, place}``."""
+        raise NotImplementedError
+
+    def export_meeting(self, code: str) -> dict | None:
+        """The whole meeting as plain data (docs/export.md): ``{"meeting": {...}, "themes": [...],
+        "participants", "votes", "choices", "pledges", "notes", "additions", "manual_counts"}``,
+        read at one moment; keys and tokens are left out. None for an unknown code."""
+        raise NotImplementedError
+
+    def import_meeting(self, code: str, data: dict, host_key_hash: str, projector_key_hash: str) -> bool:
+        """Recreate an exported meeting under ``code`` with new keys; False if the code is taken.
+        Bad data raises (``KeyError``, ``TypeError``, ``ValueError`` or the store's error) and
+        nothing is stored."""
+        raise NotImplementedError
+
+    def delete_meeting(self, code: str) -> int:
+        """Delete every row of a meeting, leaving no copy in any file; returns the rows deleted."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release connections."""
 

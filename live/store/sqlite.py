@@ -150,6 +150,9 @@ ADDED_COLUMNS = {
         "choices_locked": "INTEGER NOT NULL DEFAULT 0",
         # Empty for meetings made before the helper screen: only the host key opens theirs.
         "helper_key_hash": "TEXT NOT NULL DEFAULT ''",
+        # The day the meeting is held (ISO date) and its own retention; NULL: RETENTION_DAYS.
+        "held_on": "TEXT NOT NULL DEFAULT ''",
+        "retention_days": "INTEGER",
     },
     "themes": {
         "position": "INTEGER",
@@ -158,11 +161,35 @@ ADDED_COLUMNS = {
         "tables": "TEXT NOT NULL DEFAULT ''",
         "capacity": "INTEGER",
         "merged_into": "INTEGER",
+        # The working group's first meeting, JSON {"date", "time", "place"}, set by the host.
+        "follow_up": "TEXT NOT NULL DEFAULT ''",
     },
     "choices": {"seat": "INTEGER NOT NULL DEFAULT 0"},
     # phone, paper or helper (live.meeting.ORIGINS): every row before this change was a phone.
     "participants": {"origin": "TEXT NOT NULL DEFAULT 'phone'"},
+    # When the message was handled, so the table can be pruned (``prune_handled``).
+    "handled": {"at": "REAL NOT NULL DEFAULT 0"},
 }
+
+# Columns the whole-meeting export leaves out: the meeting code (the import gives a new one when
+# it is taken), and secrets (the import makes new keys; old phones cannot come back anyway).
+EXPORT_SKIP = {"code", "host_key_hash", "projector_key_hash", "token_hash"}
+# The tables of one meeting, in an order an import can insert them in.
+MEETING_TABLES = ("meetings", "themes", "participants", "votes", "choices", "pledges", "notes",
+                  "additions", "manual_counts")
+# A meeting's due moment for erasure: the start (UTC) of its day, or its creation for meetings made
+# before the day was kept, plus its retention days. So 0 days: erased at the next run.
+# A day SQLite cannot read (an imported file written by hand) counts as the creation time: never
+# as "no due date", which would keep the names for ever.
+_DUE = (
+    "coalesce(CAST(strftime('%s', nullif(held_on, '')) AS REAL), created_at)"
+    " + 86400 * coalesce(retention_days, ?)"
+)
+
+
+def _today() -> str:
+    """Today's date on this machine, ISO (the meeting's day when none is given)."""
+    return time.strftime("%Y-%m-%d")
 
 
 def _places(raw: str) -> tuple:
@@ -200,6 +227,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
         for name, decl in columns.items():
             if name not in have:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+                if (table, name) == ("handled", "at"):  # rows from before count from now
+                    conn.execute("UPDATE handled SET at = ?", (time.time(),))
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -482,15 +511,35 @@ class SQLiteStore(Store):
     # -- writes (called by one writer at a time) -------------------------------------------
 
     def create_meeting(
-        self, code, title, place, date, themes, host_key_hash, projector_key_hash, helper_key_hash=""
+        self,
+        code,
+        title,
+        place,
+        date,
+        themes,
+        host_key_hash,
+        projector_key_hash,
+        helper_key_hash="",
+        held_on="",
     ):
         conn = self._w
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(
                 "INSERT INTO meetings (code, title, place, date, host_key_hash,"
-                " projector_key_hash, created_at, helper_key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (code, title, place, date, host_key_hash, projector_key_hash, time.time(), helper_key_hash),
+                " projector_key_hash, created_at, helper_key_hash, held_on)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    code,
+                    title,
+                    place,
+                    date,
+                    host_key_hash,
+                    projector_key_hash,
+                    time.time(),
+                    helper_key_hash,
+                    held_on or _today(),
+                ),
             )
             conn.executemany(
                 "INSERT INTO themes (code, id, title, description) VALUES (?, ?, ?, ?)",
@@ -576,14 +625,16 @@ class SQLiteStore(Store):
             if seen:
                 return json.loads(seen[0])
         if action.phases:
-            (phase,) = conn.execute("SELECT phase FROM meetings WHERE code = ?", (code,)).fetchone()
-            if phase not in action.phases:
+            row = conn.execute("SELECT phase FROM meetings WHERE code = ?", (code,)).fetchone()
+            if row is None:  # deleted since the check: this action fails, not the whole batch
+                raise Refused("unknown_meeting")
+            if row[0] not in action.phases:
                 raise Refused("wrong_phase")
         result = getattr(self, f"_do_{action.kind}")(conn, code, actor, data)
         if action.msg_id:
             conn.execute(
-                "INSERT INTO handled (code, actor, msg_id, result) VALUES (?, ?, ?, ?)",
-                (code, actor, action.msg_id, json.dumps(result)),
+                "INSERT INTO handled (code, actor, msg_id, result, at) VALUES (?, ?, ?, ?, ?)",
+                (code, actor, action.msg_id, json.dumps(result), time.time()),
             )
         return result
 
@@ -953,25 +1004,31 @@ class SQLiteStore(Store):
         conn.execute("UPDATE meetings SET version = version + 1 WHERE code = ?", (code,))
 
     def purge_contacts(self, created_before):
+        return self._erase("created_at < ?", (created_before,))
+
+    def erase_due(self, now, default_days):
+        return self._erase(f"{_DUE} <= ?", (default_days, now))
+
+    def _erase(self, which: str, args: tuple) -> int:
+        """Blank names, contacts, addition texts and card notes of the meetings ``which`` selects
+        (a condition on the meetings table), then empty the write-ahead log."""
         conn = self._w
         conn.execute(f"PRAGMA busy_timeout = {ERASE_BUSY_MS}")
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                old = "SELECT code FROM meetings WHERE created_at < ?"
+                old = f"SELECT code FROM meetings WHERE {which}"
                 erased = conn.execute(
                     "UPDATE pledges SET name = '', email = '', phone = ''"
                     f" WHERE (name != '' OR email != '' OR phone != '') AND code IN ({old})",
-                    (created_before,),
+                    args,
                 ).rowcount
                 erased += conn.execute(
-                    f"UPDATE additions SET text = '' WHERE text != '' AND code IN ({old})",
-                    (created_before,),
+                    f"UPDATE additions SET text = '' WHERE text != '' AND code IN ({old})", args
                 ).rowcount
                 # Card notes too: "Wie neemt het voortouw?" is answered with names.
                 erased += conn.execute(
-                    f"UPDATE notes SET text = '' WHERE text != '' AND code IN ({old})",
-                    (created_before,),
+                    f"UPDATE notes SET text = '' WHERE text != '' AND code IN ({old})", args
                 ).rowcount
                 conn.execute("COMMIT")
             except BaseException:
@@ -983,6 +1040,137 @@ class SQLiteStore(Store):
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         return erased
+
+    def prune_handled(self, before):
+        cur = self._w.execute("DELETE FROM handled WHERE at < ?", (before,))
+        return cur.rowcount
+
+    # -- the hand-off: the meeting's day, follow-ups, export, import, delete ------------------
+
+    def meeting_record(self, code):
+        rows = self._read(
+            "SELECT code, title, place, date, held_on, retention_days, created_at, phase"
+            " FROM meetings WHERE code = ?",
+            (code,),
+        )
+        keys = ("code", "title", "place", "date", "held_on", "retention_days", "created_at", "phase")
+        return dict(zip(keys, rows[0], strict=True)) if rows else None
+
+    def set_meeting_dates(self, code, held_on, retention_days):
+        cur = self._w.execute(
+            "UPDATE meetings SET held_on = ?, retention_days = ? WHERE code = ?",
+            (held_on, retention_days, code),
+        )
+        return cur.rowcount == 1
+
+    def set_follow_up(self, code, theme, follow_up):
+        cur = self._w.execute(
+            "UPDATE themes SET follow_up = ? WHERE code = ? AND id = ?",
+            (json.dumps(follow_up) if follow_up else "", code, theme),
+        )
+        return cur.rowcount == 1
+
+    def _columns(self, table: str) -> list[str]:
+        return [row[1] for row in self._read(f"PRAGMA table_info({table})")]
+
+    def export_meeting(self, code):
+        out = {}
+        with self._r_lock:
+            # One read transaction: every table as it was at one moment.
+            self._r.execute("BEGIN")
+            try:
+                for table in MEETING_TABLES:
+                    have = [r[1] for r in self._r.execute(f"PRAGMA table_info({table})")]
+                    cols = [c for c in have if c not in EXPORT_SKIP]
+                    rows = self._r.execute(
+                        f"SELECT {', '.join(cols)} FROM {table} WHERE code = ? ORDER BY rowid", (code,)
+                    ).fetchall()
+                    out[table] = [dict(zip(cols, row, strict=True)) for row in rows]
+            finally:
+                self._r.execute("COMMIT")
+        if not out["meetings"]:
+            return None
+        meeting = {"code": code, **out.pop("meetings")[0]}
+        return {"meeting": meeting, **out}
+
+    def import_meeting(self, code, data, host_key_hash, projector_key_hash):
+        conn = self._w
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM meetings WHERE code = ?", (code,)).fetchone():
+                self._rollback(conn)
+                return False
+            self._insert(conn, "meetings", {
+                **data["meeting"], "code": code, "host_key_hash": host_key_hash,
+                "projector_key_hash": projector_key_hash,
+            })
+            # Participants, additions and notes get new ids here; references follow them.
+            people = {HOST_ACTOR: HOST_ACTOR}
+            for row in data.get("participants", []):
+                # A random token hash that no phone has: old phones cannot come back here anyway.
+                fresh = {"id": None, "code": code, "token_hash": secrets.token_hex(32)}
+                people[row["id"]] = self._insert(conn, "participants", {**row, **fresh})
+            added = {}
+            for row in data.get("additions", []):
+                fresh = {"id": None, "code": code, "participant": people[row["participant"]]}
+                added[row["id"]] = self._insert(conn, "additions", {**row, **fresh})
+            for row in data.get("themes", []):
+                origin = row.get("from_addition")
+                self._insert(conn, "themes", {
+                    **row, "code": code, "from_addition": None if origin is None else added[origin],
+                })
+            for table in ("votes", "choices", "pledges", "notes"):
+                for row in data.get(table, []):
+                    fresh = {"code": code, "participant": people[row["participant"]]}
+                    if table == "notes":
+                        fresh["id"] = None
+                    self._insert(conn, table, {**row, **fresh})
+            for row in data.get("manual_counts", []):
+                self._insert(conn, "manual_counts", {**row, "code": code})
+            conn.execute("COMMIT")
+        except (KeyError, TypeError, AttributeError, sqlite3.IntegrityError, sqlite3.InterfaceError,
+                OverflowError) as exc:
+            self._rollback(conn)
+            raise ValueError(f"not a meeting this store can hold: {type(exc).__name__}") from None
+        except BaseException as exc:
+            self._rollback(conn)
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise StoreFull("no room to import the meeting") from exc
+            raise
+        return True
+
+    def _insert(self, conn, table: str, row: dict) -> int:
+        """Insert the columns of ``row`` this table has (others are refused: ``KeyError``)."""
+        have = set(self._columns(table))
+        unknown = set(row) - have
+        if unknown:
+            raise KeyError(f"unknown columns for {table}: {sorted(unknown)}")
+        cols = [c for c in row if row[c] is not None or c != "id"]
+        cur = conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [row[c] for c in cols],
+        )
+        return cur.lastrowid
+
+    def delete_meeting(self, code):
+        conn = self._w
+        conn.execute(f"PRAGMA busy_timeout = {ERASE_BUSY_MS}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Children first (themes refer to the meeting); secure_delete zeroes every row.
+                deleted = 0
+                for table in (*reversed(MEETING_TABLES), "handled"):
+                    deleted += conn.execute(f"DELETE FROM {table} WHERE code = ?", (code,)).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback(conn)
+                raise
+            self._themes.pop(code, None)
+            self._empty_wal(conn)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        return deleted
 
     def _empty_wal(self, conn: sqlite3.Connection) -> None:
         """Copy the log into the database and cut it to zero bytes, so the page images from

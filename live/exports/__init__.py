@@ -1,0 +1,78 @@
+"""The hand-off: file formats made from a meeting's plain data (``Store.export_meeting``).
+
+Each module is one format and returns bytes: ``table_csv`` (CSV for Dutch Excel), ``xlsx``
+(working groups, and the evening's counts and additions), ``calendar`` (the ``.ics`` of a working
+group's first meeting), ``archive`` (the whole meeting as JSON). ``evening`` turns the plain data
+into what the printable pages show. Nothing here reads the store, Flask or the request: the views
+check access, fetch the data and stream what a module returns.
+
+This module holds what every format shares: the working groups, and keeping attendee text inert.
+"""
+
+from __future__ import annotations
+
+import json
+
+import phonenumbers
+
+ROLE_ORDER = {"lead": 0, "member": 1, "occasional": 2}
+
+# What a spreadsheet may take as the start of a formula, and the full-width look-alikes that some
+# spreadsheet programs turn into the same (U+FF1D =, U+FF0B +, U+FF0D -, U+FF20 @).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read this text (after leading spaces) as a formula."""
+    return text.lstrip(" ").startswith(FORMULA_START)
+
+
+def phone_for_people(phone: str) -> str:
+    """A stored ``+31…`` number as people write it, which no spreadsheet reads as a number or a
+    formula: ``06 12345678`` for Dutch numbers, ``0032 470 12 34 56`` for others."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, "NL")
+    except phonenumbers.NumberParseException:
+        return phone
+    if number.country_code == 31:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return "00" + written[1:] if written.startswith("+") else written
+
+
+def follow_up(theme: dict) -> dict | None:
+    """A theme's first follow-up meeting ``{date, time, place}``, or None."""
+    raw = theme.get("follow_up") or ""
+    return json.loads(raw) if raw else None
+
+
+def origins(data: dict) -> dict:
+    """How each participant took part (``phone``, ``paper``, ``helper``), by participant id."""
+    return {p["id"]: p.get("origin") or "phone" for p in data.get("participants", [])}
+
+
+def theme_order(data: dict) -> list[dict]:
+    """Every theme, the live ones in their screen order first, then removed and merged ones."""
+    return sorted(data["themes"], key=lambda t: (bool(t["removed"]), t.get("position") or t["id"], t["id"]))
+
+
+def working_groups(data: dict, theme: int | None = None, shared_only: bool = False) -> list[dict]:
+    """Per theme (or the one asked for) the people who pledged, trekkers first, and its card:
+    ``[{theme, follow_up, members: [pledge + origin], notes}]``. ``shared_only``: only those who
+    agreed to share their details with the group (the lists meant for the group itself)."""
+    where = origins(data)
+    groups = []
+    for t in theme_order(data):
+        if theme is not None and t["id"] != theme:
+            continue
+        members = [
+            {**p, "origin": p.get("origin") or where.get(p["participant"], "phone")}
+            for p in data["pledges"]
+            if p["theme"] == t["id"] and (p["share"] or not shared_only) and p["name"]
+        ]
+        members.sort(key=lambda p: (ROLE_ORDER.get(p["role"], 9), p["name"].casefold(), p["participant"]))
+        notes = [n for n in data["notes"] if n["theme"] == t["id"] and n["text"]]
+        groups.append({"theme": t, "follow_up": follow_up(t), "members": members, "notes": notes})
+    return groups

@@ -1,0 +1,155 @@
+"""The evening's record and a working group's page, as plain values for the templates.
+
+Counts come from the rows themselves (votes, choices, pledges, hand counts), so the record of an
+imported meeting is the record of the original. Names never appear in the record: volunteers are
+counted per role. Bar charts are drawn by the template as SVG from the numbers given here, with a
+fill per answer that reads in black and white (solid, hatched, open) and the number beside each bar.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from live.exports import ROLE_ORDER, phone_for_people, theme_order, working_groups
+from live.texts import ANSWER_LABELS, CARD_LABELS, MONTHS
+
+ANSWERS = ("yes", "partly", "no")
+WHOLE = 0
+BAR_WIDTH = 240  # the longest bar, in SVG units
+
+
+def dutch_date(iso: str) -> str:
+    """``2026-03-12`` as ``12 maart 2026``; other text as it is."""
+    try:
+        day = datetime.date.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso or ""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def erase_on(held_on: str, retention_days: int) -> str:
+    """The ISO day on which names and contact details are erased (within an hour of its start)."""
+    try:
+        day = datetime.date.fromisoformat(held_on)
+    except (TypeError, ValueError):
+        return ""
+    return (day + datetime.timedelta(days=retention_days)).isoformat()
+
+
+def _status(theme: dict, titles: dict) -> str:
+    if theme.get("merged_into") is not None:
+        return f"samengevoegd met {titles.get(theme['merged_into'], '')}".strip()
+    return "van het scherm gehaald" if theme["removed"] else "besproken"
+
+
+def recognition_rows(data: dict) -> list[dict]:
+    """Per theme (the whole first) the answers from phones and from hands or paper, their sum,
+    how many chose it at the tables and the volunteers per role."""
+    themes = theme_order(data)
+    titles = {t["id"]: t["title"] for t in themes}
+    rows = [{"id": WHOLE, "title": "De analyse als geheel", "status": "besproken"}]
+    rows += [{"id": t["id"], "title": t["title"], "status": _status(t, titles)} for t in themes]
+    for row in rows:
+        row.update(
+            phones=dict.fromkeys(ANSWERS, 0),
+            hands=dict.fromkeys(ANSWERS, 0),
+            chosen=0,
+            roles=dict.fromkeys(ROLE_ORDER, 0),
+        )
+    by_id = {r["id"]: r for r in rows}
+    for v in data["votes"]:
+        if v["theme"] in by_id:
+            by_id[v["theme"]]["phones"][v["answer"]] += 1
+    for m in data["manual_counts"]:
+        if m["theme"] in by_id:
+            by_id[m["theme"]]["hands"][m["answer"]] += m["count"]
+    for c in data["choices"]:
+        if c["theme"] in by_id:
+            by_id[c["theme"]]["chosen"] += 1
+    for p in data["pledges"]:
+        if p["theme"] in by_id and p["role"] in ROLE_ORDER:
+            by_id[p["theme"]]["roles"][p["role"]] += 1
+    for row in rows:
+        row["total"] = {a: row["phones"][a] + row["hands"][a] for a in ANSWERS}
+        row["answered"] = sum(row["total"].values())
+    return rows
+
+
+def _bars(row: dict, most: int) -> list[dict]:
+    """Three bars for the SVG chart: label, number, width and the pattern that tells them apart."""
+    return [
+        {
+            "answer": a,
+            "label": ANSWER_LABELS[a],
+            "count": row["total"][a],
+            "width": round(BAR_WIDTH * row["total"][a] / most) if most else 0,
+            "y": 4 + i * 30,
+        }
+        for i, a in enumerate(ANSWERS)
+    ]
+
+
+def record(data: dict, default_days: int) -> dict:
+    """Everything the printed record of the evening shows, without a single name."""
+    meeting = data["meeting"]
+    rows = recognition_rows(data)
+    most = max((max(r["total"].values()) for r in rows), default=0)
+    people = data.get("participants", [])
+    origin_count: dict[str, int] = {}
+    for p in people:
+        origin = p.get("origin") or "phone"
+        origin_count[origin] = origin_count.get(origin, 0) + 1
+    additions = data["additions"]
+    for row in rows:
+        mine = [a for a in additions if a["theme"] == row["id"]]
+        row["bars"] = _bars(row, most)
+        row["shown"] = [a["text"] for a in mine if a["status"] == "shown" and a["text"]]
+        row["hidden"] = sum(a["status"] == "hidden" for a in mine)
+        row["merged"] = sum(a["status"] == "merged" for a in mine)
+        row["promoted"] = sum(a["status"] == "promoted" for a in mine)
+        row["pending"] = sum(a["status"] == "pending" for a in mine)
+        row["card"] = [
+            {"label": CARD_LABELS.get(n["field"], n["field"]), "text": n["text"]}
+            for n in data["notes"]
+            if n["theme"] == row["id"] and n["text"]
+        ]
+    # The analysis as a whole is asked about only at some evenings: left out when nobody did.
+    whole_used = any(a["theme"] == WHOLE for a in additions)
+    rows = [r for r in rows if r["id"] != WHOLE or r["answered"] or whole_used]
+    days = meeting.get("retention_days")
+    days = default_days if days is None else days
+    return {
+        "meeting": meeting,
+        "held_on": dutch_date(meeting.get("held_on", "")),
+        "erase_on": dutch_date(erase_on(meeting.get("held_on", ""), days)),
+        "retention_days": days,
+        "phones": origin_count.get("phone", 0),
+        "paper": origin_count.get("paper", 0),
+        "helper": origin_count.get("helper", 0),
+        "hands": max((sum(r["hands"].values()) for r in rows), default=0),
+        "rows": rows,
+        "bar_width": BAR_WIDTH,
+        "additions": {
+            s: sum(a["status"] == s for a in additions)
+            for s in ("shown", "hidden", "merged", "promoted", "pending")
+        },
+    }
+
+
+def group_page(data: dict, theme: int) -> dict | None:
+    """One working group as its members see it: only who agreed to share, the card, the trekkers
+    marked, the first follow-up meeting, and the BCC list for "mail de groep"."""
+    groups = working_groups(data, theme, shared_only=True)
+    if not groups:
+        return None
+    group = groups[0]
+    emails = [p["email"] for p in group["members"] if p["email"]]
+    group["members"] = [{**p, "phone": phone_for_people(p["phone"])} for p in group["members"]]
+    return {
+        **group,
+        "card": [
+            {"label": CARD_LABELS.get(n["field"], n["field"]), "text": n["text"]} for n in group["notes"]
+        ],
+        "bcc": ",".join(emails),
+        "follow_up_day": dutch_date((group["follow_up"] or {}).get("date", "")),
+    }
