@@ -94,6 +94,7 @@ class Live:
             code = wanted if (attempt == 0 and wanted) else domain.new_code()
             host_key = domain.new_key()
             projector_key = domain.projector_key_for(host_key, code)
+            helper_key = domain.helper_key_for(host_key, code)
             meeting = {k: v for k, v in data["meeting"].items() if k != "code"}
             try:
                 created = self.writer.call(
@@ -102,11 +103,17 @@ class Live:
                     {**data, "meeting": meeting},
                     domain.hash_secret(host_key),
                     domain.hash_secret(projector_key),
+                    domain.hash_secret(helper_key),
                 )
             except ValueError:  # the store found rows or columns it cannot hold: nothing stored
                 raise Refused("bad_payload") from None
             if created:
-                return {"code": code, "host_key": host_key, "projector_key": projector_key}
+                return {
+                    "code": code,
+                    "host_key": host_key,
+                    "projector_key": projector_key,
+                    "helper_key": helper_key,
+                }
         raise RuntimeError("no free meeting code")
 
     def meeting(self, raw_code, address: str | None = None, proof: dict | None = None) -> Meeting | None:

@@ -248,7 +248,6 @@ CARD_LABELS = {
     "first_step": "Wat is de eerste stap, en wanneer?",
 }
 CONTACT_BY = {"email": "e-mail", "phone": "telefoon"}
-ORIGIN_LABELS = {"phone": "telefoon", "paper": "papier", "helper": "via een helper"}
 ADDITION_STATUS = {
     "pending": "nog niet bekeken",
     "shown": "getoond",

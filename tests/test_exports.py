@@ -164,7 +164,7 @@ def test_the_csv_holds_every_pledge_with_formulas_inert_and_phone_numbers_as_peo
     raw = evening.fetch("/werkgroepen.csv")
     assert raw.startswith("\ufeff".encode()) and b"\r\n" in raw
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Werkgroep", "Rol", "Naam", "E-mail", "Telefoon", "Aangemeld op"]
+    assert rows[0] == ["Werkgroep", "Rol", "Naam", "E-mail", "Telefoon", "Aangemeld op", "Via"]
     got = {r[2]: r for r in rows[1:]}
     assert len(got) == len(evening.pledges) == len(rows) - 1
     roles = {"lead": "Trekker", "member": "Meedoen", "occasional": "Af en toe"}
@@ -175,6 +175,7 @@ def test_the_csv_holds_every_pledge_with_formulas_inert_and_phone_numbers_as_peo
         assert row[3] == p["email"]
         assert row[4] == (_people_phone(p["phone"]) if p["phone"] else "")
         assert re.fullmatch(r"\d\d-\d\d-\d{4} \d\d:\d\d", row[5])
+        assert row[6] == "Telefoon"  # every pledge here came from a phone
     for row in rows[1:]:
         for value in row:  # nothing a spreadsheet would run
             assert not _looks_like_formula(value), value
@@ -222,7 +223,7 @@ def test_the_xlsx_has_an_overview_and_a_safe_sheet_per_group_with_every_field_as
             assert (r[2] or "") == p["email"]  # an empty cell reads back as None
             assert (r[3] or "") == (_people_phone(p["phone"]) if p["phone"] else "")
             assert r[4] == ("e-mail" if p["email"] else "telefoon")
-            assert r[5] == "telefoon"  # every one of them used a phone
+            assert r[5] == "Telefoon"  # every one of them used a phone
             assert r[6] == ("ja" if p["share"] else "nee")
         if theme_id == 1:
             card = rows[[r[0] for r in rows].index("Kaart") + 1 :]

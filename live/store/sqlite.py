@@ -173,7 +173,7 @@ ADDED_COLUMNS = {
 
 # Columns the whole-meeting export leaves out: the meeting code (the import gives a new one when
 # it is taken), and secrets (the import makes new keys; old phones cannot come back anyway).
-EXPORT_SKIP = {"code", "host_key_hash", "projector_key_hash", "token_hash"}
+EXPORT_SKIP = {"code", "host_key_hash", "projector_key_hash", "helper_key_hash", "token_hash"}
 # The tables of one meeting, in an order an import can insert them in.
 MEETING_TABLES = ("meetings", "themes", "participants", "votes", "choices", "pledges", "notes",
                   "additions", "manual_counts")
@@ -1093,7 +1093,7 @@ class SQLiteStore(Store):
         meeting = {"code": code, **out.pop("meetings")[0]}
         return {"meeting": meeting, **out}
 
-    def import_meeting(self, code, data, host_key_hash, projector_key_hash):
+    def import_meeting(self, code, data, host_key_hash, projector_key_hash, helper_key_hash=""):
         conn = self._w
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -1102,7 +1102,7 @@ class SQLiteStore(Store):
                 return False
             self._insert(conn, "meetings", {
                 **data["meeting"], "code": code, "host_key_hash": host_key_hash,
-                "projector_key_hash": projector_key_hash,
+                "projector_key_hash": projector_key_hash, "helper_key_hash": helper_key_hash,
             })
             # Participants, additions and notes get new ids here; references follow them.
             people = {HOST_ACTOR: HOST_ACTOR}
