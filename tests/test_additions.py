@@ -71,7 +71,8 @@ def test_the_store_pages_additions_in_both_orders_with_counts_that_agree(store):
 
     page = store.additions_page(code, "newest", 1, 3)
     assert [a["id"] for a in page["additions"]] == [ids[5], ids[4], ids[3]]
-    assert page["total"] == 7 and page["counts"] == {"pending": 5, "shown": 1, "hidden": 1}
+    assert page["total"] == 7
+    assert page["counts"] == {"pending": 5, "shown": 1, "hidden": 1, "promoted": 0, "merged": 0}
     assert page["version"] == store.meeting(code).version
     assert [a["id"] for a in store.additions_page(code, "oldest", 5, 10)["additions"]] == ids[5:]
     shown = store.additions_page(code, "oldest", 0, None, "shown")
@@ -118,6 +119,8 @@ def test_each_new_addition_reaches_the_host_as_one_small_message_and_never_as_a_
         "pending": 30,
         "shown": 0,
         "hidden": 0,
+        "promoted": 0,
+        "merged": 0,
     }
     assert len(host.counts) < 30
     # Pending text never reaches the beamer.
@@ -211,7 +214,7 @@ def test_with_2000_additions_the_host_snapshot_stays_small_and_says_how_many_the
         assert size(state) < 16_000
         assert [a["id"] for a in state["additions"]] == ids[:50]
         assert state["additions_total"] == 2000
-        assert state["additions_counts"] == {"pending": 2000, "shown": 0, "hidden": 0}
+        assert state["additions_counts"] == dict(pending=2000, shown=0, hidden=0, promoted=0, merged=0)
     finally:
         host.close()
 
@@ -244,7 +247,7 @@ def test_the_host_pages_one_status_at_a_time(busy):
     ack = host.call("list_additions", {"order": "newest", "offset": 0, "limit": 10, "status": "shown"})
     assert ack["ok"] and ack["total"] == 3
     assert [a["id"] for a in ack["additions"]] == chosen[::-1]
-    assert ack["counts"] == {"pending": 1997, "shown": 3, "hidden": 0}
+    assert ack["counts"] == {"pending": 1997, "shown": 3, "hidden": 0, "promoted": 0, "merged": 0}
     for addition in chosen:
         assert host.call("moderate", addition=addition, show=False) == {"ok": True}
 
