@@ -150,11 +150,12 @@ HOST = {
     "capacity_bad": "Vul een heel getal in, van 1 tot 10.000. Of laat het leeg.",
     "tables_bad": "Vul maximaal 10 tafels in.",
     "title_needed": "Vul een titel in.",
-    "at_tables": "Tafel: {tables}",
+    "at_tables": "Tafel: {tables}.",
     "capacity_is": "Er passen {n} mensen.",
     "nobody_chose": "Nog niemand koos dit thema",
     "merge_with": "Samenvoegen met",
     "merge": "Samenvoegen",
+    "pick_theme": "Kies een thema",
     "merged_themes": "Samengevoegd: {n} mensen gingen mee.",
     "confirm_remove": (
         "Bij dit thema zijn al {n} antwoorden."
