@@ -377,7 +377,8 @@ def test_a_long_addition_never_pushes_shown_ones_off_the_beamer_and_the_host_see
         expected = "Nu op de beamer" if text in now else "Wacht op zijn beurt op de beamer"
         expect(state).to_have_text(expected)
     expect(host_page.locator("#beamer-view")).to_contain_text("aanvullingen 1 van 2")
-    host_page.screenshot(path="/tmp/additions-host.png", full_page=True)
+    # (The screenshot of the host page comes after the page turn: the beamer's clock keeps running
+    # meanwhile, and a full-page shot of the long host screen takes seconds on a busy machine.)
     beamer.clock.run_for(10_500)
     expect(host_page.locator("#beamer-view")).to_contain_text("aanvullingen 2 van 2")
     after = {item["text"] for item in beamer.evaluate(ON_SCREEN)["items"]}
@@ -386,6 +387,7 @@ def test_a_long_addition_never_pushes_shown_ones_off_the_beamer_and_the_host_see
         expect(host_page.locator(f'#additions li[data-addition="{ids[text]}"] .mod-state')).to_have_text(
             "Nu op de beamer"
         )
+    host_page.screenshot(path="/tmp/additions-host.png", full_page=True)
 
     # Hidden, it is gone from the beamer at once, and no page is left for it.
     assert host.call("moderate", addition=ids[LONG], show=False) == {"ok": True}
