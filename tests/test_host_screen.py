@@ -12,7 +12,7 @@ import re
 
 from conftest import PHONE, open_page
 from playwright.sync_api import expect
-from test_accessibility import LAPTOP, assert_no_violations
+from test_accessibility import LAPTOP, SMALL_TARGETS, TARGET, assert_no_violations
 
 ALL_HIDDEN = "Op de beamer: alleen hoeveel mensen antwoordden. De uitkomsten (ja, deels, nee) zijn verborgen."
 
@@ -208,8 +208,28 @@ def test_the_host_screen_reads_and_passes_axe_on_a_phone(browser, server, meetin
     page = open_page(browser, meeting["host_url"], page_errors, **PHONE)
     expect(page.locator("#additions li")).to_have_count(1)
     expect(page.locator("#per-theme li")).to_have_count(4)
-    # Nothing wider than the phone: the page does not scroll sideways.
+    # The controls that open on demand are checked too: an edit form, both addition tools,
+    # and the question before a theme with answers is removed.
+    themes = page.locator("#theme-list > li")
+    themes.first.get_by_role("button", name="Bewerken").click()
+    addition = page.locator("#additions li").first
+    addition.get_by_role("button", name="Samenvoegen met …").click()
+    expect(addition.get_by_text("Er is geen andere aanvulling op deze pagina.")).to_be_visible()
+    addition.get_by_role("button", name="Maak hier een nieuw thema van").click()
+    expect(addition.get_by_label("Titel van het nieuwe thema")).to_be_focused()
+    assert phone.call("vote", theme=2, answer="no")["ok"]
+    themes.nth(1).get_by_role("button", name="Weghalen").click()
+    expect(themes.nth(1).locator(".theme-confirm")).to_be_visible()
+    # Nothing wider than the phone: the page does not scroll sideways; every target fits a finger.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate(SMALL_TARGETS, TARGET) == []
     assert_no_violations({"host on a phone": page})
     page.screenshot(path="/tmp/host-screen-phone.png", full_page=True)
+
+    # With the keyboard: moving a theme down keeps the focus on its button, wherever it goes.
+    down = themes.nth(1).get_by_role("button", name="Omlaag")
+    down.focus()
+    page.keyboard.press("Enter")
+    expect(themes.nth(2).locator("h3")).to_have_text("Verkeer")
+    expect(themes.nth(2).get_by_role("button", name="Omhoog")).to_be_focused()  # at the bottom now
     assert page_errors == []
