@@ -181,9 +181,26 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     assert phone.call("choose", theme=3) == {"ok": False, "error": "choices_locked"}
     expect(page.get_by_role("button", name="Kiezen weer openen")).to_be_visible()
 
-    # -- a card typed in from paper ---------------------------------------------------------
+    # The small subgroup joins another: its theme leaves every screen.
+    small = themes.nth(1)
+    expect(small.locator("h3")).to_have_text("Samen eten")
+    small.get_by_label("Samenvoegen met").select_option(label="Verkeer")
+    small.get_by_role("button", name="Samenvoegen").click()
+    expect(themes).to_have_count(3)
+    expect(page.locator('[data-status="order"]')).to_have_text("Samengevoegd: 0 mensen gingen mee.")
+    beamer.wait_for(lambda: beamer.state["merged"] == {"3": 2}, what="themes merged")
+
+    # -- volunteers per role: the warning goes when a trekker signs up ----------------------
+    page.get_by_role("button", name="5. Meehelpen").click()
+    phone.wait_for(lambda: phone.state["phase"] == "pledges", what="pledges")
     card = page.locator('#card-list [data-card="2"]')
     expect(card.locator(".no-lead")).to_have_text("Nog geen trekker bij dit thema.")
+    pledge = {"theme": 2, "role": "lead", "name": "Ans", "email": "ans@example.nl", "consent": True}
+    assert phone.call("pledge", **pledge)["ok"]
+    expect(card.locator(".roles")).to_have_text("Trekker: 1 · Meedoen: 0 · Af en toe: 0")
+    expect(card.locator(".no-lead")).to_have_count(0)
+
+    # -- a card typed in from paper, then changed and taken off ----------------------------
     page.get_by_label("Thema", exact=True).select_option(label="Verkeer")
     page.get_by_label("Vraag op de kaart").select_option("needs")
     page.get_by_label("Wat er staat").fill("Een aanhanger voor de bloembakken")
@@ -192,6 +209,15 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     beamer.wait_for(
         lambda: any(n.get("text") == "Een aanhanger voor de bloembakken" for n in beamer.notes), what="note"
     )
+    note = card.locator('[data-field="needs"] li')
+    note.get_by_role("button", name="Bewerken").click()
+    note.get_by_label("Briefje aanpassen").fill("Een aanhanger")
+    note.get_by_role("button", name="Opslaan").click()
+    expect(card.locator('[data-field="needs"] .note-text')).to_have_text("Een aanhanger")
+    beamer.wait_for(lambda: beamer.notes[-1].get("text") == "Een aanhanger", what="edited note")
+    card.locator('[data-field="needs"] li').get_by_role("button", name="Weghalen").click()
+    expect(card.locator('[data-field="needs"] .empty')).to_have_text("Nog niets.")
+    beamer.wait_for(lambda: beamer.notes[-1].get("removed") is True, what="removed note")
     assert page_errors == []
     assert_no_violations({"host": page})
     page.screenshot(path="/tmp/host-screen-desktop.png", full_page=True)

@@ -12,7 +12,7 @@ function makeRow() {
     {},
     el('th', { scope: 'row' }, el('span', { className: 'row-title' }), el('span', { className: 'now-mark' })),
     ...CELLS.map((k) => (k === 'answered'
-      ? el('td', {}, el('span', { className: 'n' }), el('span', { className: 'hands-of' }))
+      ? el('td', {}, el('span', { className: 'n', dataset: { k } }), el('span', { className: 'hands-of' }))
       : el('td', { dataset: { k } }))),
   );
 }
@@ -25,6 +25,7 @@ function fillRow(tr, id) {
   tr.querySelector('.row-title').textContent = themeTitle(id);
   tr.querySelector('.now-mark').textContent = tr.classList.contains('now') ? ` (${words.now_mark})` : '';
   for (const td of tr.querySelectorAll('td[data-k]')) {
+    // (The answered count is the span below, beside "waarvan N handen".)
     // The whole is never chosen or pledged for: an empty cell, not a 0.
     td.textContent = id === 0 && td.dataset.k !== 'yes' && td.dataset.k !== 'partly' && td.dataset.k !== 'no'
       ? ''
