@@ -137,3 +137,13 @@ def test_showing_a_merged_addition_takes_it_out_of_its_group(evening):
     host.wait_for(lambda: last(host, a)["status"] == "shown", what="a shown")
     assert "merged_into" not in last(host, a)
     assert host.call("list_additions", status="merged")["total"] == 0
+
+
+def test_a_merged_addition_is_not_made_a_theme_and_a_theme_is_not_merged(evening):
+    host, _projector, _phone, (a, b, c, _d) = evening
+    assert host.call("merge_addition", addition=a, into=b)["ok"]
+    assert host.call("add_theme", title="Bankjes", addition=a) == {"ok": False, "error": "already_merged"}
+    assert host.call("add_theme", title="Drempels", addition=c)["ok"]
+    assert host.call("merge_addition", addition=c, into=b) == {"ok": False, "error": "already_promoted"}
+    # Merging into an addition that became a theme is fine: it is the root of the group.
+    assert host.call("merge_addition", addition=b, into=c) == {"ok": True, "into": c, "moved": [a]}
