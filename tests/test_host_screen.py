@@ -171,6 +171,7 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
         what="tables on the beamer",
     )
     assert phone.call("choose", theme=2) == {"ok": True, "table": "Tafel 1"}
+    expect(page.locator("#card-list .no-lead")).to_have_count(0)  # no warnings before pledging
     expect(traffic.locator(".theme-empty")).to_be_hidden()
     expect(themes.nth(1).locator(".theme-empty")).to_have_text("Nog niemand koos dit thema")
     page.get_by_role("button", name="Kiezen sluiten").click()

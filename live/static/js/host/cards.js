@@ -6,6 +6,7 @@ import { el, fieldError, host, named, say, send, tallyRow, words } from './commo
 // In the order of the card (the texts arrive as JSON with sorted keys).
 const FIELDS = ['how', 'needs', 'lead', 'first_step'];
 const list = document.getElementById('card-list');
+const PLEDGING = ['pledges', 'results'];
 const notes = new Map(); // note id -> {id, theme, field, text}
 let editing = null; // {id, draft}: the note being changed, kept over redraws
 
@@ -73,7 +74,8 @@ function themeCard(theme) {
   return el('section', { className: 'theme-card', 'aria-labelledby': headingId, dataset: { card: String(theme.id) } },
     el('h3', { id: headingId }, theme.title),
     el('p', { className: 'roles' }, say('roles_line', roles)),
-    roles.lead === 0 ? el('p', { className: 'warn no-lead' }, words.no_lead) : null,
+    // Only once people sign up: before that every theme would warn, and say nothing.
+    roles.lead === 0 && PLEDGING.includes(host.state.phase) ? el('p', { className: 'warn no-lead' }, words.no_lead) : null,
     ...FIELDS.map((field) => {
       const here = mine.filter((n) => n.field === field);
       return el('div', { className: 'card-field', dataset: { field } },
@@ -88,7 +90,7 @@ export function drawCards(focusKey = undefined) {
   if (!host.state) return;
   // Redrawn only when something on it changed: a tally a second must not disturb typing.
   const roles = host.state.themes.map((t) => JSON.stringify(tallyRow(t.id)?.roles ?? null));
-  const signature = JSON.stringify([host.state.themes, [...notes.values()], roles, editing && editing.id]);
+  const signature = JSON.stringify([host.state.themes, host.state.phase, [...notes.values()], roles, editing && editing.id]);
   if (focusKey === undefined && signature === drawn) return;
   drawn = signature;
   const focused = list.contains(document.activeElement) ? document.activeElement.dataset.focus : null;

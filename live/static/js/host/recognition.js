@@ -86,11 +86,21 @@ function fillTheme(li, id) {
   }
 }
 
+// The theme asked for last and not yet confirmed: two quick presses on Volgende go two steps.
+let wanted = null;
+
 function step(by) {
   const order = recognitionOrder();
-  const at = order.indexOf(host.state.pace.theme);
+  const at = order.indexOf(wanted ?? host.state.pace.theme);
   const to = order[Math.min(order.length - 1, Math.max(0, at + by))];
-  send('set_pace', { pace: 'one', theme: to }, { key: 'pace', status: 'pace' });
+  wanted = to;
+  send('set_pace', { pace: 'one', theme: to }, {
+    key: 'pace',
+    status: 'pace',
+    done(ack) {
+      if (wanted === to || !ack.ok) wanted = null;
+    },
+  });
 }
 
 /** Bring the section up to date with the newest state and tally. */
@@ -114,6 +124,7 @@ export function drawRecognition() {
   document.getElementById('results-hide').disabled = shown === 0;
   document.getElementById('results-show').disabled = shown === order.length;
   list.classList.toggle('locked', results.hidden);
+  document.getElementById('results-locked').hidden = !results.hidden;
   keyed(list, order, makeTheme, fillTheme);
 }
 
