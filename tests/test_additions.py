@@ -414,14 +414,18 @@ def test_the_host_screen_pages_through_2000_additions_and_shows_or_hides_any_of_
         f" {counts['hidden']} verborgen."
     )
     expect(page.locator("#mod-range")).to_have_text("Nummer 1 tot 50 van 2000")
-    expect(items.first).to_have_attribute("data-addition", str(ids[0]))
+    # The page is grouped per theme (a heading each), oldest first within each group.
+    on_page = lambda: sorted(int(i) for i in items.evaluate_all("els => els.map(e => e.dataset.addition)"))  # noqa: E731
+    assert on_page() == ids[:50]
 
     page.get_by_label("Volgorde").select_option("newest")
-    expect(items.first).to_have_attribute("data-addition", str(ids[-1]))
+    expect(page.locator(f'#additions li[data-addition="{ids[-1]}"]')).to_have_count(1)
+    assert on_page() == ids[-50:]
     page.get_by_role("button", name="Volgende").click()
     expect(page.locator("#mod-range")).to_have_text("Nummer 51 tot 100 van 2000")
-    expect(items.first).to_have_attribute("data-addition", str(ids[-51]))
+    expect(page.locator(f'#additions li[data-addition="{ids[-51]}"]')).to_have_count(1)
     expect(items).to_have_count(50)
+    assert on_page() == ids[-100:-50]
 
     # Show one from the second page; it stays where it is and says so, and the counts follow.
     target = items.nth(3)

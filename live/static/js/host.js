@@ -1,7 +1,7 @@
 // The host screen: switch phases, and hand the state, the tally and the changes to the parts
 // of the screen under host/ (themes, recognition, tally, additions, cards).
 import { connect, setStatus, texts } from './live.js';
-import { acked, host, send } from './host/common.js';
+import { acked, host, say, send } from './host/common.js';
 import { additionsFromState, listenForAdditions, render as drawAdditions } from './host/additions.js';
 import { applyNote, drawCards, notesFromState } from './host/cards.js';
 import { drawRecognition } from './host/recognition.js';
@@ -24,7 +24,7 @@ host.live = connect({
     for (const button of document.querySelectorAll('button.phase')) {
       button.setAttribute('aria-pressed', String(button.dataset.phase === state.phase));
     }
-    setStatus('set_phase', `Nu op alle schermen: ${texts.phases[state.phase]}`, 'ok');
+    setStatus('set_phase', say('phase_now', { phase: texts.phases[state.phase] }), 'ok');
     notesFromState(state);
     drawAll();
     if (state.additions) additionsFromState(state);

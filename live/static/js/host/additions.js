@@ -20,43 +20,36 @@ let beamer = null; // what the beamer reported it shows: {additions, page, pages
 // The one merge or new-theme form that is open, kept over redraws with what was typed in it.
 let tool = null; // {id, kind: 'merge' | 'promote', draft}
 
-function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 function beamerState(a) {
   if (a.status === 'pending') return [words.pending, ''];
   if (a.status === 'hidden') return [words.hidden, ''];
   if (a.status === 'merged') return [say('merged_into', { n: a.merged_into }), ''];
   if (a.status === 'promoted') return [words.promoted, ''];
-  if (beamer && beamer.additions.includes(a.id)) return ['Nu op de beamer', 'now'];
-  if (beamer && beamer.pages > 0) return ['Wacht op zijn beurt op de beamer', 'waiting'];
-  return ['Gekozen voor de beamer', ''];
+  if (beamer && beamer.additions.includes(a.id)) return [words.on_beamer_now, 'now'];
+  if (beamer && beamer.pages > 0) return [words.on_beamer_waiting, 'waiting'];
+  return [words.on_beamer_chosen, ''];
 }
 
 function renderSummary() {
   const summary = document.getElementById('additions-summary');
   summary.textContent = counts.total === 0
-    ? 'Nog geen aanvullingen.'
-    : `${plural(counts.total, 'aanvulling', 'aanvullingen')}: ${counts.pending} nog niet bekeken, `
-      + `${counts.shown} gekozen voor de beamer, ${counts.hidden} verborgen.`;
+    ? words.no_additions
+    : say('additions_summary', { ...counts, word: counts.total === 1 ? words.addition_one : words.addition_other });
   document.getElementById('additions-merged').textContent = say('merged_count', counts);
   const matching = view.status ? counts[view.status] : counts.total;
   pageNav.hidden = matching <= view.limit && view.offset === 0;
   const range = document.getElementById('mod-range');
   range.textContent = items.length
-    ? `Nummer ${view.offset + 1} tot ${view.offset + items.length} van ${matching}`
-    : `Niets meer op deze pagina (${matching} in totaal)`;
+    ? say('page_range', { first: view.offset + 1, last: view.offset + items.length, of: matching })
+    : say('page_empty', { of: matching });
   document.getElementById('mod-prev').disabled = view.offset === 0;
   document.getElementById('mod-next').disabled = view.offset + view.limit >= matching;
   const beamerLine = document.getElementById('beamer-view');
   beamerLine.hidden = beamer === null;
   if (beamer) {
     beamerLine.textContent = beamer.pages === 0
-      ? 'Op de beamer staan nu geen aanvullingen.'
-      : beamer.pages === 1
-        ? 'Op de beamer staan nu alle gekozen aanvullingen.'
-        : `Op de beamer nu: aanvullingen ${beamer.page} van ${beamer.pages}. Ze wisselen elke 10 seconden.`;
+      ? words.beamer_none
+      : beamer.pages === 1 ? words.beamer_all : say('beamer_page', beamer);
   }
 }
 
@@ -136,7 +129,7 @@ function item(a) {
     actions.append(el('button', {
       type: 'button', className: show ? 'primary' : '', dataset: { focus: `${a.id}:show` },
       onclick: () => send('moderate', { addition: a.id, show }, { status: 'additions' }),
-    }, show ? 'Tonen op beamer' : 'Verbergen'));
+    }, show ? words.show : words.hide));
   }
   if (a.status !== 'promoted' && a.status !== 'merged') {
     for (const [kind, text] of [['merge', words.merge_addition], ['promote', words.make_theme]]) {
