@@ -20,7 +20,8 @@ function makeRow() {
 function fillRow(tr, id) {
   const row = tallyRow(id);
   const pace = host.state.pace;
-  tr.dataset.theme = String(id);
+  // data-theme marks the rows of real themes (counts.js and checks read them); the whole has none.
+  if (id !== 0) tr.dataset.theme = String(id);
   tr.classList.toggle('now', pace.mode === 'one' && pace.theme === id);
   tr.querySelector('.row-title').textContent = themeTitle(id);
   tr.querySelector('.now-mark').textContent = tr.classList.contains('now') ? ` (${words.now_mark})` : '';
