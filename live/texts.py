@@ -200,6 +200,9 @@ HOST = {
     "make_theme_button": "Thema maken",
     "theme_title": "Titel van het nieuwe thema",
     "no_other": "Er is geen andere aanvulling op deze pagina.",
+    "pick_addition": "Kies een aanvulling",
+    "pick_addition_first": "Kies eerst met welke aanvulling, of typ haar nummer.",
+    "merge_number_label": "Of typ het nummer van een andere aanvulling",
     # cards and pledges
     "fields": {
         "how": "Hoe kunnen we dit realiseren?",

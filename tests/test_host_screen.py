@@ -241,7 +241,17 @@ def test_the_host_screen_reads_and_passes_axe_on_a_phone(browser, server, meetin
     themes.first.get_by_role("button", name="Bewerken").click()
     addition = page.locator("#additions li").first
     addition.get_by_role("button", name="Samenvoegen met …").click()
-    expect(addition.get_by_text("Er is geen andere aanvulling op deze pagina.")).to_be_visible()
+    expect(addition.get_by_label("Met welke aanvulling?")).to_be_focused()
+    expect(addition.get_by_label("Met welke aanvulling?")).to_have_text(
+        "Er is geen andere aanvulling op deze pagina."
+    )
+    addition.get_by_role("button", name="Samenvoegen", exact=True).click()
+    expect(page.locator('[data-status="additions"]')).to_have_text(
+        "Kies eerst met welke aanvulling, of typ haar nummer."
+    )
+    addition.get_by_label("Of typ het nummer van een andere aanvulling").fill("999")
+    addition.get_by_role("button", name="Samenvoegen", exact=True).click()
+    expect(page.locator('[data-status="additions"]')).to_have_text("Deze aanvulling bestaat niet.")
     addition.get_by_role("button", name="Maak hier een nieuw thema van").click()
     expect(addition.get_by_label("Titel van het nieuwe thema")).to_be_focused()
     assert phone.call("vote", theme=2, answer="no")["ok"]

@@ -64,24 +64,37 @@ function closeTool(focusKey) {
 
 function toolForm(a) {
   if (tool.kind === 'merge') {
+    // One on this page from a list, or any other by its number (the same text may be pages away).
     const others = items.filter((o) => o.id !== a.id && o.status !== 'merged' && o.status !== 'promoted');
-    if (others.length === 0) {
-      return el('div', { className: 'mod-tool' }, el('p', {}, words.no_other),
-        el('button', { type: 'button', dataset: { focus: `${a.id}:cancel` }, onclick: () => closeTool(`${a.id}:merge`) }, words.cancel));
-    }
+    const draft = tool.draft || (tool.draft = { pick: '', number: '' });
     const select = el('select', { id: `merge-into-${a.id}`, dataset: { focus: `${a.id}:into` } },
+      el('option', { value: '' }, others.length ? words.pick_addition : words.no_other),
       ...others.map((o) => el('option', { value: String(o.id) }, `${say('number', { n: o.id })}: ${shortText(o.text)}`)));
-    if (tool.draft) select.value = tool.draft;
-    select.addEventListener('change', () => { tool.draft = select.value; });
-    const go = () => send('merge_addition', { addition: a.id, into: Number(select.value) }, {
-      status: 'additions',
-      done(ack) {
-        if (ack.ok) closeTool(null);
-        return false;
-      },
+    select.value = draft.pick;
+    select.addEventListener('change', () => { draft.pick = select.value; });
+    const number = el('input', {
+      type: 'number', id: `merge-number-${a.id}`, min: '1', step: '1', inputMode: 'numeric', dataset: { focus: `${a.id}:number` },
     });
+    number.value = draft.number;
+    number.addEventListener('input', () => { draft.number = number.value; });
+    const go = () => {
+      const into = Number(number.value.trim() || select.value);
+      if (!Number.isInteger(into) || into < 1) {
+        setStatus('additions', words.pick_addition_first, 'error');
+        select.focus();
+        return;
+      }
+      send('merge_addition', { addition: a.id, into }, {
+        status: 'additions',
+        done(ack) {
+          if (ack.ok) closeTool(null);
+          return false;
+        },
+      });
+    };
     return el('div', { className: 'mod-tool' },
       el('p', { className: 'field' }, el('label', { htmlFor: select.id }, words.merge_addition_label), select),
+      el('p', { className: 'field' }, el('label', { htmlFor: number.id }, words.merge_number_label), number),
       el('div', { className: 'button-row' },
         el('button', { type: 'button', className: 'primary', dataset: { focus: `${a.id}:go` }, onclick: go }, words.merge),
         el('button', { type: 'button', dataset: { focus: `${a.id}:cancel` }, onclick: () => closeTool(`${a.id}:merge`) }, words.cancel)));
