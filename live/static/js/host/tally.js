@@ -22,7 +22,9 @@ function fillRow(tr, id) {
   const pace = host.state.pace;
   // data-theme marks the rows of real themes (counts.js and checks read them); the whole has none.
   if (id !== 0) tr.dataset.theme = String(id);
-  tr.classList.toggle('now', pace.mode === 'one' && pace.theme === id);
+  // The theme on now matters while people answer; after the break the table is about choices.
+  const answering = ['recognition', 'break'].includes(host.state.phase);
+  tr.classList.toggle('now', answering && pace.mode === 'one' && pace.theme === id);
   tr.querySelector('.row-title').textContent = themeTitle(id);
   tr.querySelector('.now-mark').textContent = tr.classList.contains('now') ? ` (${words.now_mark})` : '';
   for (const td of tr.querySelectorAll('td[data-k]')) {
