@@ -294,8 +294,14 @@ def on_submit_form(payload=None, *_extra):
         return {"ok": False, "error": "server_error"}
 
 
+@socketio.on("merge_addition")
+def on_merge_addition(payload=None, *_extra):
+    """Host: ``{id, addition, into}`` puts an addition with another that says the same."""
+    return _act("merge_addition", payload, "host")
+
+
 ORDERS = ("oldest", "newest")
-STATUSES = ("pending", "shown", "hidden", "promoted")
+STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
 MAX_OFFSET = 10**9
 MAX_REPORTED = 500  # ids one beamer report may hold: far more than fit on a screen
 

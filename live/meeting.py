@@ -624,6 +624,15 @@ def check_merge_themes(meeting: Meeting, payload: dict) -> dict:
     return {"theme": theme.id, "into": into.id}
 
 
+def check_merge_addition(meeting: Meeting, payload: dict) -> dict:
+    """Put an addition together with another that says the same: it joins that one's group."""
+    addition = _addition_id(payload.get("addition"))
+    into = _addition_id(payload.get("into"))
+    if addition == into:
+        raise Refused("bad_merge")
+    return {"addition": addition, "into": into}
+
+
 def check_results(meeting: Meeting, payload: dict) -> dict:
     """Hide or reveal the results on the beamer: of every theme, or of one."""
     hidden = payload.get("hidden")

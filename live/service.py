@@ -214,6 +214,10 @@ class Live:
                 self.addition_changed(meeting_code, result["addition"])
             elif kind == "moderate":
                 self.addition_changed(meeting_code, data["addition"])
+            elif kind == "merge_addition":
+                # The merged addition, and what was merged into it before (it now points at the root).
+                for addition in (data["addition"], *result.get("moved", ())):
+                    self.addition_changed(meeting_code, addition)
             else:
                 self.fanout.changed(meeting_code)
                 if kind == "choose" and any(t.capacity for t in meeting.themes):
@@ -284,10 +288,12 @@ class Live:
         self.socketio.emit("addition", addition, to=room(code, "host"))
         if addition["status"] == "shown":
             self.socketio.emit("addition", addition, to=room(code, "projector"))
-        elif addition["status"] == "hidden":
+        elif addition["status"] in ("hidden", "merged"):
             # Only that it is gone: the beamer never receives the text of a hidden addition.
             # (A pending addition that is hidden was never on the beamer; the notice is harmless.)
-            gone = {key: addition[key] for key in ("id", "theme", "status", "version")}
+            # A merged addition leaves the beamer too; the beamer sees it as hidden.
+            gone = {key: addition[key] for key in ("id", "theme", "version")}
+            gone["status"] = "hidden"
             self.socketio.emit("addition", gone, to=room(code, "projector"))
         self.fanout.changed(code, tally=False, counts=True)
 
@@ -448,6 +454,7 @@ CHECKS = {
     "manual_count": domain.check_manual_count,
     "lock_choices": domain.check_lock_choices,
     "merge_themes": domain.check_merge_themes,
+    "merge_addition": domain.check_merge_addition,
     "withdraw": domain.check_withdraw,
     "note": domain.check_note,
     "edit_note": domain.check_edit_note,

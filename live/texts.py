@@ -69,7 +69,9 @@ ERRORS = {
     "bad_contact_by": "Kies hoe we u mogen bereiken: via e-mail of telefoon. Vul dat dan ook in.",
     "bad_capacity": "Vul een heel getal in (1 of meer), of laat het leeg.",
     "bad_table": "Vul maximaal 10 tafels in.",
-    "bad_merge": "Kies twee verschillende thema's om samen te voegen.",
+    "bad_merge": "Dit kan niet samen. Kies een ander thema of een andere aanvulling om mee samen te voegen.",
+    "already_merged": "Deze aanvulling is al samengevoegd met een andere.",
+    "already_promoted": "Van deze aanvulling is al een thema gemaakt.",
     "confirm_needed": "Bij dit thema zijn al antwoorden. Weet u zeker dat u het wilt weghalen?",
     "not_phone": "Dit kan alleen op een telefoon van een deelnemer.",
     "rate_limited": "Het is even druk. Probeer het over een minuut opnieuw.",
@@ -169,6 +171,120 @@ HOST_LINK = {
     "copy_failed": "Kopiëren lukte niet. De link is nu geselecteerd: kopieer hem zelf.",
 }
 
+# The host screen (host.html and static/js/host/). {n}, {title}, ... are filled in by the script.
+HOST = {
+    "whole": "Het geheel",
+    "removed_theme": "Thema weggehaald",
+    "saving": "Bezig…",
+    "saved": "Opgeslagen ✓",
+    # pace
+    "pace_all": "Alle thema's staan tegelijk op de telefoons en de beamer.",
+    "pace_one": "Nu aan de beurt: {title} ({n} van {of}).",
+    "now_mark": "Nu aan de beurt",
+    # results on the beamer
+    "results_all_hidden": (
+        "Op de beamer: alleen hoeveel mensen antwoordden."
+        " De uitkomsten (ja, deels, nee) zijn verborgen."
+    ),
+    "results_all_shown": "Op de beamer: de uitkomsten van alle thema's (ja, deels, nee).",
+    "results_mixed": (
+        "Op de beamer: de uitkomsten van {shown} van de {of}."
+        " Bij de andere alleen hoeveel mensen antwoordden."
+    ),
+    "results_toggle": "Uitkomst op de beamer tonen",
+    "results_locked": (
+        "Alle uitkomsten zijn verborgen."
+        " Druk eerst op 'Alle uitkomsten tonen' om ze per thema te kiezen."
+    ),
+    # raised hands
+    "hands_legend": "Handen",
+    "hands_bad": "Vul een heel getal in, van 0 tot 100.000.",
+    "of_hands": "waarvan {n} handen",
+    "of_hand": "waarvan 1 hand",
+    # themes
+    "edit": "Bewerken",
+    "up": "Omhoog",
+    "down": "Omlaag",
+    "remove": "Weghalen",
+    "save": "Opslaan",
+    "cancel": "Annuleren",
+    "title": "Titel",
+    "description": "Uitleg",
+    "tables": "Tafel of plek",
+    "tables_hint": "Eén of meer tafels: met komma's of één per regel. Mag leeg.",
+    "capacity": "Hoeveel mensen passen er?",
+    "capacity_hint": "Leeg laten: geen grens.",
+    "capacity_bad": "Vul een heel getal in, van 1 tot 10.000. Of laat het leeg.",
+    "tables_bad": "Vul maximaal 10 tafels in.",
+    "title_needed": "Vul een titel in.",
+    "at_tables": "Tafel: {tables}.",
+    "capacity_is": "Er passen {n} mensen.",
+    "nobody_chose": "Nog niemand koos dit thema",
+    "merge_with": "Samenvoegen met",
+    "merge": "Samenvoegen",
+    "pick_theme": "Kies een thema",
+    "merged_themes": "Samengevoegd: {n} mensen gingen mee.",
+    "confirm_remove": (
+        "Bij dit thema zijn al {n} antwoorden."
+        " Toch weghalen? De antwoorden blijven bewaard in de export."
+    ),
+    "confirm_yes": "Ja, weghalen",
+    "confirm_no": "Nee, laten staan",
+    "removed": "Het thema is weggehaald.",
+    "added": "Het thema staat er nu bij.",
+    "moved": "Volgorde opgeslagen.",
+    "lock": "Kiezen sluiten",
+    "unlock": "Kiezen weer openen",
+    "lock_open": "Deelnemers kunnen nu een onderwerp kiezen of wisselen.",
+    "lock_closed": "Kiezen is gesloten. Niemand kan nu nog kiezen of wisselen.",
+    # additions
+    "number": "Nr. {n}",
+    "merged_into": "Samengevoegd met nr. {n}",
+    "promoted": "Is nu een thema",
+    "pending": "Nog niet bekeken",
+    "hidden": "Verborgen",
+    "merged_count": "{merged} samengevoegd, {promoted} thema geworden.",
+    "on_beamer_now": "Nu op de beamer",
+    "on_beamer_waiting": "Wacht op zijn beurt op de beamer",
+    "on_beamer_chosen": "Gekozen voor de beamer",
+    "show": "Tonen op beamer",
+    "hide": "Verbergen",
+    "no_additions": "Nog geen aanvullingen.",
+    "additions_summary": (
+        "{total} {word}: {pending} nog niet bekeken, {shown} gekozen voor de beamer, {hidden} verborgen."
+    ),
+    "addition_one": "aanvulling",
+    "addition_other": "aanvullingen",
+    "page_range": "Nummer {first} tot {last} van {of}",
+    "page_empty": "Niets meer op deze pagina ({of} in totaal)",
+    "beamer_none": "Op de beamer staan nu geen aanvullingen.",
+    "beamer_all": "Op de beamer staan nu alle gekozen aanvullingen.",
+    "beamer_page": "Op de beamer nu: aanvullingen {page} van {pages}. Ze wisselen elke 10 seconden.",
+    "phase_now": "Nu op alle schermen: {phase}",
+    "merge_addition": "Samenvoegen met …",
+    "merge_addition_label": "Met welke aanvulling?",
+    "make_theme": "Maak hier een nieuw thema van",
+    "make_theme_button": "Thema maken",
+    "theme_title": "Titel van het nieuwe thema",
+    "no_other": "Er is geen andere aanvulling op deze pagina.",
+    "pick_addition": "Kies een aanvulling",
+    "pick_addition_first": "Kies eerst met welke aanvulling, of typ haar nummer.",
+    "merge_number_label": "Of typ het nummer van een andere aanvulling",
+    # cards and pledges
+    "fields": {
+        "how": "Hoe kunnen we dit realiseren?",
+        "needs": "Wat is er nodig?",
+        "lead": "Wie neemt het voortouw?",
+        "first_step": "Wat is de eerste stap, en wanneer?",
+    },
+    "no_notes": "Nog niets.",
+    "note_edit_label": "Briefje aanpassen",
+    "roles_line": "Trekker: {lead} · Meedoen: {member} · Af en toe: {occasional}",
+    "no_lead": "Nog geen trekker bij dit thema.",
+    "note_added": "Op de kaart gezet.",
+    "note_removed": "Briefje weggehaald.",
+}
+
 # Words after a number, by the number's plural category ("one" or "other", as Intl.PluralRules
 # says for Dutch). The templates take their first words from here too, so both say the same.
 COUNT_WORDS = {
@@ -229,6 +345,7 @@ def client_texts(retention_days: int, erase_on: str = "") -> dict:
         "host_link": HOST_LINK,
         "helper": HELPER,
         "origins": ORIGIN_LABELS,
+        "host": HOST,
         # Not words, but the pages need them next to the words (the counter under an addition).
         "limits": {"addition": MAX_ADDITION, "note": MAX_NOTE},
         "card_fields": CARD_FIELDS,

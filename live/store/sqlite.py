@@ -169,6 +169,8 @@ ADDED_COLUMNS = {
     "participants": {"origin": "TEXT NOT NULL DEFAULT 'phone'"},
     # When the message was handled, so the table can be pruned (``prune_handled``).
     "handled": {"at": "REAL NOT NULL DEFAULT 0"},
+    # The addition a merged addition went into (always one that is not merged itself).
+    "additions": {"merged_into": "INTEGER"},
 }
 
 # Columns the whole-meeting export leaves out: the meeting code (the import gives a new one when
@@ -190,6 +192,16 @@ _DUE = (
 def _today() -> str:
     """Today's date on this machine, ISO (the meeting's day when none is given)."""
     return time.strftime("%Y-%m-%d")
+
+ADDITION_STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
+
+
+def _addition(row) -> dict:
+    """An addition as the protocol has it; a merged one also names the addition it went into."""
+    addition = dict(zip(("id", "theme", "text", "status"), row[:4], strict=True))
+    if addition["status"] == "merged":
+        addition["merged_into"] = row[4]
+    return addition
 
 
 def _places(raw: str) -> tuple:
@@ -465,14 +477,14 @@ class SQLiteStore(Store):
                 (version,) = self._r.execute(
                     "SELECT version FROM meetings WHERE code = ?", (code,)
                 ).fetchone() or (0,)
-                counts = {"pending": 0, "shown": 0, "hidden": 0}
+                counts = dict.fromkeys(ADDITION_STATUSES, 0)
                 counts.update(
                     self._r.execute(
                         "SELECT status, count(*) FROM additions WHERE code = ? GROUP BY status", (code,)
                     ).fetchall()
                 )
                 rows = self._r.execute(
-                    f"SELECT id, theme, text, status FROM additions WHERE {where}"
+                    f"SELECT id, theme, text, status, merged_into FROM additions WHERE {where}"
                     f" ORDER BY id {direction} LIMIT ? OFFSET ?",
                     (*args, -1 if limit is None else limit, offset),
                 ).fetchall()
@@ -480,7 +492,7 @@ class SQLiteStore(Store):
                 self._r.execute("COMMIT")
         total = counts[status] if status else sum(counts.values())
         return {
-            "additions": [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in rows],
+            "additions": [_addition(row) for row in rows],
             "total": total,
             "counts": counts,
             "version": version,
@@ -488,13 +500,13 @@ class SQLiteStore(Store):
 
     def addition(self, code, addition_id):
         rows = self._read(
-            "SELECT a.id, a.theme, a.text, a.status, m.version FROM additions a"
+            "SELECT a.id, a.theme, a.text, a.status, a.merged_into, m.version FROM additions a"
             " JOIN meetings m ON m.code = a.code WHERE a.code = ? AND a.id = ?",
             (code, addition_id),
         )
         if not rows:
             return None
-        return dict(zip(("id", "theme", "text", "status", "version"), rows[0], strict=True))
+        return {**_addition(rows[0]), "version": rows[0][5]}
 
     def pledges(self, code):
         rows = self._read(
@@ -818,13 +830,52 @@ class SQLiteStore(Store):
 
     def _do_moderate(self, conn, code, actor, data):
         cur = conn.execute(
-            "UPDATE additions SET status = ? WHERE code = ? AND id = ?",
+            # Showing or hiding a merged addition takes it out of the group again.
+            "UPDATE additions SET status = ?, merged_into = NULL WHERE code = ? AND id = ?",
             ("shown" if data["show"] else "hidden", code, data["addition"]),
         )
         if cur.rowcount != 1:
             raise Refused("unknown_addition")
         self._bump(conn, code)
         return {"ok": True}
+
+    def _do_merge_addition(self, conn, code, actor, data):
+        addition, into = data["addition"], data["into"]
+        found = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT id, status, merged_into FROM additions WHERE code = ? AND id IN (?, ?)",
+                (code, addition, into),
+            )
+        }
+        if len(found) != 2:
+            raise Refused("unknown_addition")
+        (status, merged_into), (into_status, into_root) = found[addition], found[into]
+        # Merged additions always point at one that is not merged: never a chain.
+        root = into_root if into_status == "merged" else into
+        if root == addition:
+            raise Refused("bad_merge")
+        if status == "merged":
+            if merged_into == root:  # a second host did the same: the same outcome, the same ack
+                return {"ok": True, "into": root, "moved": []}
+            raise Refused("already_merged")
+        if status == "promoted":
+            raise Refused("already_promoted")
+        # What was merged into this addition goes along to the root, so no chain forms.
+        moved = [
+            row[0]
+            for row in conn.execute(
+                "UPDATE additions SET merged_into = ?"
+                " WHERE code = ? AND merged_into = ? AND status = 'merged' RETURNING id",
+                (root, code, addition),
+            )
+        ]
+        conn.execute(
+            "UPDATE additions SET status = 'merged', merged_into = ? WHERE code = ? AND id = ?",
+            (root, code, addition),
+        )
+        self._bump(conn, code)
+        return {"ok": True, "into": root, "moved": sorted(moved)}
 
     # -- the host shapes the evening (each bumps the version: every screen redraws) -----------
 
@@ -836,10 +887,13 @@ class SQLiteStore(Store):
             raise Refused("too_many_themes")
         addition = data["addition"]
         if addition is not None:
-            if not conn.execute(
-                "SELECT 1 FROM additions WHERE code = ? AND id = ?", (code, addition)
-            ).fetchone():
+            found = conn.execute(
+                "SELECT status FROM additions WHERE code = ? AND id = ?", (code, addition)
+            ).fetchone()
+            if not found:
                 raise Refused("unknown_addition")
+            if found[0] == "merged":  # another host merged it first: it is part of another now
+                raise Refused("already_merged")
             made = conn.execute(
                 "SELECT id FROM themes WHERE code = ? AND from_addition = ? AND removed = 0", (code, addition)
             ).fetchone()
