@@ -417,3 +417,20 @@ def test_the_helper_key_is_derived_like_the_projector_key_but_differs_from_it():
         helper_key_for(host, "ACDEG"),
     )
     assert len(helper_key_for(host, "ACDEF")) == 32  # 192 bits, URL-safe
+
+
+def test_the_host_page_links_to_the_helper_screen_the_paper_form_and_the_hand_off(server):
+    from conftest import get
+
+    created = server.create_meeting()
+    status, headers, _ = get(created["host_url"])
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    status, _, body = get(f"{server.url}/{created['code']}/host", {"Cookie": cookie})
+    page = body.decode()
+    assert status == 200
+    assert f'value="{created["helper_url"]}"' in page.replace("&amp;", "&")
+    for path in ("/helper/qr.svg", "/papier", "/afronden"):
+        assert f'/{created["code"]}{path}"' in page
+    # Each of them opens for the host.
+    for path in ("/helper/qr.svg", "/papier", "/afronden"):
+        assert get(f"{server.url}/{created['code']}{path}", {"Cookie": cookie})[0] == 200, path
