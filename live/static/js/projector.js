@@ -111,7 +111,11 @@ function apply(change) {
   return true;
 }
 
-window.addEventListener('resize', layout);
+// Another screen size is a new layout altogether: its pages start a fresh beat.
+window.addEventListener('resize', () => {
+  pages.restartBeat();
+  layout();
+});
 
 live = connect({
   role: 'projector',

@@ -194,7 +194,7 @@ export function fillRow(row, data, theme, most) {
   for (const role of ROLES) {
     for (const node of row.querySelectorAll(`[data-role="${role}"]`)) node.textContent = String(roles[role] ?? 0);
   }
-  row.classList.toggle('no-lead', !(roles.lead > 0));
+  row.classList.toggle('lacks-lead', !(roles.lead > 0));
 }
 
 /** The card of each theme in short: a few notes per field, never who wrote them. */
@@ -234,6 +234,11 @@ export function themesLabel(ids, allThemes) {
   const first = Math.min(...positions);
   const last = Math.max(...positions);
   return fill(first === last ? T.theme_page : T.themes_page, { first, last, total: allThemes.length });
+}
+
+/** The longest a themes label gets for this many themes (room is kept for it while measuring). */
+export function longestThemesLabel(total) {
+  return fill(T.themes_page, { first: total, last: total, total });
 }
 
 /** "Aanvullingen 2 van 3". */

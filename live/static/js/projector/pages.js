@@ -1,7 +1,7 @@
 // The beamer's screens: what fits at a size the back of the hall can read, and the turning of
 // pages when it does not all fit. Text never shrinks below the floor; instead themes and shown
 // additions take turns, and a pager line says which part is on the screen.
-import { additionsLabel, themesLabel } from './board.js';
+import { additionsLabel, longestThemesLabel, themesLabel } from './board.js';
 
 // How long one screen stays up before the next (the protocol promises 10 s for additions).
 export const TURN_EVERY_MS = 10000;
@@ -35,7 +35,7 @@ export function fits() {
   const range = document.createRange();
   for (const section of document.querySelectorAll('main > section:not([hidden])')) {
     if (section.getBoundingClientRect().bottom > window.innerHeight) return false;
-    for (const el of section.querySelectorAll('.meter, img')) {
+    for (const el of section.querySelectorAll('.meter, img, .additions li')) {
       if (under(el.getBoundingClientRect())) return false;
     }
     const texts = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
@@ -81,8 +81,6 @@ export class Pages {
   showRows(ids) {
     const wanted = new Set(ids.map(String));
     for (const row of this.rows()) row.hidden = !wanted.has(row.dataset.theme);
-    // Two columns when a screen holds more than three themes (never for one theme at a time).
-    this.list.classList.toggle('many', !this.one && ids.length > 3);
   }
 
   setPagers(themes, additions) {
@@ -92,8 +90,18 @@ export class Pages {
     this.additionsPager.textContent = additions || '';
   }
 
+  // Ways to lay out a screen of these rows, best first: one column for up to four rows, two
+  // columns (more than four rows need them), the board a little smaller, additions beside
+  // their theme (short ones) or below it. Additions keep their own floor in live.css.
+  plans(rowIds, withAdditions) {
+    const columns = this.one ? [false] : rowIds.length > 4 ? [true] : [false, true];
+    const besides = withAdditions ? [true, false] : [false];
+    return this.scales.flatMap((scale) => columns.flatMap((two) => besides.map((beside) => ({ scale, two, beside }))));
+  }
+
   usePlan(plan) {
     setScale(plan.scale);
+    this.list.classList.toggle('many', plan.two);
     document.body.classList.toggle('additions-beside', plan.beside);
   }
 
@@ -107,7 +115,7 @@ export class Pages {
   }
 
   // Try a screen: these rows, these additions; the index of the plan that fits, or -1.
-  tryScreen(rowIds, additions, plans) {
+  tryScreen(rowIds, additions, plans = this.plans(rowIds, additions.length > 0)) {
     this.showRows(rowIds);
     this.clearAdditions();
     additions.forEach((a) => this.place(a));
@@ -118,36 +126,52 @@ export class Pages {
   layout({ rowIds, additions, allThemes, one }) {
     const keep = this.screens[this.index] || null;
     this.one = one;
-    const scales = allowedScales();
-    const plansWith = scales.flatMap((scale) => [{ scale, beside: true }, { scale, beside: false }]);
-    const plansWithout = scales.map((scale) => ({ scale, beside: false }));
+    this.scales = allowedScales();
     const byTheme = new Map(rowIds.map((id) => [id, []]));
     for (const a of additions) if (byTheme.has(a.theme)) byTheme.get(a.theme).push(a);
     const shownAdditions = additions.filter((a) => byTheme.has(a.theme));
-    // The pager lines take room too: reserve it while measuring.
-    this.setPagers('…', '…');
+    // The pager lines take room too: reserve the longest they can be while measuring.
+    this.setPagers(longestThemesLabel(allThemes.length), additionsLabel(99, 99));
 
     let groups;
-    if (this.tryScreen(rowIds, [], plansWithout) >= 0) {
-      groups = [{ rows: rowIds, with: [] }];
+    if (this.tryScreen(rowIds, []) >= 0) {
+      groups = [{ rows: rowIds }];
     } else {
-      groups = this.groupThemes(rowIds, byTheme, plansWith);
+      groups = this.groupThemes(rowIds, byTheme);
     }
     const screens = [];
     for (const group of groups) {
       const label = groups.length > 1 ? themesLabel(group.rows, allThemes) : '';
-      const ids = group.rows.flatMap((id) => byTheme.get(id));
+      const ids = group.rows.flatMap((id) => byTheme.get(id)).sort((a, b) => a.id - b.id);
       if (ids.length === 0) {
-        const found = this.tryScreen(group.rows, [], plansWithout);
-        screens.push({ rows: group.rows, ids: [], plan: plansWithout[Math.max(0, found)], label });
+        const plans = this.plans(group.rows, false);
+        const found = this.tryScreen(group.rows, [], plans);
+        screens.push({ rows: group.rows, ids: [], plan: plans.at(found), label });
         continue;
       }
-      const found = this.tryScreen(group.rows, ids, plansWith);
+      const plans = this.plans(group.rows, true);
+      const found = this.tryScreen(group.rows, ids, plans);
       if (found >= 0) {
-        screens.push({ rows: group.rows, ids, plan: plansWith[found], label });
+        screens.push({ rows: group.rows, ids, plan: plans[found], label });
         continue;
       }
-      const parts = this.paginate(group.rows, ids, plansWith);
+      const parts = this.paginate(group.rows, ids);
+      // Themes (and the whole) with no addition on any page still get their turn: on the last
+      // page they fit on, else on a screen of their own.
+      const missing = group.rows.filter((id) => !parts.some((part) => part.rows.includes(id)));
+      if (missing.length) {
+        const host = [...parts].reverse().find((part) => {
+          const rows = group.rows.filter((id) => part.rows.includes(id) || missing.includes(id));
+          const both = this.plans(rows, true);
+          const found = this.tryScreen(rows, part.ids, both);
+          if (found >= 0) Object.assign(part, { rows, plan: both[found] });
+          return found >= 0;
+        });
+        if (!host) {
+          const rest = this.plans(missing, false);
+          parts.push({ rows: missing, ids: [], plan: rest.at(this.tryScreen(missing, [], rest)) });
+        }
+      }
       parts.forEach((part, i) => screens.push({ ...part, label, apage: i + 1, apages: parts.length }));
     }
     this.screens = screens.map((s) => ({ ...s, ids: s.ids.map((a) => a.id), additions: s.ids }));
@@ -168,18 +192,18 @@ export class Pages {
 
   // Themes that do not fit on one screen: as many consecutive themes per screen as fit, each
   // with all its additions when those fit beside it (else they take turns within the group).
-  groupThemes(rowIds, byTheme, plans) {
+  groupThemes(rowIds, byTheme) {
     const withOwn = new Map();
     for (const id of rowIds) {
       const own = byTheme.get(id);
-      withOwn.set(id, own.length > 0 && this.tryScreen([id], own, plans) >= 0);
+      withOwn.set(id, own.length > 0 && this.tryScreen([id], own) >= 0);
     }
     const groups = [];
     let current = [];
     const extra = (ids) => ids.flatMap((id) => (withOwn.get(id) ? byTheme.get(id) : []));
     for (const id of rowIds) {
       const trial = [...current, id];
-      if (current.length && this.tryScreen(trial, extra(trial), plans) < 0) {
+      if (current.length && this.tryScreen(trial, extra(trial)) < 0) {
         groups.push({ rows: current });
         current = [id];
       } else {
@@ -190,49 +214,47 @@ export class Pages {
     return groups;
   }
 
-  // Split additions (oldest first) into screens that each fit above the join corner, with the
-  // group's rows. More additions never fit better, so within a page the plan only moves down.
-  // One that does not fit even alone beside its group gets a screen with its own theme only.
-  paginate(rowIds, additions, plans) {
+  // Split additions (oldest first) into screens that each fit above the join corner. A screen
+  // shows the rows of the themes whose additions are on it, so each page holds as many as fit.
+  // One that does not fit even alone gets the smallest layout the floor allows.
+  paginate(rowIds, additions) {
     const result = [];
     let current = [];
-    let k = 0;
-    this.showRows(rowIds);
-    this.clearAdditions();
+    const rowsOf = (list) => rowIds.filter((id) => list.some((a) => a.theme === id));
+    let last = null;
     for (const a of additions) {
-      const item = this.place(a);
-      let found = this.firstFit(plans, k);
-      if (found < 0 && current.length > 0) {
-        item.remove();
-        result.push({ rows: rowIds, ids: current, plan: plans[k] });
-        current = [];
-        this.clearAdditions();
-        this.place(a);
-        found = this.firstFit(plans);
-      }
-      if (found < 0) {
-        const alone = this.tryScreen([a.theme], [a], plans);
-        result.push({ rows: [a.theme], ids: [a], plan: plans[alone >= 0 ? alone : plans.length - 1] });
-        this.showRows(rowIds);
-        this.clearAdditions();
-        k = 0;
+      const trial = [...current, a];
+      const plans = this.plans(rowsOf(trial), true);
+      const found = this.tryScreen(rowsOf(trial), trial, plans);
+      if (found >= 0) {
+        current = trial;
+        last = plans[found];
         continue;
       }
-      k = found;
-      current.push(a);
+      if (current.length > 0) result.push({ rows: rowsOf(current), ids: current, plan: last });
+      const solo = this.plans([a.theme], true);
+      const alone = this.tryScreen([a.theme], [a], solo);
+      current = [a];
+      last = solo.at(alone);
     }
-    if (current.length > 0) result.push({ rows: rowIds, ids: current, plan: plans[k] });
+    if (current.length > 0) result.push({ rows: rowsOf(current), ids: current, plan: last });
     return result;
   }
 
   show() {
-    const screen = this.screens[this.index] || { rows: [], additions: [], plan: { scale: 1, beside: false } };
+    const screen = this.screens[this.index] || { rows: [], additions: [], plan: { scale: 1, two: false, beside: false } };
     this.showRows(screen.rows);
     this.clearAdditions();
     this.usePlan(screen.plan);
     screen.additions.forEach((a) => this.place(a));
     this.setPagers(screen.label, screen.apages > 1 ? additionsLabel(screen.apage, screen.apages) : '');
     this.onShow(this.current());
+  }
+
+  /** Forget the running beat; the next layout starts one from now. */
+  restartBeat() {
+    clearTimeout(this.timer);
+    this.timer = null;
   }
 
   turn() {
