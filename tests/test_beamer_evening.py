@@ -125,8 +125,8 @@ def test_one_theme_at_a_time_shows_only_how_many_answered_until_the_host_reveals
     code = meeting["code"]
     host = connect(code, "host", meeting["host_key"])
     phones = [connect(code, "phone") for _ in range(3)]
-    beamer = open_beamer(browser, meeting["projector_url"], page_errors, record=True)
     assert host_call(host, "set_results", hidden=True)["ok"]
+    beamer = open_beamer(browser, meeting["projector_url"], page_errors, record=True)
     assert host_call(host, "set_phase", phase="recognition")["ok"]
     assert host_call(host, "set_pace", pace="one", theme=1)["ok"]
     for phone, answer in zip(phones, ("yes", "yes", "no"), strict=True):
@@ -170,7 +170,7 @@ def test_one_theme_at_a_time_shows_only_how_many_answered_until_the_host_reveals
     expect(row.locator(".answered-only")).to_be_hidden()
     expect(row.locator(".nums")).to_have_text("Ja 4 (80%) · Deels 0 (0%) · Nee 1 (20%) · waarvan 2 handen")
     widths = row.locator(".seg").evaluate_all("(segs) => segs.map((s) => s.style.width)")
-    assert widths == ["80.0%", "0.0%", "20.0%"]
+    assert widths == ["80%", "0%", "20%"]
     for width, height in SIZES:
         assert legible(beamer, width, height) == {}, (width, height)
     beamer.set_viewport_size({"width": 1280, "height": 720})
@@ -292,8 +292,8 @@ def test_after_the_break_themes_fill_up_then_results_show_cards_and_volunteers_b
     expect(rows[2].locator(".badge.full")).to_be_hidden()
     expect(rows[3].locator(".badge.nobody")).to_have_text("Nog niemand")
     expect(rows[3].locator(".badge.nobody")).to_be_visible()
-    assert rows[1].locator(".seg.chosen").evaluate("(s) => s.style.width") == "100.0%"
-    assert rows[2].locator(".seg.chosen").evaluate("(s) => s.style.width") == "100.0%"
+    assert rows[1].locator(".seg.chosen").evaluate("(s) => s.style.width") == "100%"
+    assert rows[2].locator(".seg.chosen").evaluate("(s) => s.style.width") == "100%"
     for width, height in SIZES:
         assert legible(beamer, width, height) == {}, (width, height)
     beamer.set_viewport_size({"width": 1280, "height": 720})
