@@ -92,7 +92,10 @@ function choicePart(theme, phase) {
   words.dataset.plural = 'chosen';
   nums.append(chosen, ' ', words);
   if (theme.capacity) nums.append(' ', el('span', 'places', fill(T.places, { n: theme.capacity })));
-  nums.append(' ', el('strong', 'badge full', T.full), el('strong', 'badge nobody', T.nobody));
+  // "Vol" or "Nog niemand", written by fillRow.
+  const badge = el('strong', 'badge');
+  badge.hidden = true;
+  nums.append(' ', badge);
   box.append(meter, nums);
   if (theme.tables && theme.tables.length) {
     const where = el('p', 'tables', `${theme.tables.length > 1 ? T.tables : T.table} `);
@@ -188,8 +191,13 @@ export function fillRow(row, data, theme, most) {
   put(row, 'pledged', data.pledged ?? 0);
   const seg = row.querySelector('.seg.chosen');
   if (seg) width(seg, theme.capacity ? chosen / theme.capacity : chosen / Math.max(1, most));
-  row.classList.toggle('full', Boolean(theme.capacity) && chosen >= theme.capacity);
-  row.classList.toggle('nobody', chosen === 0);
+  const full = Boolean(theme.capacity) && chosen >= theme.capacity;
+  const badge = row.querySelector('.badge');
+  if (badge) {
+    badge.dataset.kind = full ? 'full' : chosen === 0 ? 'nobody' : '';
+    badge.textContent = full ? T.full : chosen === 0 ? T.nobody : '';
+    badge.hidden = !badge.textContent;
+  }
   const roles = data.roles || {};
   for (const role of ROLES) {
     for (const node of row.querySelectorAll(`[data-role="${role}"]`)) node.textContent = String(roles[role] ?? 0);
