@@ -96,7 +96,9 @@ export class Pages {
   plans(rowIds, withAdditions) {
     const columns = this.one ? [false] : rowIds.length > 4 ? [true] : [false, true];
     const besides = withAdditions ? [true, false] : [false];
-    return this.scales.flatMap((scale) => columns.flatMap((two) => besides.map((beside) => ({ scale, two, beside }))));
+    // When themes take turns anyway, the board shrinks to the floor first, so fewer turns.
+    const scales = this.dense ? [...this.scales].reverse() : this.scales;
+    return scales.flatMap((scale) => columns.flatMap((two) => besides.map((beside) => ({ scale, two, beside }))));
   }
 
   usePlan(plan) {
@@ -127,6 +129,7 @@ export class Pages {
     const keep = this.screens[this.index] || null;
     this.one = one;
     this.scales = allowedScales();
+    this.dense = false;
     const byTheme = new Map(rowIds.map((id) => [id, []]));
     for (const a of additions) if (byTheme.has(a.theme)) byTheme.get(a.theme).push(a);
     const shownAdditions = additions.filter((a) => byTheme.has(a.theme));
@@ -137,6 +140,7 @@ export class Pages {
     if (this.tryScreen(rowIds, []) >= 0) {
       groups = [{ rows: rowIds }];
     } else {
+      this.dense = true;
       groups = this.groupThemes(rowIds, byTheme);
     }
     const screens = [];
