@@ -210,11 +210,11 @@ export function fillCards(list, notes) {
   for (const row of list.querySelectorAll('.theme-row')) {
     const theme = Number(row.dataset.theme);
     for (const line of row.querySelectorAll('.card-line')) {
-      const texts_ = notes.filter((n) => n.theme === theme && n.field === line.dataset.field).map((n) => n.text);
-      const shortened = texts_.slice(0, NOTES_PER_FIELD).map((t) => (t.length > NOTE_CHARS ? `${t.slice(0, NOTE_CHARS - 1).trimEnd()}…` : t));
-      const more = texts_.length - shortened.length;
+      const found = notes.filter((n) => n.theme === theme && n.field === line.dataset.field).map((n) => n.text);
+      const shortened = found.slice(0, NOTES_PER_FIELD).map((t) => (t.length > NOTE_CHARS ? `${t.slice(0, NOTE_CHARS - 1).trimEnd()}…` : t));
+      const more = found.length - shortened.length;
       line.querySelector('dd').textContent = shortened.join(' · ') + (more > 0 ? ` · ${fill(T.more_notes, { n: more })}` : '');
-      line.hidden = texts_.length === 0;
+      line.hidden = found.length === 0;
     }
     const card = row.querySelector('.card-short');
     if (card) card.hidden = !card.querySelector('.card-line:not([hidden])');
