@@ -294,6 +294,31 @@ COUNT_WORDS = {
     "chars": {"one": "teken", "other": "tekens"},
     "chars_left": {"one": "teken over", "other": "tekens over"},
     "chars_over": {"one": "teken te veel", "other": "tekens te veel"},
+    # The beamer while results are hidden, and the raised hands within a count.
+    "answered": {"one": "persoon heeft geantwoord", "other": "mensen hebben geantwoord"},
+    "hands": {"one": "hand", "other": "handen"},
+}
+
+# The beamer (projector.js): read from the back of a village hall, so short and plain.
+PROJECTOR = {
+    "whole": "Herkent u zich in het geheel?",
+    "themes_page": "Thema's {first}-{last} van {total}",
+    "theme_page": "Thema {first} van {total}",
+    "whole_page": "Het geheel",
+    "additions_page": "Aanvullingen {page} van {pages}",
+    "of_hands": "waarvan {n} {word}",
+    "places": "van {n} plaatsen",
+    "full": "Vol",
+    "nobody": "Nog niemand",
+    "table": "Tafel:",
+    "tables": "Tafels:",
+    "volunteers": "Helpen mee:",
+    "no_lead": "Nog geen trekker: wie wil?",
+    "chosen": "Gekozen door",
+    "more_notes": "en {n} meer",
+    # The subgroup card's fields, short: the beamer shows a few notes of each.
+    "card_fields": {"how": "Aanpak", "needs": "Nodig", "lead": "Wie trekt", "first_step": "Eerste stap"},
+    "contrast": "Hoog contrast",
 }
 
 
@@ -346,6 +371,7 @@ def client_texts(retention_days: int, erase_on: str = "") -> dict:
         "helper": HELPER,
         "origins": ORIGIN_LABELS,
         "host": HOST,
+        "projector": PROJECTOR,
         # Not words, but the pages need them next to the words (the counter under an addition).
         "limits": {"addition": MAX_ADDITION, "note": MAX_NOTE},
         "card_fields": CARD_FIELDS,

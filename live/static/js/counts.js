@@ -25,7 +25,8 @@ export function fillTally(tally) {
   let max = 1;
   for (const row of tally.themes) max = Math.max(max, row.chosen, row.pledged);
   for (const row of tally.themes) {
-    const answered = row.yes + row.partly + row.no;
+    // A beamer's row of a hidden theme has `answered` but no split: never NaN on a screen.
+    const answered = row.answered ?? (row.yes + row.partly + row.no);
     for (const el of document.querySelectorAll(`[data-theme="${row.theme}"] [data-k]`)) {
       el.textContent = String(el.dataset.k === 'answered' ? answered : (row[el.dataset.k] ?? 0));
     }
@@ -35,11 +36,37 @@ export function fillTally(tally) {
     for (const holder of document.querySelectorAll(`.theme-row[data-theme="${row.theme}"]`)) {
       for (const seg of holder.querySelectorAll('.seg')) {
         const kind = [...seg.classList].find((c) => c !== 'seg');
-        const share = kind === 'chosen' ? row.chosen / max : answered ? row[kind] / answered : 0;
+        const share = kind === 'chosen' ? row.chosen / max : answered ? (row[kind] ?? 0) / answered : 0;
         // CSSOM, not a style attribute: allowed by the Content-Security-Policy.
         seg.style.width = `${(share * 100).toFixed(1)}%`;
         seg.toggleAttribute('data-empty', share === 0);
       }
     }
   }
+}
+
+/** Whole percentages of yes/partly/no that add up to 100 (largest remainder), or zeros. */
+export function percentages(row) {
+  const keys = ['yes', 'partly', 'no'];
+  const total = keys.reduce((sum, k) => sum + (row[k] ?? 0), 0);
+  const out = { yes: 0, partly: 0, no: 0 };
+  if (!total) return out;
+  const exact = keys.map((k) => ((row[k] ?? 0) * 100) / total);
+  keys.forEach((k, i) => { out[k] = Math.floor(exact[i]); });
+  let left = 100 - keys.reduce((sum, k) => sum + out[k], 0);
+  const order = keys.map((k, i) => [exact[i] - out[k], k]).sort((a, b) => b[0] - a[0]);
+  for (const [, k] of order) {
+    if (left <= 0) break;
+    out[k] += 1;
+    left -= 1;
+  }
+  return out;
+}
+
+/** The meeting-wide count of phones, in every element marked data-count="participants". */
+export function fillParticipants(tally) {
+  for (const el of document.querySelectorAll('[data-count="participants"]')) {
+    el.textContent = String(tally.participants);
+  }
+  fillWords(document, 'participants', tally.participants);
 }

@@ -1,195 +1,97 @@
-// The projector screen: phase, live bars and the additions the host chose to show.
-import { fillTally } from './counts.js';
+// The projector screen: the phase, and a board drawn from the newest state (themes, pace,
+// hidden or revealed results, tables, cards) with live counts and the additions the host shows.
+// board.js builds the rows, pages.js decides what fits on a screen and turns the pages.
+import { fillParticipants } from './counts.js';
 import { connect, showPhase } from './live.js';
+import { ADDITION_PHASES, buildRow, fillAll, fillCards, oneAtATime, themesShown } from './projector/board.js';
+import { fits, Pages } from './projector/pages.js';
 
-// When the shown additions do not all fit at a size the back of the hall can read, they are
-// shown a page at a time, and the page turns by itself.
-const TURN_EVERY_MS = 10000;
-// The whole board may shrink a little when many themes or additions crowd it; additions have
-// their own floor in live.css, so they never get smaller than the hall can read.
-const SCALES = [1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7];
-const ADDITION_PHASES = ['recognition', 'break'];
+const CONTRAST_KEY = 'live:beamer:contrast';
 
 const shown = new Map(); // id -> addition, only those the host shows
 const versions = new Map(); // id -> meeting version of the last change applied
+const notes = new Map(); // id -> card note {id, theme, field, text}
 let recent = []; // the last changes, replayed over a snapshot that was read before them
 let additionsVersion = 0;
-let phase = 'lobby';
-let pages = []; // [{ids, plan}]: what each page shows, and how
-let boardScale = 1;
-let page = 0;
-let timer = null;
+let state = null;
+let tally = null;
 let lastReport = '';
 let live = null;
 
-const pager = document.getElementById('additions-pager');
+const list = document.getElementById('themes');
+const pages = new Pages({
+  list,
+  themesPager: document.getElementById('themes-pager'),
+  additionsPager: document.getElementById('additions-pager'),
+  onShow: () => report(),
+});
 
-// Everything fits when nothing runs off the bottom and nothing is hidden under the join
-// corner. Left of the corner there is still room: a short last line may sit beside it.
-function fits() {
-  const corner = document.querySelector('.corner').getBoundingClientRect();
-  const under = (r) => r.width > 0 && r.right > corner.left && r.bottom > corner.top;
-  const range = document.createRange();
-  for (const section of document.querySelectorAll('main > section:not([hidden])')) {
-    if (section.getBoundingClientRect().bottom > window.innerHeight) return false;
-    for (const el of section.querySelectorAll('.meter, img')) {
-      if (under(el.getBoundingClientRect())) return false;
-    }
-    const texts = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
-    while (texts.nextNode()) {
-      range.selectNodeContents(texts.currentNode);
-      for (const r of range.getClientRects()) if (under(r)) return false;
-    }
+// -- high contrast, for a washed-out beamer: key "c" or the button in the corner -------------
+
+const contrastButton = document.getElementById('contrast');
+
+function storedContrast() {
+  try {
+    return window.localStorage.getItem(CONTRAST_KEY) === 'on';
+  } catch {
+    return false;
   }
-  return true;
 }
 
-function clearAdditions() {
-  for (const list of document.querySelectorAll('.additions')) list.replaceChildren();
-}
-
-function placeAddition(id) {
-  const a = shown.get(id);
-  const list = document.querySelector(`.theme-row[data-theme="${a.theme}"] .additions`);
-  if (!list) return null;
-  const item = document.createElement('li');
-  item.dataset.addition = String(id);
-  item.textContent = a.text; // attendee text: never as HTML
-  list.append(item);
-  return item;
-}
-
-function setScale(scale) {
-  // CSSOM, not a style attribute: allowed by the Content-Security-Policy.
-  document.body.style.setProperty('--fit', String(scale));
-}
-
-function setPager(current, count) {
-  pager.hidden = count < 2;
-  pager.textContent = count < 2 ? '' : `Aanvullingen ${current} van ${count}`;
-}
-
-// The largest scale at which the board fits as it is now, or null.
-function largestFit(high) {
-  document.body.classList.remove('additions-beside');
-  for (const scale of SCALES.filter((x) => x <= high)) {
-    setScale(scale);
-    if (fits()) return scale;
+function setContrast(on) {
+  document.body.classList.toggle('contrast', on);
+  contrastButton.setAttribute('aria-pressed', String(on));
+  try {
+    window.localStorage.setItem(CONTRAST_KEY, on ? 'on' : 'off');
+  } catch {
+    // A browser without storage still switches; it just forgets on reload.
   }
-  return null;
 }
 
-// Ways to lay out additions, best first: beside their theme (short ones), or below it (long
-// ones), with the board's letters a little smaller if need be. Additions keep their own floor.
-function plansFor(top) {
-  const plans = [];
-  for (const scale of SCALES.filter((x) => x <= top && (x >= 0.9 || x === top))) {
-    plans.push({ scale, beside: true }, { scale, beside: false });
-  }
-  return plans;
-}
-const LAST_RESORT = SCALES.filter((x) => x < 0.9).map((scale) => ({ scale, beside: false }));
+setContrast(storedContrast());
+contrastButton.addEventListener('click', () => setContrast(!document.body.classList.contains('contrast')));
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'c' || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest && event.target.closest('input, textarea, select')) return;
+  setContrast(!document.body.classList.contains('contrast'));
+});
 
-function usePlan(plan) {
-  setScale(plan.scale);
-  document.body.classList.toggle('additions-beside', plan.beside);
-}
+// -- drawing ---------------------------------------------------------------------------------
 
-// The index of the first plan, from `from` on, under which what is placed fits; or -1.
-function firstFit(plans, from = 0) {
-  for (let i = from; i < plans.length; i += 1) {
-    usePlan(plans[i]);
-    if (fits()) return i;
-  }
-  return -1;
+function additionsFor() {
+  if (!state || !ADDITION_PHASES.includes(state.phase)) return [];
+  return [...shown.values()].sort((a, b) => a.id - b.id);
 }
 
-// Split the shown additions (oldest first) into pages that each fit above the join corner.
-// More additions never fit better, so within a page the plan only moves down the list.
-function paginate(ids, plans) {
-  const result = [];
-  let current = [];
-  let k = 0;
-  clearAdditions();
-  for (const id of ids) {
-    const item = placeAddition(id);
-    let found = firstFit(plans, k);
-    if (found < 0 && current.length > 0) {
-      item.remove();
-      result.push({ ids: current, plan: plans[k] });
-      current = [];
-      clearAdditions();
-      placeAddition(id);
-      found = firstFit(plans);
-    }
-    if (found < 0) {
-      // Too long even alone: the board's letters shrink for this page (the addition's do not).
-      const last = firstFit(LAST_RESORT);
-      result.push({ ids: [id], plan: LAST_RESORT.at(last) });
-      clearAdditions();
-      k = 0;
-      continue;
-    }
-    k = found;
-    current.push(id);
-  }
-  if (current.length > 0) result.push({ ids: current, plan: plans[k] });
-  return result;
-}
-
-function showPage() {
-  const shownPage = pages[page] || { ids: [], plan: { scale: boardScale, beside: false } };
-  clearAdditions();
-  usePlan(shownPage.plan);
-  for (const id of shownPage.ids) placeAddition(id);
-  setPager(page + 1, pages.length);
-  report();
+// Rows again from the state (a theme added, edited, reordered or removed; another phase or pace).
+function draw() {
+  if (!state) return;
+  const themes = themesShown(state);
+  document.body.classList.toggle('pace-one', oneAtATime(state));
+  list.replaceChildren(...themes.map((theme) => buildRow(theme, state)));
+  fillAll(list, tally, state.themes);
+  fillCards(list, [...notes.values()]);
+  layout();
 }
 
 function layout() {
-  const keep = ((pages[page] || {}).ids || [])[0];
-  const ids = [...shown.keys()].sort((a, b) => a - b);
-  clearAdditions();
-  setPager(0, 0);
-  // The largest scale at which the board fits without any addition (many themes need less).
-  boardScale = largestFit(1) ?? SCALES.at(-1);
-  pages = [];
-  if (ADDITION_PHASES.includes(phase) && ids.length > 0) {
-    const plans = plansFor(boardScale);
-    // First: every shown addition at once.
-    ids.forEach(placeAddition);
-    const found = firstFit(plans);
-    if (found >= 0) {
-      pages = [{ ids, plan: plans[found] }];
-    } else {
-      // Then: a page at a time, saying so. The page line takes room too.
-      setPager(9, 9);
-      pages = paginate(ids, plans);
-    }
+  if (!state) return;
+  if (state.phase === 'lobby') {
+    document.body.style.setProperty('--fit', '1');
+    return;
   }
-  const again = pages.findIndex((p) => p.ids.includes(keep));
-  page = again >= 0 ? again : Math.min(page, Math.max(0, pages.length - 1));
-  // A steady beat: a change on the beamer does not hold the pages still.
-  if (pages.length < 2) {
-    clearTimeout(timer);
-    timer = null;
-  } else if (timer === null) {
-    timer = setTimeout(turn, TURN_EVERY_MS);
-  }
-  showPage();
-}
-
-function turn() {
-  page = (page + 1) % Math.max(1, pages.length);
-  showPage();
-  timer = pages.length > 1 ? setTimeout(turn, TURN_EVERY_MS) : null;
+  pages.layout({
+    rowIds: [...list.querySelectorAll(':scope > .theme-row')].map((row) => Number(row.dataset.theme)),
+    additions: additionsFor(),
+    allThemes: state.themes,
+    one: oneAtATime(state),
+  });
 }
 
 // Tell the host screens what is on the beamer now (only when it changed, or when asked).
 function report(force = false) {
   if (!live) return;
-  const ids = ADDITION_PHASES.includes(phase) ? (pages[page] || { ids: [] }).ids : [];
-  const view = { additions: ids, page: ids.length ? page + 1 : 0, pages: ids.length ? pages.length : 0 };
+  const view = pages.current();
   const text = JSON.stringify(view);
   if (text === lastReport && !force) return;
   lastReport = text;
@@ -209,19 +111,30 @@ function apply(change) {
   return true;
 }
 
-window.addEventListener('resize', layout);
+// Another screen size is a new layout altogether: its pages start a fresh beat.
+window.addEventListener('resize', () => {
+  pages.restartBeat();
+  layout();
+});
 
 live = connect({
   role: 'projector',
-  onState(state) {
-    phase = state.phase;
+  onState(next) {
+    state = next;
     showPhase(state.phase);
     if (state.join_url) {
       for (const el of document.querySelectorAll('.join-display')) {
         el.textContent = state.join_url.replace(/^https?:\/\//, '');
       }
     }
-    if (state.tally) fillTally(state.tally);
+    if (state.tally) {
+      tally = state.tally;
+      fillParticipants(tally);
+    }
+    if (state.cards) {
+      notes.clear();
+      for (const note of state.cards) notes.set(note.id, note);
+    }
     if (state.additions) {
       shown.clear();
       versions.clear();
@@ -229,18 +142,28 @@ live = connect({
       additionsVersion = state.additions_version || 0;
       recent.forEach(apply);
     }
-    layout();
+    draw();
   },
-  onTally(tally) {
-    fillTally(tally);
+  onTally(next) {
+    tally = next;
+    fillParticipants(tally);
+    if (!state) return;
+    fillAll(list, tally, state.themes);
     // Growing numbers can wrap a line; only then is the layout worked out again.
-    if (!fits()) layout();
+    if (state.phase !== 'lobby' && !fits()) layout();
   },
 });
 
 live.socket.on('addition', (change) => {
   recent = [...recent.slice(-99), change];
   if (apply(change)) layout();
+});
+live.socket.on('note', (note) => {
+  if (note.removed) notes.delete(note.id);
+  else notes.set(note.id, note);
+  if (!state || state.phase !== 'results') return;
+  fillCards(list, [...notes.values()]);
+  layout();
 });
 live.socket.on('report_view', () => report(true));
 live.socket.on('connect', () => report(true));

@@ -1,0 +1,277 @@
+// The beamer's screens: what fits at a size the back of the hall can read, and the turning of
+// pages when it does not all fit. Text never shrinks below the floor; instead themes and shown
+// additions take turns, and a pager line says which part is on the screen.
+import { additionsLabel, longestThemesLabel, themesLabel } from './board.js';
+
+// How long one screen stays up before the next (the protocol promises 10 s for additions).
+export const TURN_EVERY_MS = 10000;
+// The board may shrink a little, but only as far as the floor allows (see floorPx).
+const SCALES = [1, 0.95, 0.9];
+
+/** The smallest letters the hall must read: as test_accessibility's beamer check says, 3.5% of
+ *  the height on a wide screen, 3% on an old 4:3 one (about 24 px at 1280x720). */
+export function floorPx() {
+  return window.innerHeight * (window.innerWidth / window.innerHeight > 1.5 ? 0.035 : 0.03);
+}
+
+function setScale(scale) {
+  // CSSOM, not a style attribute: allowed by the Content-Security-Policy.
+  document.body.style.setProperty('--fit', String(scale));
+}
+
+// The scales at which the board's smallest text (1em) stays at or above the floor.
+function allowedScales() {
+  setScale(1);
+  const base = parseFloat(getComputedStyle(document.body).fontSize);
+  const ok = SCALES.filter((s) => base * s >= floorPx() - 0.05);
+  return ok.length ? ok : [1];
+}
+
+// Everything fits when nothing runs off the bottom and nothing is hidden under the join
+// corner. Left of the corner there is still room: a short last line may sit beside it.
+export function fits() {
+  const corner = document.querySelector('.corner').getBoundingClientRect();
+  const under = (r) => r.width > 0 && r.right > corner.left && r.bottom > corner.top;
+  const range = document.createRange();
+  for (const section of document.querySelectorAll('main > section:not([hidden])')) {
+    if (section.getBoundingClientRect().bottom > window.innerHeight) return false;
+    for (const el of section.querySelectorAll('.meter, img, .additions li')) {
+      if (under(el.getBoundingClientRect())) return false;
+    }
+    const texts = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
+    while (texts.nextNode()) {
+      range.selectNodeContents(texts.currentNode);
+      for (const r of range.getClientRects()) if (under(r)) return false;
+    }
+  }
+  return true;
+}
+
+/** Turns the pages of the board: `list` is the <ol> of theme rows that board.js built. */
+export class Pages {
+  constructor({ list, themesPager, additionsPager, onShow }) {
+    this.list = list;
+    this.themesPager = themesPager;
+    this.additionsPager = additionsPager;
+    this.onShow = onShow; // called with the screen now up (for the `showing` report)
+    this.screens = []; // [{rows: [theme ids], ids: [addition ids], plan, label, apage, apages}]
+    this.index = 0;
+    this.timer = null;
+    this.one = false;
+  }
+
+  rows() {
+    return [...this.list.querySelectorAll(':scope > .theme-row')];
+  }
+
+  clearAdditions() {
+    for (const list of this.list.querySelectorAll('.additions')) list.replaceChildren();
+  }
+
+  place(addition) {
+    const list = this.list.querySelector(`.theme-row[data-theme="${addition.theme}"] .additions`);
+    if (!list) return null;
+    const item = document.createElement('li');
+    item.dataset.addition = String(addition.id);
+    item.textContent = addition.text; // attendee text: never as HTML
+    list.append(item);
+    return item;
+  }
+
+  showRows(ids) {
+    const wanted = new Set(ids.map(String));
+    for (const row of this.rows()) row.hidden = !wanted.has(row.dataset.theme);
+  }
+
+  setPagers(themes, additions) {
+    this.themesPager.hidden = !themes;
+    this.themesPager.textContent = themes || '';
+    this.additionsPager.hidden = !additions;
+    this.additionsPager.textContent = additions || '';
+  }
+
+  // Ways to lay out a screen of these rows, best first: one column for up to four rows, two
+  // columns (more than four rows need them), the board a little smaller, additions beside
+  // their theme (short ones) or below it. Additions keep their own floor in live.css.
+  plans(rowIds, withAdditions) {
+    const columns = this.one ? [false] : rowIds.length > 4 ? [true] : [false, true];
+    const besides = withAdditions ? [true, false] : [false];
+    // When themes take turns anyway, the board shrinks to the floor first, so fewer turns.
+    const scales = this.dense ? [...this.scales].reverse() : this.scales;
+    return scales.flatMap((scale) => columns.flatMap((two) => besides.map((beside) => ({ scale, two, beside }))));
+  }
+
+  usePlan(plan) {
+    setScale(plan.scale);
+    this.list.classList.toggle('many', plan.two);
+    document.body.classList.toggle('additions-beside', plan.beside);
+  }
+
+  // The first plan, from `from` on, under which what is on the board fits; or -1.
+  firstFit(plans, from = 0) {
+    for (let i = from; i < plans.length; i += 1) {
+      this.usePlan(plans[i]);
+      if (fits()) return i;
+    }
+    return -1;
+  }
+
+  // Try a screen: these rows, these additions; the index of the plan that fits, or -1.
+  tryScreen(rowIds, additions, plans = this.plans(rowIds, additions.length > 0)) {
+    this.showRows(rowIds);
+    this.clearAdditions();
+    additions.forEach((a) => this.place(a));
+    return this.firstFit(plans);
+  }
+
+  /** Work out every screen again, keeping what is on the beamer now on the beamer. */
+  layout({ rowIds, additions, allThemes, one }) {
+    const keep = this.screens[this.index] || null;
+    this.one = one;
+    this.scales = allowedScales();
+    this.dense = false;
+    const byTheme = new Map(rowIds.map((id) => [id, []]));
+    for (const a of additions) if (byTheme.has(a.theme)) byTheme.get(a.theme).push(a);
+    const shownAdditions = additions.filter((a) => byTheme.has(a.theme));
+    // The pager lines take room too: reserve the longest they can be while measuring.
+    this.setPagers(longestThemesLabel(allThemes.length), additionsLabel(99, 99));
+
+    let groups;
+    if (this.tryScreen(rowIds, []) >= 0) {
+      groups = [{ rows: rowIds }];
+    } else {
+      this.dense = true;
+      groups = this.groupThemes(rowIds, byTheme);
+    }
+    const screens = [];
+    for (const group of groups) {
+      const label = groups.length > 1 ? themesLabel(group.rows, allThemes) : '';
+      const ids = group.rows.flatMap((id) => byTheme.get(id)).sort((a, b) => a.id - b.id);
+      if (ids.length === 0) {
+        const plans = this.plans(group.rows, false);
+        const found = this.tryScreen(group.rows, [], plans);
+        screens.push({ rows: group.rows, ids: [], plan: plans.at(found), label });
+        continue;
+      }
+      const plans = this.plans(group.rows, true);
+      const found = this.tryScreen(group.rows, ids, plans);
+      if (found >= 0) {
+        screens.push({ rows: group.rows, ids, plan: plans[found], label });
+        continue;
+      }
+      const parts = this.paginate(group.rows, ids);
+      // Themes (and the whole) with no addition on any page still get their turn: on the last
+      // page they fit on, else on a screen of their own.
+      const missing = group.rows.filter((id) => !parts.some((part) => part.rows.includes(id)));
+      if (missing.length) {
+        const host = [...parts].reverse().find((part) => {
+          const rows = group.rows.filter((id) => part.rows.includes(id) || missing.includes(id));
+          const both = this.plans(rows, true);
+          const found = this.tryScreen(rows, part.ids, both);
+          if (found >= 0) Object.assign(part, { rows, plan: both[found] });
+          return found >= 0;
+        });
+        if (!host) {
+          const rest = this.plans(missing, false);
+          parts.push({ rows: missing, ids: [], plan: rest.at(this.tryScreen(missing, [], rest)) });
+        }
+      }
+      parts.forEach((part, i) => screens.push({ ...part, label, apage: i + 1, apages: parts.length }));
+    }
+    this.screens = screens.map((s) => ({ ...s, ids: s.ids.map((a) => a.id), additions: s.ids }));
+    // Stay on the screen that shows the same addition, or the same first theme, as before.
+    let again = -1;
+    if (keep && keep.ids.length) again = this.screens.findIndex((s) => s.ids.includes(keep.ids[0]));
+    if (again < 0 && keep) again = this.screens.findIndex((s) => s.rows[0] === keep.rows[0]);
+    this.index = again >= 0 ? again : Math.min(this.index, Math.max(0, this.screens.length - 1));
+    // A steady beat: a change on the beamer does not hold the pages still.
+    if (this.screens.length < 2) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    } else if (this.timer === null) {
+      this.timer = setTimeout(() => this.turn(), TURN_EVERY_MS);
+    }
+    this.show();
+  }
+
+  // Themes that do not fit on one screen: as many consecutive themes per screen as fit, each
+  // with all its additions when those fit beside it (else they take turns within the group).
+  groupThemes(rowIds, byTheme) {
+    const withOwn = new Map();
+    for (const id of rowIds) {
+      const own = byTheme.get(id);
+      withOwn.set(id, own.length > 0 && this.tryScreen([id], own) >= 0);
+    }
+    const groups = [];
+    let current = [];
+    const extra = (ids) => ids.flatMap((id) => (withOwn.get(id) ? byTheme.get(id) : []));
+    for (const id of rowIds) {
+      const trial = [...current, id];
+      if (current.length && this.tryScreen(trial, extra(trial)) < 0) {
+        groups.push({ rows: current });
+        current = [id];
+      } else {
+        current = trial;
+      }
+    }
+    if (current.length) groups.push({ rows: current });
+    return groups;
+  }
+
+  // Split additions (oldest first) into screens that each fit above the join corner. A screen
+  // shows the rows of the themes whose additions are on it, so each page holds as many as fit.
+  // One that does not fit even alone gets the smallest layout the floor allows.
+  paginate(rowIds, additions) {
+    const result = [];
+    let current = [];
+    const rowsOf = (list) => rowIds.filter((id) => list.some((a) => a.theme === id));
+    let last = null;
+    for (const a of additions) {
+      const trial = [...current, a];
+      const plans = this.plans(rowsOf(trial), true);
+      const found = this.tryScreen(rowsOf(trial), trial, plans);
+      if (found >= 0) {
+        current = trial;
+        last = plans[found];
+        continue;
+      }
+      if (current.length > 0) result.push({ rows: rowsOf(current), ids: current, plan: last });
+      const solo = this.plans([a.theme], true);
+      const alone = this.tryScreen([a.theme], [a], solo);
+      current = [a];
+      last = solo.at(alone);
+    }
+    if (current.length > 0) result.push({ rows: rowsOf(current), ids: current, plan: last });
+    return result;
+  }
+
+  show() {
+    const screen = this.screens[this.index] || { rows: [], additions: [], plan: { scale: 1, two: false, beside: false } };
+    this.showRows(screen.rows);
+    this.clearAdditions();
+    this.usePlan(screen.plan);
+    screen.additions.forEach((a) => this.place(a));
+    this.setPagers(screen.label, screen.apages > 1 ? additionsLabel(screen.apage, screen.apages) : '');
+    this.onShow(this.current());
+  }
+
+  /** Forget the running beat; the next layout starts one from now. */
+  restartBeat() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  turn() {
+    this.index = (this.index + 1) % Math.max(1, this.screens.length);
+    this.show();
+    this.timer = this.screens.length > 1 ? setTimeout(() => this.turn(), TURN_EVERY_MS) : null;
+  }
+
+  /** What is up now, as the `showing` report: addition ids, and page n of the screens with any. */
+  current() {
+    const withAdditions = this.screens.filter((s) => s.ids.length);
+    const screen = this.screens[this.index];
+    if (!screen || !screen.ids.length) return { additions: [], page: 0, pages: 0 };
+    return { additions: screen.ids, page: withAdditions.indexOf(screen) + 1, pages: withAdditions.length };
+  }
+}
