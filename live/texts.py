@@ -288,7 +288,9 @@ HOST = {
 # Words after a number, by the number's plural category ("one" or "other", as Intl.PluralRules
 # says for Dutch). The templates take their first words from here too, so both say the same.
 COUNT_WORDS = {
-    "participants": {"one": "telefoon doet mee", "other": "telefoons doen mee"},
+    # Everyone who takes part: by phone, on paper and with a helper (raised hands are counted per
+    # theme, not as people).
+    "participants": {"one": "persoon doet mee", "other": "mensen doen mee"},
     "chosen": {"one": "persoon koos dit", "other": "mensen kozen dit"},
     "pledged": {"one": "helpt mee", "other": "helpen mee"},
     "chars": {"one": "teken", "other": "tekens"},
@@ -298,6 +300,9 @@ COUNT_WORDS = {
     "answered": {"one": "persoon heeft geantwoord", "other": "mensen hebben geantwoord"},
     "hands": {"one": "hand", "other": "handen"},
 }
+
+# How the people taking part came in (tally.origins), after the count on host and beamer.
+ORIGIN_COUNTS = {"phone": "met telefoon", "paper": "op papier", "helper": "met hulp"}
 
 # The beamer (projector.js): read from the back of a village hall, so short and plain.
 PROJECTOR = {
@@ -367,6 +372,7 @@ def client_texts(retention_days: int, erase_on: str = "") -> dict:
         "connection": CONNECTION,
         "phone": PHONE,
         "counts": COUNT_WORDS,
+        "origin_counts": ORIGIN_COUNTS,
         "host_link": HOST_LINK,
         "helper": HELPER,
         "origins": ORIGIN_LABELS,

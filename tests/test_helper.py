@@ -4,7 +4,7 @@ export, and the helper screen used with the keyboard alone, against the real ser
 from __future__ import annotations
 
 import pytest
-from conftest import PHONE, Client, get, open_page, refusal
+from conftest import BEAMER, PHONE, Client, get, open_page, refusal
 from playwright.sync_api import expect
 from test_accessibility import SMALL_TARGETS, TARGET, assert_no_violations, sideways_at_320
 
@@ -434,3 +434,18 @@ def test_the_host_page_links_to_the_helper_screen_the_paper_form_and_the_hand_of
     # Each of them opens for the host.
     for path in ("/helper/qr.svg", "/papier", "/afronden"):
         assert get(f"{server.url}/{created['code']}{path}", {"Cookie": cookie})[0] == 200, path
+
+
+@pytest.mark.browser
+def test_the_host_and_the_beamer_say_how_everyone_came_in(browser, server, connect, clients, page_errors):
+    created = server.create_meeting()
+    host_page = open_page(browser, created["host_url"], page_errors)
+    beamer = open_page(browser, created["projector_url"], page_errors, **BEAMER)
+    connect(created["code"], "phone")
+    helper = helper_for(server, clients, created)
+    for origin in ("paper", "paper", "helper"):
+        assert helper.call("submit_form", **form(origin, votes={"1": "yes"}))["ok"]
+    everyone = "4 mensen doen mee (1 met telefoon, 2 op papier, 1 met hulp)"
+    expect(host_page.locator("#h-live + p")).to_contain_text(everyone + ".")
+    expect(beamer.locator(".lobby .count")).to_have_text(everyone)
+    assert page_errors == []

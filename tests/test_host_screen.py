@@ -29,8 +29,8 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     expect(page.locator("#conn")).to_have_text("Verbonden")
     live_line = page.locator("#h-live + p")
     phone = connect(code, "phone")
-    # The Live line says "1 telefoon doet mee", not "1 telefoons doen mee".
-    expect(live_line).to_contain_text("1 telefoon doet mee.")
+    # The Live line says "1 persoon doet mee", not "1 mensen doen mee", and how they came in.
+    expect(live_line).to_contain_text("1 persoon doet mee (1 met telefoon).")
 
     # -- recognition, one theme at a time, results hidden ----------------------------------
     page.get_by_role("button", name="2. Herkenning").click()

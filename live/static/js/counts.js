@@ -16,12 +16,25 @@ function fillWords(scope, key, n) {
   for (const el of scope.querySelectorAll(`[data-plural="${key}"]`)) el.textContent = countWords(key, n);
 }
 
+/** "70 met telefoon, 10 op papier, 4 met hulp" into every element marked data-origins: every
+ * voice is counted openly. Only the phones while nobody came in another way. */
+function fillOrigins(tally) {
+  const origins = tally.origins || {};
+  const parts = ['phone', 'paper', 'helper'] // (the JSON of the words is sorted by key)
+    .filter((key) => key === 'phone' || origins[key])
+    .map((key) => `${origins[key] || 0} ${texts.origin_counts[key]}`);
+  for (const el of document.querySelectorAll('[data-origins]')) {
+    el.textContent = tally.participants ? `(${parts.join(', ')})` : '';
+  }
+}
+
 // Writes tally numbers into every element marked with data-k inside a theme row.
 export function fillTally(tally) {
   for (const el of document.querySelectorAll('[data-count="participants"]')) {
     el.textContent = String(tally.participants);
   }
   fillWords(document, 'participants', tally.participants);
+  fillOrigins(tally);
   let max = 1;
   for (const row of tally.themes) max = Math.max(max, row.chosen, row.pledged);
   for (const row of tally.themes) {
@@ -69,4 +82,5 @@ export function fillParticipants(tally) {
     el.textContent = String(tally.participants);
   }
   fillWords(document, 'participants', tally.participants);
+  fillOrigins(tally);
 }
