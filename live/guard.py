@@ -386,10 +386,12 @@ def protocol(request_timeout: float, per_address: int):
             try:
                 super().handle_one_request()
             finally:
-                self._deadline.cancel()
+                if self._deadline is not None:
+                    self._deadline.cancel()
 
         def get_environ(self):
             self._deadline.cancel()
+            self._deadline = None  # not kept for the life of a websocket
             environ = super().get_environ()
             environ["live.http"] = self
             return environ

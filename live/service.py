@@ -326,7 +326,9 @@ class Live:
         token and answers, and the join address on connect."""
         state = domain.public_state(meeting)
         state["role"] = role
-        state["full"] = self.store.full_themes(meeting.code)
+        # Only a theme with a capacity can be full: no query for the usual evening without one.
+        capped = any(t.capacity for t in meeting.themes)
+        state["full"] = self.store.full_themes(meeting.code) if capped else []
         if role in ("host", "projector"):
             tally = tally or self.tally(meeting)
             state["cards"] = self.store.notes(meeting.code)
