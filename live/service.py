@@ -58,62 +58,52 @@ class Live:
     # -- meetings --------------------------------------------------------------------------
 
     def create_meeting(self, data) -> dict:
-        """Validate and create a meeting; returns its code and the two secret keys."""
+        """Validate and create a meeting; returns its code and its secret keys."""
         fields = domain.parse_new_meeting(data)
-        for _ in range(20):
-            code = domain.new_code()
-            host_key = domain.new_key()
-            projector_key = domain.projector_key_for(host_key, code)
-            helper_key = domain.helper_key_for(host_key, code)
-            created = self.writer.call(
+
+        def create(code, hashes):
+            return self.writer.call(
                 self.store.create_meeting,
                 code,
                 fields["title"],
                 fields["place"],
                 fields["date"],
                 fields["themes"],
-                domain.hash_secret(host_key),
-                domain.hash_secret(projector_key),
-                domain.hash_secret(helper_key),
+                *hashes,
                 fields["held_on"],
             )
-            if created:
-                return {
-                    "code": code,
-                    "host_key": host_key,
-                    "projector_key": projector_key,
-                    "helper_key": helper_key,
-                }
-        raise RuntimeError("no free meeting code")
+
+        return self._with_new_keys(create)
 
     def import_meeting(self, data: dict) -> dict:
         """Recreate an exported meeting (``live.exports.archive``) under a new code if its own is
         taken here, with new keys; returns the code and keys like ``create_meeting``."""
         wanted = domain.normalise_code(data["meeting"].get("code"))
+        meeting = {k: v for k, v in data["meeting"].items() if k != "code"}
+        data = {**data, "meeting": meeting}
+
+        def create(code, hashes):
+            try:
+                return self.writer.call(self.store.import_meeting, code, data, *hashes)
+            except ValueError:  # the store found rows or columns it cannot hold: nothing stored
+                raise Refused("bad_payload") from None
+
+        return self._with_new_keys(create, wanted)
+
+    @staticmethod
+    def _with_new_keys(create, wanted: str | None = None) -> dict:
+        """Make a meeting under a free code (``wanted`` first) with new host, projector and helper
+        keys; ``create(code, key_hashes)`` stores it and says whether the code was free."""
         for attempt in range(20):
             code = wanted if (attempt == 0 and wanted) else domain.new_code()
             host_key = domain.new_key()
-            projector_key = domain.projector_key_for(host_key, code)
-            helper_key = domain.helper_key_for(host_key, code)
-            meeting = {k: v for k, v in data["meeting"].items() if k != "code"}
-            try:
-                created = self.writer.call(
-                    self.store.import_meeting,
-                    code,
-                    {**data, "meeting": meeting},
-                    domain.hash_secret(host_key),
-                    domain.hash_secret(projector_key),
-                    domain.hash_secret(helper_key),
-                )
-            except ValueError:  # the store found rows or columns it cannot hold: nothing stored
-                raise Refused("bad_payload") from None
-            if created:
-                return {
-                    "code": code,
-                    "host_key": host_key,
-                    "projector_key": projector_key,
-                    "helper_key": helper_key,
-                }
+            keys = {
+                "host_key": host_key,
+                "projector_key": domain.projector_key_for(host_key, code),
+                "helper_key": domain.helper_key_for(host_key, code),
+            }
+            if create(code, [domain.hash_secret(key) for key in keys.values()]):
+                return {"code": code, **keys}
         raise RuntimeError("no free meeting code")
 
     def meeting(self, raw_code, address: str | None = None, proof: dict | None = None) -> Meeting | None:

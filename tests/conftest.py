@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -12,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,17 @@ class Server:
     def create_meeting(self, themes=("Groen in de wijk", "Verkeer", "Samen eten"), title="Dorpsavond"):
         """Create a meeting through the JSON API; returns the 201 body."""
         return api(self.url + "/api/meetings", {"title": title, "themes": list(themes)})[1]
+
+
+@contextlib.contextmanager
+def own_server(tmp_path: Path, **env):
+    """A dedicated server with these settings, for tests that would disturb the shared one."""
+    srv = Server(tmp_path / f"srv-{uuid.uuid4().hex[:6]}", env={k: str(v) for k, v in env.items()})
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 def api(url: str, body, headers=None):

@@ -15,31 +15,17 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import socketio
 import websocket
-from conftest import ROOT, Client, Server, get, open_page
+from conftest import ROOT, Client, get, open_page, own_server
 from playwright.sync_api import expect
 
 from live.bench import server_command
 
 ATTACKER = "127.0.0.2"  # another loopback address: the attack's address is not the phone's
 PROMPT = 2.0  # generous: an answer within this while an attack runs means nobody was stalled
-
-
-@contextmanager
-def own_server(tmp_path: Path, **env):
-    """A dedicated server with these settings, for tests that would disturb the shared one."""
-    srv = Server(tmp_path / f"srv-{uuid.uuid4().hex[:6]}", env={k: str(v) for k, v in env.items()})
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def raw_socket(server):

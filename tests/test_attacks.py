@@ -13,15 +13,23 @@ import re
 import sqlite3
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import socketio
 import websocket
-from conftest import BEAMER, PHONE, ROOT, Client, Server, api, get, open_page, refusal, wrong_codes
+from conftest import (
+    BEAMER,
+    PHONE,
+    ROOT,
+    Client,
+    api,
+    get,
+    open_page,
+    own_server,
+    refusal,
+    wrong_codes,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import expect
@@ -37,17 +45,6 @@ SLUGS = {
     "consent_required", "bad_phase", "unknown_addition", "not_host", "not_phone", "unknown_event",
     "server_error", "rate_limited",
 }  # fmt: skip
-
-
-@contextmanager
-def own_server(tmp_path: Path, **env):
-    """A dedicated server with these settings, for tests that would disturb the shared one."""
-    srv = Server(tmp_path / f"srv-{uuid.uuid4().hex[:6]}", env={k: str(v) for k, v in env.items()})
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def ws_url(server) -> str:
