@@ -82,6 +82,7 @@ ERRORS = {
     "form_empty": "Dit formulier is nog leeg. Vul minstens één antwoord in.",
     "duplicate_pledge": "Bij dit onderwerp staat al een aanmelding op dit formulier.",
     "not_helper": "Dit kan alleen op het scherm voor helpers.",
+    "not_projector": "Dit kan alleen het beamer-scherm doen.",
 }
 
 # How a participant took part, in the exports and on the screens that count them.

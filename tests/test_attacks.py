@@ -665,3 +665,63 @@ def test_the_working_groups_export_is_for_this_meetings_host_only(server, meetin
         status, response_headers, body = get(url, headers)
         assert status == 200 and body.decode("utf-8-sig").startswith("Werkgroep;Rol;Naam")
         assert "no-store" in response_headers.get("Cache-Control", "")
+
+
+# The events added after the first version, fuzzed the same way. Ids that would remove or merge a
+# real theme are never drawn (the room must stay usable), everything else is any JSON too.
+def _slugs_with_a_sentence() -> set:
+    from live.texts import ERRORS
+
+    return set(ERRORS)
+
+
+NEVER_A_THEME = st.one_of(st.integers(100, 10**6), BIG_INTS, st.text(max_size=5), st.none(), st.booleans())
+SOME_ID = st.one_of(st.integers(-3, 10**6), BIG_INTS)
+NEW_EVENTS = {
+    "note": ("phone", {"theme": st.just(1), "field": st.sampled_from(["how", "x"]), "text": TEXT}),
+    "edit_note": ("phone", {"note": SOME_ID, "text": TEXT}),
+    "remove_note": ("phone", {"note": SOME_ID}),
+    "withdraw": ("phone", {"theme": SOME_ID}),
+    "card": ("phone", {"theme": SOME_ID}),
+    "add_theme": ("host", {"title": TEXT, "description": TEXT, "addition": SOME_ID}),
+    "edit_theme": ("host", {"theme": st.sampled_from([1, 3]), "title": TEXT, "capacity": SOME_ID}),
+    "remove_theme": ("host", {"theme": NEVER_A_THEME, "confirm": st.booleans()}),
+    "order_themes": ("host", {"order": st.lists(st.integers(0, 4), max_size=5)}),
+    "set_pace": ("host", {"pace": st.sampled_from(["all", "one", "fast"]), "theme": SOME_ID}),
+    "set_results": ("host", {"hidden": st.booleans(), "theme": SOME_ID}),
+    "manual_count": ("host", {"theme": SOME_ID, "answer": st.sampled_from(ANSWERS), "count": SOME_ID}),
+    "lock_choices": ("host", {"locked": st.booleans()}),
+    "merge_themes": ("host", {"theme": NEVER_A_THEME, "into": SOME_ID}),
+    "merge_addition": ("host", {"addition": SOME_ID, "into": SOME_ID}),
+    "list_additions": ("host", {"order": st.sampled_from(["newest", "x"]), "limit": SOME_ID}),
+    "showing": ("projector", {"additions": st.lists(SOME_ID, max_size=3), "page": SOME_ID, "pages": SOME_ID}),
+}  # fmt: skip
+# Fields whose drawn values must stay away from real themes are not mixed with any JSON.
+PINNED = {("remove_theme", "theme"), ("merge_themes", "theme")}
+
+
+@pytest.mark.parametrize("event", sorted(NEW_EVENTS))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_payload_of_the_newer_events_gets_a_clean_refusal(fuzz_room, event, data):
+    owner, plausible = NEW_EVENTS[event]
+    fields = {
+        key: value if (event, key) in PINNED else st.one_of(value, JSON) for key, value in plausible.items()
+    }
+    role = data.draw(st.sampled_from([owner] * 4 + ["phone", "host", "projector"]), label="sender")
+    payload = data.draw(
+        st.one_of(
+            st.fixed_dictionaries({"id": IDS}, optional=fields),
+            st.fixed_dictionaries({"id": st.uuids().map(str), **fields}),
+        ),
+        label="payload",
+    )
+    ack = fuzz_room[role].sio.call(event, payload, timeout=10)
+    assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), ack
+    if not ack["ok"]:
+        # Every refusal is a documented slug with a Dutch sentence; server_error means a crash.
+        assert ack.get("error") in _slugs_with_a_sentence() - {"server_error", "rate_limited"}, ack
+    phone, host = fuzz_room["phone"], fuzz_room["host"]
+    if phone.state["phase"] not in ("recognition", "break"):
+        assert host.call("set_phase", phase="recognition")["ok"]
+    assert phone.call("vote", theme=2, answer="yes") == {"ok": True}
