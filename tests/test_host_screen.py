@@ -39,6 +39,7 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     now = page.locator("#pace-now")
     expect(now).to_have_text("Nu aan de beurt: Groen in de wijk (1 van 4).")
     beamer.wait_for(lambda: beamer.state["pace"] == {"mode": "one", "theme": 1}, what="pace one")
+    phone.wait_for(lambda: phone.state["pace"] == {"mode": "one", "theme": 1}, what="the phone's one theme")
     page.get_by_role("button", name="Alle uitkomsten verbergen").click()
     expect(page.locator("#results-now")).to_have_text(ALL_HIDDEN)
     assert phone.call("vote", theme=1, answer="yes")["ok"]
@@ -68,12 +69,15 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     page.get_by_role("button", name="Volgende").click()
     expect(now).to_have_text("Nu aan de beurt: Verkeer (2 van 4).")
     beamer.wait_for(lambda: beamer.state["pace"]["theme"] == 2, what="theme 2 on")
+    phone.wait_for(lambda: phone.state["pace"]["theme"] == 2, what="theme 2 on the phone")
     expect(page.locator('#tally-rows tr[data-key="2"]')).to_have_class(re.compile(r"\bnow\b"))
     page.get_by_role("button", name="Volgende").click()
     page.get_by_role("button", name="Volgende").click()
     expect(now).to_have_text("Nu aan de beurt: Het geheel (4 van 4).")
     expect(page.get_by_role("button", name="Volgende")).to_be_disabled()
     beamer.wait_for(lambda: beamer.state["pace"]["theme"] == 0, what="the whole on")
+    phone.wait_for(lambda: phone.state["pace"]["theme"] == 0, what="the whole on the phone")
+    assert phone.tallies == [] and "tally" not in phone.state  # phones never get anybody's answers
 
     # Reveal theme 1 alone, then everything with one press.
     first.get_by_label("Uitkomst op de beamer tonen").check()
