@@ -103,7 +103,11 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     shown, into, promote = (page.locator(f'#additions li[data-addition="{i}"]') for i in ids)
     shown.get_by_role("button", name="Tonen op beamer").click()
     beamer.wait_for(lambda: [a["id"] for a in beamer.state["additions"]] == [ids[0]], what="shown")
-    shown.get_by_role("button", name="Samenvoegen met …").click()
+    # The host has heard that the beamer shows it (no redraw is on its way) before a tool opens.
+    expect(shown.locator(".mod-state")).to_have_text("Gekozen voor de beamer")
+    merge = shown.get_by_role("button", name="Samenvoegen met …")
+    merge.click()
+    expect(merge).to_have_attribute("aria-expanded", "true")
     shown.get_by_label("Met welke aanvulling?").select_option(str(ids[1]))
     shown.get_by_role("button", name="Samenvoegen", exact=True).click()
     expect(shown.locator(".mod-state")).to_have_text(f"Samengevoegd met nr. {ids[1]}")
