@@ -204,6 +204,14 @@ def _addition(row) -> dict:
     return addition
 
 
+# The themes of meeting ?1, followed by whether each is full: true when its capacity is taken,
+# NULL when it has none. Append nothing for the full ones, " IS NOT 1" for those with room.
+_FULL = (
+    "SELECT t.id FROM themes t WHERE t.code = ?1 AND t.removed = 0"
+    " AND (t.capacity <= (SELECT count(*) FROM choices c WHERE c.code = ?1 AND c.theme = t.id))"
+)
+
+
 def _places(raw: str) -> tuple:
     """A theme's tables, stored as a JSON list."""
     return tuple(json.loads(raw)) if raw else ()
@@ -698,22 +706,12 @@ class SQLiteStore(Store):
         return _seated(places[seat] if places else None)
 
     def full_themes(self, code):
-        rows = self._read(
-            "SELECT t.id FROM themes t WHERE t.code = ?1 AND t.removed = 0 AND t.capacity IS NOT NULL"
-            " AND t.capacity <= (SELECT count(*) FROM choices c WHERE c.code = ?1 AND c.theme = t.id)"
-            " ORDER BY t.id",
-            (code,),
-        )
+        rows = self._read(f"{_FULL} ORDER BY t.id", (code,))
         return [row[0] for row in rows]
 
     @staticmethod
     def _themes_with_room(conn, code) -> list[int]:
-        rows = conn.execute(
-            "SELECT t.id FROM themes t WHERE t.code = ?1 AND t.removed = 0 AND (t.capacity IS NULL"
-            " OR t.capacity > (SELECT count(*) FROM choices c WHERE c.code = ?1 AND c.theme = t.id))"
-            " ORDER BY coalesce(t.position, t.id), t.id",
-            (code,),
-        )
+        rows = conn.execute(f"{_FULL} IS NOT 1 ORDER BY coalesce(t.position, t.id), t.id", (code,))
         return [row[0] for row in rows]
 
     def _do_pledge(self, conn, code, actor, data):

@@ -2,6 +2,7 @@
 // messages. Everyone adds notes; a phone edits or removes only its own. Each note is its own list
 // item, changed one at a time, so a note being typed or edited is never wiped by somebody else's.
 import { errorText, setStatus, texts } from '../live.js';
+import { button } from './button.js';
 
 const words = texts.phone;
 const fields = document.getElementById('card-fields');
@@ -17,14 +18,6 @@ export function createCard({ send }) {
   const listOf = (field) => fields.querySelector(`.card-field[data-field="${field}"] .notes`);
   const itemOf = (id) => fields.querySelector(`li[data-note="${id}"]`);
   const fieldOfItem = (item) => notes.get(item.payload.note)?.field;
-
-  function button(text, onClick) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = text;
-    b.addEventListener('click', onClick);
-    return b;
-  }
 
   function fillItem(li, note) {
     li.replaceChildren();

@@ -2,6 +2,7 @@
 // "Intrekken". A second person on the same phone is a participant of its own: a second token and
 // connection (live.js `person`), kept in localStorage with the first, never mixed with them.
 import { connect, errorText, newId, setStatus, texts } from '../live.js';
+import { button } from './button.js';
 import { clearFieldErrors, setTheme, showFieldErrors, themeValue } from './pledge_fields.js';
 
 const words = texts.phone;
@@ -49,14 +50,6 @@ export function createPledges({ send }) {
   const savePeople = () => stored(peopleKey, JSON.stringify(folks));
   // Another person's connection opens with their first pledge: only then are they a participant.
   const sendAs = (person, ...args) => (person ? (conns.get(person) || open(person)).send(...args) : send(...args));
-
-  function button(text, onClick) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = text;
-    b.addEventListener('click', onClick);
-    return b;
-  }
 
   function themeRow(t) {
     const row = document.createElement('div');
