@@ -146,8 +146,11 @@ def on_choose(payload=None, *_extra):
     """Phone: ``{id, theme}`` the one theme to work on after the break (changeable); the ack
     names the table. The phone then follows that theme's card."""
     ack = _act("choose", payload, "phone")
-    if ack.get("ok"):
-        _follow_card(payload["theme"])
+    # A repeated message id gets its first ack back whatever this payload holds: follow a card
+    # only for a theme this payload really names.
+    theme = payload.get("theme") if isinstance(payload, dict) else None
+    if ack.get("ok") and type(theme) is int:
+        _follow_card(theme)
     return ack
 
 

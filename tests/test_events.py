@@ -235,3 +235,15 @@ def test_a_browser_may_connect_with_its_key_cookie_and_a_host_cookie_opens_the_b
         else:
             assert accepted, (role, cookie)
             client.disconnect()
+
+
+def test_a_repeated_choose_id_without_a_theme_gets_its_first_ack_and_the_phone_keeps_working(room):
+    """A dishonest or confused client resends a saved message id with a payload that lacks `theme`."""
+    meeting, host, projector, phone = room
+    to_phase(host, "topics")
+    first = phone.call("choose", {"id": "c-1", "theme": 2})
+    assert first["ok"]
+    assert phone.call("choose", {"id": "c-1"}) == first
+    assert phone.call("choose", {"id": "c-1", "theme": "x"}) == first
+    assert phone.call("choose", {"id": "c-2", "theme": 3})["ok"]
+    projector.wait_for(lambda: [r["chosen"] for r in projector.tally["themes"] if r["theme"] in (2, 3)] == [0, 1])
