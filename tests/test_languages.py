@@ -355,6 +355,7 @@ def test_the_arabic_phone_reads_right_to_left_fits_and_counts_in_arabic(
         if phase == "pledges":
             phones.go("pledges")
         open_all_details(arabic)
+        arabic.evaluate("document.activeElement.blur()")
         arabic.set_viewport_size(PHONE["viewport"])
         shoot(arabic, f"phone-ar-{phase}.png", tmp_path)
         wide[phase, 375] = sideways(arabic, 375)
