@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench screenshots
+.PHONY: run test lint bench screenshots translations
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m live.bench
+
+# The catalogues (docs/translations.md): collect the Dutch source strings, merge them into each
+# language's .po (new strings arrive empty), and compile the .mo files the server reads.
+translations: $(VENV)/.runtime
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 --no-location --sort-output --omit-header -o live/translations/messages.pot live
+	$(VENV)/bin/pybabel update -i live/translations/messages.pot -d live/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d live/translations --statistics

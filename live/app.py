@@ -8,7 +8,7 @@ import time
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from live import guard
+from live import guard, languages
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
@@ -97,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
         engineio_logger=False,
         json=guard.SocketJSON,  # a too-deep payload is acked `bad_payload`, not dropped
     )
+    languages.install(app)  # Flask-Babel: the phone and helper pages in the chosen language
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]))
     app.extensions["live"] = live
 

@@ -1,88 +1,109 @@
 """The one place for people-facing strings that code (not templates) needs: Dutch, B1 level.
 
 Error slugs are the stable codes programs see; ``ERRORS`` holds the sentence a person reads.
+
+The Dutch text is the source. Strings the phone and the helper screen show are marked ``N_`` (one
+string) or ``NP_`` (words after a number: singular and plural) so ``make translations`` collects
+them into the catalogues (docs/translations.md); they stay plain Dutch here, for the exports and the
+host and beamer, which are Dutch. ``client_texts`` translates them into the request's language.
 """
+
+from babel import Locale
+from flask_babel import get_locale, gettext, ngettext
 
 from live.meeting import MAX_ADDITION, MAX_NOTE
 
+
+def N_(text: str) -> str:
+    """Mark a string for the catalogues; it is translated where it is used (``tr``)."""
+    return text
+
+
+def NP_(one: str, other: str) -> dict:
+    """Mark the words after a number (Dutch singular and plural) for the catalogues."""
+    return {"one": one, "other": other}
+
+
 PHASE_LABELS = {
-    "lobby": "Welkom",
-    "recognition": "Herkenning",
-    "break": "Pauze",
-    "topics": "Onderwerp kiezen",
-    "pledges": "Meehelpen",
-    "results": "Uitkomsten",
+    "lobby": N_("Welkom"),
+    "recognition": N_("Herkenning"),
+    "break": N_("Pauze"),
+    "topics": N_("Onderwerp kiezen"),
+    "pledges": N_("Meehelpen"),
+    "results": N_("Uitkomsten"),
 }
 
-ANSWER_LABELS = {"yes": "Ja", "partly": "Deels", "no": "Nee"}
+ANSWER_LABELS = {"yes": N_("Ja"), "partly": N_("Deels"), "no": N_("Nee")}
 
 ROLE_LABELS = {
-    "lead": "Trekker: ik wil het mee organiseren",
-    "member": "Meedoen: ik doe mee",
-    "occasional": "Af en toe: ik help als het uitkomt",
+    "lead": N_("Trekker: ik wil het mee organiseren"),
+    "member": N_("Meedoen: ik doe mee"),
+    "occasional": N_("Af en toe: ik help als het uitkomt"),
 }
 
-ROLE_SHORT = {"lead": "Trekker", "member": "Meedoen", "occasional": "Af en toe"}
+ROLE_SHORT = {"lead": N_("Trekker"), "member": N_("Meedoen"), "occasional": N_("Af en toe")}
 
 ERRORS = {
-    "bad_payload": "Dit bericht klopt niet. Probeer het opnieuw.",
-    "too_large": "Dit is te veel tekst in één keer. Maak het korter en probeer het opnieuw.",
-    "bad_id": "Dit bericht klopt niet. Probeer het opnieuw.",
-    "bad_date": "Vul een datum in, zoals 2026-03-12.",
-    "unknown_theme": "Dit onderwerp bestaat niet.",
-    "unknown_addition": "Deze aanvulling bestaat niet.",
-    "unknown_meeting": "Deze bijeenkomst bestaat niet. Kijk of de code klopt.",
-    "unknown_event": "Dit kan hier niet.",
-    "wrong_phase": "Dat kan nu niet. De gespreksleider is al verder.",
-    "bad_answer": "Kies ja, deels of nee.",
-    "bad_phase": "Dit onderdeel bestaat niet.",
-    "bad_role": "Kies hoe u wilt helpen.",
-    "theme_required": "Kies een onderwerp.",
-    "bad_key": "Deze link klopt niet. Vraag de gespreksleider om de goede link.",
-    "text_empty": "U heeft nog niets ingevuld.",
-    "text_too_long": "De tekst is te lang. Maak hem korter.",
-    "name_required": "Vul uw naam in.",
-    "contact_required": "Vul een e-mailadres of telefoonnummer in.",
-    "bad_email": "Dit e-mailadres klopt niet.",
-    "bad_phone": "Dit telefoonnummer klopt niet.",
-    "consent_required": "Zet een vinkje als u akkoord bent.",
-    "themes_required": "Vul minstens één thema in.",
-    "too_many_themes": "Dat zijn te veel thema's. Houd het bij 40.",
-    "organiser_key_required": (
+    "bad_payload": N_("Dit bericht klopt niet. Probeer het opnieuw."),
+    "too_large": N_("Dit is te veel tekst in één keer. Maak het korter en probeer het opnieuw."),
+    "bad_id": N_("Dit bericht klopt niet. Probeer het opnieuw."),
+    "bad_date": N_("Vul een datum in, zoals 2026-03-12."),
+    "unknown_theme": N_("Dit onderwerp bestaat niet."),
+    "unknown_addition": N_("Deze aanvulling bestaat niet."),
+    "unknown_meeting": N_("Deze bijeenkomst bestaat niet. Kijk of de code klopt."),
+    "unknown_event": N_("Dit kan hier niet."),
+    "wrong_phase": N_("Dat kan nu niet. De gespreksleider is al verder."),
+    "bad_answer": N_("Kies ja, deels of nee."),
+    "bad_phase": N_("Dit onderdeel bestaat niet."),
+    "bad_role": N_("Kies hoe u wilt helpen."),
+    "theme_required": N_("Kies een onderwerp."),
+    "bad_key": N_("Deze link klopt niet. Vraag de gespreksleider om de goede link."),
+    "text_empty": N_("U heeft nog niets ingevuld."),
+    "text_too_long": N_("De tekst is te lang. Maak hem korter."),
+    "name_required": N_("Vul uw naam in."),
+    "contact_required": N_("Vul een e-mailadres of telefoonnummer in."),
+    "bad_email": N_("Dit e-mailadres klopt niet."),
+    "bad_phone": N_("Dit telefoonnummer klopt niet."),
+    "consent_required": N_("Zet een vinkje als u akkoord bent."),
+    "themes_required": N_("Vul minstens één thema in."),
+    "too_many_themes": N_("Dat zijn te veel thema's. Houd het bij 40."),
+    "organiser_key_required": N_(
         "Het wachtwoord voor organisatoren ontbreekt of klopt niet."
         " U krijgt het van de beheerder van deze website."
     ),
-    "storage_full": (
+    "storage_full": N_(
         "De bijeenkomst is niet opgeslagen: er is geen ruimte meer op de server."
         " Probeer het later opnieuw of meld het aan de beheerder."
     ),
-    "not_host": "Alleen de gespreksleider kan dit doen.",
-    "bad_order": "Er is net een thema bijgekomen of weggegaan. Probeer het opnieuw.",
-    "bad_pace": "Kies: alle thema's tegelijk, of één thema per keer.",
-    "bad_count": "Vul een heel getal in, van 0 tot 100.000.",
-    "last_theme": "Er moet minstens één thema blijven.",
-    "theme_full": "Dit onderwerp is vol. Kies een ander onderwerp.",
-    "choices_locked": "Kiezen kan niet meer. Vraag de gespreksleider als u wilt wisselen.",
-    "bad_field": "Dit vak bestaat niet op de kaart.",
-    "unknown_note": "Dit briefje bestaat niet meer.",
-    "not_yours": "U kunt alleen uw eigen briefjes veranderen.",
-    "bad_contact_by": "Kies hoe we u mogen bereiken: via e-mail of telefoon. Vul dat dan ook in.",
-    "bad_capacity": "Vul een heel getal in (1 of meer), of laat het leeg.",
-    "bad_table": "Vul maximaal 10 tafels in.",
-    "bad_merge": "Dit kan niet samen. Kies een ander thema of een andere aanvulling om mee samen te voegen.",
-    "already_merged": "Deze aanvulling is al samengevoegd met een andere.",
-    "already_promoted": "Van deze aanvulling is al een thema gemaakt.",
-    "confirm_needed": "Bij dit thema zijn al antwoorden. Weet u zeker dat u het wilt weghalen?",
-    "not_phone": "Dit kan alleen op een telefoon van een deelnemer.",
-    "rate_limited": "Het is even druk. Probeer het over een minuut opnieuw.",
-    "server_error": "Er ging iets mis. Probeer het opnieuw.",
-    "offline": "Geen verbinding. We proberen het opnieuw.",
+    "not_host": N_("Alleen de gespreksleider kan dit doen."),
+    "bad_order": N_("Er is net een thema bijgekomen of weggegaan. Probeer het opnieuw."),
+    "bad_pace": N_("Kies: alle thema's tegelijk, of één thema per keer."),
+    "bad_count": N_("Vul een heel getal in, van 0 tot 100.000."),
+    "last_theme": N_("Er moet minstens één thema blijven."),
+    "theme_full": N_("Dit onderwerp is vol. Kies een ander onderwerp."),
+    "choices_locked": N_("Kiezen kan niet meer. Vraag de gespreksleider als u wilt wisselen."),
+    "bad_field": N_("Dit vak bestaat niet op de kaart."),
+    "unknown_note": N_("Dit briefje bestaat niet meer."),
+    "not_yours": N_("U kunt alleen uw eigen briefjes veranderen."),
+    "bad_contact_by": N_("Kies hoe we u mogen bereiken: via e-mail of telefoon. Vul dat dan ook in."),
+    "bad_capacity": N_("Vul een heel getal in (1 of meer), of laat het leeg."),
+    "bad_table": N_("Vul maximaal 10 tafels in."),
+    "bad_merge": N_(
+        "Dit kan niet samen. Kies een ander thema of een andere aanvulling om mee samen te voegen."
+    ),
+    "already_merged": N_("Deze aanvulling is al samengevoegd met een andere."),
+    "already_promoted": N_("Van deze aanvulling is al een thema gemaakt."),
+    "confirm_needed": N_("Bij dit thema zijn al antwoorden. Weet u zeker dat u het wilt weghalen?"),
+    "not_phone": N_("Dit kan alleen op een telefoon van een deelnemer."),
+    "rate_limited": N_("Het is even druk. Probeer het over een minuut opnieuw."),
+    "server_error": N_("Er ging iets mis. Probeer het opnieuw."),
+    "offline": N_("Geen verbinding. We proberen het opnieuw."),
     # The helper screen (paper forms, a shared device).
-    "bad_origin": "Kies: papier invoeren of iemand helpen.",
-    "form_empty": "Dit formulier is nog leeg. Vul minstens één antwoord in.",
-    "duplicate_pledge": "Bij dit onderwerp staat al een aanmelding op dit formulier.",
-    "not_helper": "Dit kan alleen op het scherm voor helpers.",
-    "not_projector": "Dit kan alleen het beamer-scherm doen.",
+    "bad_origin": N_("Kies: papier invoeren of iemand helpen."),
+    "form_empty": N_("Dit formulier is nog leeg. Vul minstens één antwoord in."),
+    "duplicate_pledge": N_("Bij dit onderwerp staat al een aanmelding op dit formulier."),
+    "not_helper": N_("Dit kan alleen op het scherm voor helpers."),
+    "not_projector": N_("Dit kan alleen het beamer-scherm doen."),
 }
 
 # How a participant took part, in the exports and on the screens that count them.
@@ -90,78 +111,80 @@ ORIGIN_LABELS = {"phone": "Telefoon", "paper": "Papier", "helper": "Met hulp"}
 
 # The helper screen (helper.js); the rest of its words are in helper.html.
 HELPER = {
-    "saving": "Wordt opgeslagen…",
-    "saved": "Formulier {n} is opgeslagen. U kunt het volgende formulier invoeren.",
-    "saved_helper": "Opgeslagen. Dank u wel! Geef het scherm aan de volgende persoon.",
-    "fix_fields": "Er klopt nog iets niet. Kijk bij de rode tekst.",
-    "count": {"one": "formulier opgeslagen", "other": "formulieren opgeslagen"},
-    "mode_paper": "Papier invoeren",
-    "mode_helper": "Iemand helpen",
+    "saving": N_("Wordt opgeslagen…"),
+    "saved": N_("Formulier {n} is opgeslagen. U kunt het volgende formulier invoeren."),
+    "saved_helper": N_("Opgeslagen. Dank u wel! Geef het scherm aan de volgende persoon."),
+    "fix_fields": N_("Er klopt nog iets niet. Kijk bij de rode tekst."),
+    "count": NP_("formulier opgeslagen", "formulieren opgeslagen"),
+    "mode_paper": N_("Papier invoeren"),
+    "mode_helper": N_("Iemand helpen"),
 }
 
 # What the connection line at the top of a screen says.
 CONNECTION = {
-    "ok": "Verbonden",
+    "ok": N_("Verbonden"),
     # A refusal that passes (rate_limited, server_error): the page tries again by itself.
-    "busy": "Het is even druk. We proberen het zo weer.",
+    "busy": N_("Het is even druk. We proberen het zo weer."),
 }
 
 # What a phone says about one action. "Saving" also covers the retries after a passing refusal.
 PHONE = {
-    "saving": "Wordt opgeslagen…",
-    "saved": "Opgeslagen ✓",
-    "addition_sent": "Dank u! Uw aanvulling is verstuurd.",
-    "pledged": "U helpt mee. Dank u wel! U kunt uw gegevens nog aanpassen.",
-    "fix_fields": "Er klopt nog iets niet. Kijk bij de rode tekst.",
-    "new_part": "Nieuw onderdeel:",
-    "too_long": "De tekst is te lang. Haal er {n} {word} af.",
+    "saving": N_("Wordt opgeslagen…"),
+    "saved": N_("Opgeslagen ✓"),
+    "addition_sent": N_("Dank u! Uw aanvulling is verstuurd."),
+    "pledged": N_("U helpt mee. Dank u wel! U kunt uw gegevens nog aanpassen."),
+    "fix_fields": N_("Er klopt nog iets niet. Kijk bij de rode tekst."),
+    "new_part": N_("Nieuw onderdeel:"),
+    "too_long": N_("De tekst is te lang. Haal er {n} {word} af."),
+    # The counter under a text box: "Nog 280 tekens over".
+    "chars_left": N_("Nog {n} {word}"),
     # The whole evening on one phone (phone.js and live/static/js/phone/).
-    "whole_question": "Herkent u zich in het geheel?",
-    "whole_missing": "Mist er iets in het geheel?",
-    "whole_label": "Wat mist er in het geheel?",
-    "theme_label": "Wat wilt u zeggen over dit thema?",
-    "add_summary": "Iets aanvullen?",
-    "one_at_a_time": "Beantwoord deze vraag. Daarna gaat de gespreksleider verder.",
-    "every_theme": "Kies bij elk thema: ja, deels of nee. U kunt het later nog veranderen.",
-    "go_to": "Ga naar:",
-    "your_topic": "Uw onderwerp:",
-    "no_table": "Blijf zitten. De gespreksleider zegt waar uw groep praat.",
-    "tables": "Plaats:",
-    "full": "Vol",
-    "full_room": "Dit onderwerp is vol. Er is nog plek bij: {themes}.",
-    "full_none": "Dit onderwerp is vol. Er is nergens meer plek. Vraag de gespreksleider.",
-    "locked": "Kiezen is gesloten. Vraag de gespreksleider als u wilt wisselen.",
-    "merged": "Uw onderwerp is samengevoegd met: {theme}.",
-    "card_of": "Kaart van: {theme}",
-    "note_added": "Uw briefje staat op de kaart.",
-    "note_removed": "Uw briefje is weggehaald.",
-    "edit": "Wijzigen",
-    "remove": "Weghalen",
-    "save": "Opslaan",
-    "cancel": "Annuleren",
-    "edit_label": "Uw briefje",
-    "yours": "(van u)",
-    "empty_field": "Nog niets.",
-    "pledged_for": "U helpt mee bij: {theme}. Dank u wel!",
-    "helps_with": "U helpt mee bij:",
-    "withdraw": "Intrekken",
-    "withdraw_ask": "Wilt u echt niet meer meehelpen bij {theme}?",
-    "withdraw_yes": "Ja, intrekken",
-    "withdraw_no": "Nee, ik help mee",
-    "withdrawn": "U helpt niet meer mee bij: {theme}.",
-    "pledge_for": "Aanmelding van: {name}",
-    "new_person": "Aanmelding van iemand anders. Vul de gegevens van deze persoon in.",
-    "someone": "Iemand anders",
-    "me": "U",
-    "changing": "U wijzigt uw aanmelding bij: {theme}.",
+    "whole_question": N_("Herkent u zich in het geheel?"),
+    "whole_missing": N_("Mist er iets in het geheel?"),
+    "whole_label": N_("Wat mist er in het geheel?"),
+    "theme_label": N_("Wat wilt u zeggen over dit thema?"),
+    "add_summary": N_("Iets aanvullen?"),
+    "one_at_a_time": N_("Beantwoord deze vraag. Daarna gaat de gespreksleider verder."),
+    "every_theme": N_("Kies bij elk thema: ja, deels of nee. U kunt het later nog veranderen."),
+    "go_to": N_("Ga naar:"),
+    "your_topic": N_("Uw onderwerp:"),
+    "no_table": N_("Blijf zitten. De gespreksleider zegt waar uw groep praat."),
+    "tables": N_("Plaats:"),
+    "full": N_("Vol"),
+    "full_room": N_("Dit onderwerp is vol. Er is nog plek bij: {themes}."),
+    "full_none": N_("Dit onderwerp is vol. Er is nergens meer plek. Vraag de gespreksleider."),
+    "locked": N_("Kiezen is gesloten. Vraag de gespreksleider als u wilt wisselen."),
+    "merged": N_("Uw onderwerp is samengevoegd met: {theme}."),
+    "card_of": N_("Kaart van: {theme}"),
+    "note_added": N_("Uw briefje staat op de kaart."),
+    "note_removed": N_("Uw briefje is weggehaald."),
+    "edit": N_("Wijzigen"),
+    "remove": N_("Weghalen"),
+    "save": N_("Opslaan"),
+    "cancel": N_("Annuleren"),
+    "edit_label": N_("Uw briefje"),
+    "yours": N_("(van u)"),
+    "empty_field": N_("Nog niets."),
+    "pledged_for": N_("U helpt mee bij: {theme}. Dank u wel!"),
+    "helps_with": N_("U helpt mee bij:"),
+    "withdraw": N_("Intrekken"),
+    "withdraw_ask": N_("Wilt u echt niet meer meehelpen bij {theme}?"),
+    "withdraw_yes": N_("Ja, intrekken"),
+    "withdraw_no": N_("Nee, ik help mee"),
+    "withdrawn": N_("U helpt niet meer mee bij: {theme}."),
+    "pledge_for": N_("Aanmelding van: {name}"),
+    "new_person": N_("Aanmelding van iemand anders. Vul de gegevens van deze persoon in."),
+    "someone": N_("Iemand anders"),
+    "me": N_("U"),
+    "changing": N_("U wijzigt uw aanmelding bij: {theme}."),
 }
 
 # The four fields of a subgroup card, in their order (keys are the protocol's `field`).
 CARD_FIELDS = {
-    "how": "Hoe kunnen we dit realiseren?",
-    "needs": "Wat is er nodig?",
-    "lead": "Wie neemt het voortouw?",
-    "first_step": "Wat is de eerste stap, en wanneer?",
+    "how": N_("Hoe kunnen we dit realiseren?"),
+    "needs": N_("Wat is er nodig?"),
+    "lead": N_("Wie neemt het voortouw?"),
+    "first_step": N_("Wat is de eerste stap, en wanneer?"),
 }
 
 # The host screen's panel with the host link (keep_link.js); the rest of it is in host.html.
@@ -294,9 +317,9 @@ COUNT_WORDS = {
     "participants": {"one": "persoon doet mee", "other": "mensen doen mee"},
     "chosen": {"one": "persoon koos dit", "other": "mensen kozen dit"},
     "pledged": {"one": "helpt mee", "other": "helpen mee"},
-    "chars": {"one": "teken", "other": "tekens"},
-    "chars_left": {"one": "teken over", "other": "tekens over"},
-    "chars_over": {"one": "teken te veel", "other": "tekens te veel"},
+    "chars": NP_("teken", "tekens"),
+    "chars_left": NP_("teken over", "tekens over"),
+    "chars_over": NP_("teken te veel", "tekens te veel"),
     # The beamer while results are hidden, and the raised hands within a count.
     "answered": {"one": "persoon heeft geantwoord", "other": "mensen hebben geantwoord"},
     "hands": {"one": "hand", "other": "handen"},
@@ -340,9 +363,39 @@ CREATE_ERRORS = {
 }
 
 
+def tr(text: str) -> str:
+    """A marked string in the request's language (Dutch outside a request or without a catalogue)."""
+    return gettext(text) if text else text
+
+
+def _tr_all(table: dict) -> dict:
+    return {key: tr(value) if isinstance(value, str) else value for key, value in table.items()}
+
+
+# A few numbers to find one of each plural category (CLDR) of a language: 0..110 covers all the
+# categories whole numbers have (Arabic's "other" first shows at 100, Polish has no whole "other").
+_SAMPLES = tuple(range(111))
+
+
+def plural_forms(forms: dict) -> dict:
+    """The words after a number for each plural category of the request's language, as
+    ``Intl.PluralRules`` names them (Dutch: one, other; Polish: one, few, many, other; Arabic:
+    zero, one, two, few, many, other). Each comes from the catalogue's own plural rule, asked
+    with a number of that category, so the browser needs no rule of its own."""
+    locale = get_locale() or Locale("nl")
+    out = {}
+    for n in _SAMPLES:
+        category = locale.plural_form(n)
+        if category not in out:
+            out[category] = ngettext(forms["one"], forms["other"], n)
+    # A whole number is never "other" in Polish (only fractions are): give it the plural anyway.
+    out.setdefault("other", out.get("many") or ngettext(forms["one"], forms["other"], 5))
+    return out
+
+
 def error_text(slug: str) -> str:
-    """The Dutch sentence for an error slug."""
-    return ERRORS.get(slug, ERRORS["server_error"])
+    """The sentence for an error slug, in the request's language (Dutch by default)."""
+    return tr(ERRORS.get(slug, ERRORS["server_error"]))
 
 
 def create_error_text(slug: str) -> str:
@@ -353,35 +406,39 @@ def create_error_text(slug: str) -> str:
 def consent_text(retention_days: int, erase_on: str = "") -> str:
     """The consent sentence for a pledge: who sees the details, and for how long (the day they
     are erased, when the meeting's day is known)."""
-    when = f"Op {erase_on}" if erase_on else f"Na {retention_days} dagen"
-    when += " worden ze hier gewist."
-    return (
+    if erase_on:
+        when = gettext("Op %(day)s worden ze hier gewist.", day=erase_on)
+    else:
+        when = gettext("Na %(days)s dagen worden ze hier gewist.", days=retention_days)
+    consent = gettext(
         "Ik vind het goed dat de kopgroep van deze avond mijn naam en contactgegevens ziet "
-        f"en doorgeeft aan de werkgroep van dit onderwerp. {when}"
+        "en doorgeeft aan de werkgroep van dit onderwerp."
     )
+    return f"{consent} {when}"
 
 
 def client_texts(retention_days: int, erase_on: str = "") -> dict:
-    """The strings the browser scripts need, handed over as JSON."""
+    """The strings the browser scripts need, handed over as JSON, in the request's language
+    (the parts of the host and the beamer are Dutch only)."""
     return {
-        "errors": ERRORS,
-        "phases": PHASE_LABELS,
-        "answers": ANSWER_LABELS,
-        "roles": ROLE_LABELS,
-        "roles_short": ROLE_SHORT,
+        "errors": _tr_all(ERRORS),
+        "phases": _tr_all(PHASE_LABELS),
+        "answers": _tr_all(ANSWER_LABELS),
+        "roles": _tr_all(ROLE_LABELS),
+        "roles_short": _tr_all(ROLE_SHORT),
         "consent": consent_text(retention_days, erase_on),
-        "connection": CONNECTION,
-        "phone": PHONE,
-        "counts": COUNT_WORDS,
+        "connection": _tr_all(CONNECTION),
+        "phone": _tr_all(PHONE),
+        "counts": {key: plural_forms(forms) for key, forms in COUNT_WORDS.items()},
         "origin_counts": ORIGIN_COUNTS,
         "host_link": HOST_LINK,
-        "helper": HELPER,
+        "helper": {**_tr_all(HELPER), "count": plural_forms(HELPER["count"])},
         "origins": ORIGIN_LABELS,
         "host": HOST,
         "projector": PROJECTOR,
         # Not words, but the pages need them next to the words (the counter under an addition).
         "limits": {"addition": MAX_ADDITION, "note": MAX_NOTE},
-        "card_fields": CARD_FIELDS,
+        "card_fields": _tr_all(CARD_FIELDS),
     }
 
 

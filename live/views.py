@@ -7,6 +7,7 @@ into an HttpOnly cookie and the browser is sent to the clean address at once.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import logging
@@ -25,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date, get_locale
 
 from live import links
 from live.exports import archive, calendar, evening, table_csv, xlsx
@@ -41,10 +43,13 @@ from live.meeting import (
 from live.store import StoreFull
 from live.texts import (
     HANDOFF_ERRORS,
+    ROLE_LABELS,
+    ROLE_SHORT,
     client_texts,
     consent_text,
     create_error_text,
     error_text,
+    tr,
 )
 from live.throttle import parse_limit
 
@@ -65,8 +70,15 @@ def _texts(meeting=None):
     record = _live().store.meeting_record(meeting.code) if meeting is not None else None
     if record is not None:
         days = days if record["retention_days"] is None else record["retention_days"]
-        erase_on = evening.dutch_date(evening.erase_on(record["held_on"], days))
+        erase_on = _long_date(evening.erase_on(record["held_on"], days))
     return client_texts(days, erase_on)
+
+
+def _long_date(iso: str) -> str:
+    """A day as people write it in the page's language (``12 maart 2026``, ``12 March 2026``)."""
+    if not iso or str(get_locale() or "nl") == "nl":
+        return evening.dutch_date(iso)
+    return format_date(datetime.date.fromisoformat(iso), "long")
 
 
 def _proof(raw_code) -> dict:
@@ -491,6 +503,8 @@ def paper(code):
         pages=[themes[i : i + PAPER_PAGE] for i in range(0, len(themes), PAPER_PAGE)] or [[]],
         answers=ANSWERS,
         consent=consent_text(current_app.config["RETENTION_DAYS"]),
+        roles={key: tr(label) for key, label in ROLE_LABELS.items()},
+        roles_short={key: tr(label) for key, label in ROLE_SHORT.items()},
         texts=None,
     )
 

@@ -228,7 +228,7 @@ def test_a_helper_types_a_stack_of_ten_paper_forms_with_the_keyboard_alone(
         browser, f"{server.url}/{created['code']}/helper?key={created['helper_key']}", page_errors
     )
     expect(page.locator("#conn")).to_have_text("Verbonden")
-    for _ in range(6):  # from the top: skip link, the mode, then the number box
+    for _ in range(12):  # from the top: skip link, the five languages, the mode, then the number box
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "form-number":
             break

@@ -2,9 +2,10 @@
 // right form ("1 persoon koos dit", "2 mensen kozen dit"). The words come from live/texts.py.
 import { texts } from './live.js';
 
-const plural = new Intl.PluralRules('nl');
+// The page's language picks the plural category; the words per category come from the catalogue.
+const plural = new Intl.PluralRules(document.documentElement.lang || 'nl');
 
-/** The words after the number n for a key of texts.counts, singular or plural. */
+/** The words after the number n for a key of texts.counts, in the form the language needs. */
 export function countWords(key, n) {
   const forms = texts.counts[key];
   return forms[plural.select(n)] ?? forms.other;

@@ -5,7 +5,7 @@
 import { TRANSIENT, backoff, errorText, newId, texts } from './live.js';
 
 const words = texts.helper;
-const plural = new Intl.PluralRules('nl');
+const plural = new Intl.PluralRules(document.documentElement.lang || 'nl');
 const code = document.body.dataset.code;
 const form = document.getElementById('form');
 const status = document.getElementById('form-status');

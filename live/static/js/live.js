@@ -23,6 +23,15 @@ export function newId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * A theme title or a name, set apart for the text around it. In a right-to-left page a Dutch
+ * title ("Groen in de wijk: meer bomen") inside an Arabic sentence would otherwise take the
+ * sentence's punctuation with it; Unicode's first-strong isolate keeps each in its own direction.
+ */
+export function isolate(text) {
+  return document.documentElement.dir === 'rtl' ? `\u2068${text}\u2069` : text;
+}
+
 export function errorText(slug) {
   return texts.errors[slug] || texts.errors.server_error;
 }

@@ -1,7 +1,7 @@
 // The subgroup card on the phone: four fields of short notes, live from state.card and `note`
 // messages. Everyone adds notes; a phone edits or removes only its own. Each note is its own list
 // item, changed one at a time, so a note being typed or edited is never wiped by somebody else's.
-import { errorText, setStatus, texts } from '../live.js';
+import { errorText, isolate, setStatus, texts } from '../live.js';
 import { button } from './button.js';
 
 const words = texts.phone;
@@ -107,7 +107,7 @@ export function createCard({ send }) {
 
   function drawHead() {
     const theme = themes.find((t) => t.id === followed);
-    document.getElementById('card-of').textContent = theme ? words.card_of.replace('{theme}', theme.title) : '';
+    document.getElementById('card-of').textContent = theme ? words.card_of.replace('{theme}', isolate(theme.title)) : '';
     document.getElementById('card-none').hidden = followed !== null;
     fields.hidden = followed === null;
     const kept = otherSelect.value;

@@ -1,7 +1,7 @@
 // Pledges on the phone: one per theme, listed under each person's name with "Wijzigen" and
 // "Intrekken". A second person on the same phone is a participant of its own: a second token and
 // connection (live.js `person`), kept in localStorage with the first, never mixed with them.
-import { connect, errorText, newId, setStatus, texts } from '../live.js';
+import { connect, errorText, isolate, newId, setStatus, texts } from '../live.js';
 import { button } from './button.js';
 import { clearFieldErrors, setTheme, showFieldErrors, themeValue } from './pledge_fields.js';
 
@@ -86,7 +86,7 @@ export function createPledges({ send }) {
   function drawWho() {
     const person = folks.find((p) => p.id === current);
     who.hidden = folks.length < 2 && current === '';
-    who.textContent = person && person.name ? words.pledge_for.replace('{name}', person.name) : words.new_person;
+    who.textContent = person && person.name ? words.pledge_for.replace('{name}', isolate(person.name)) : words.new_person;
   }
 
   function drawList() {
@@ -105,7 +105,7 @@ export function createPledges({ send }) {
         li.dataset.theme = theme;
         li.dataset.person = person.id;
         const line = document.createElement('p');
-        line.textContent = `${title(theme) || '…'} (${texts.roles_short[p.role] || ''})`;
+        line.textContent = `${isolate(title(theme) || '…')} (${texts.roles_short[p.role] || ''})`;
         const tools = document.createElement('p');
         tools.className = 'pledge-tools';
         tools.append(
@@ -127,7 +127,7 @@ export function createPledges({ send }) {
     const tools = li.querySelector('.pledge-tools');
     const question = document.createElement('p');
     question.className = 'ask';
-    question.textContent = words.withdraw_ask.replace('{theme}', title(theme));
+    question.textContent = words.withdraw_ask.replace('{theme}', isolate(title(theme)));
     const no = button(words.withdraw_no, () => {
       drawList();
       people.querySelector(`li[data-theme="${theme}"][data-person="${person}"] button`)?.focus();
@@ -159,7 +159,7 @@ export function createPledges({ send }) {
     current = person;
     fill(pledges.get(person).get(theme));
     drawWho();
-    setStatus('pledge', words.changing.replace('{theme}', title(theme)));
+    setStatus('pledge', words.changing.replace('{theme}', isolate(title(theme))));
     form.scrollIntoView();
     form.querySelector('input[name="theme"]:checked')?.focus();
   }
@@ -172,7 +172,7 @@ export function createPledges({ send }) {
       }
       pledges.get(person)?.delete(item.payload.theme);
       drawList();
-      setStatus('withdraw', words.withdrawn.replace('{theme}', title(item.payload.theme)), 'ok');
+      setStatus('withdraw', words.withdrawn.replace('{theme}', isolate(title(item.payload.theme))), 'ok');
       listBox.hidden = false; // the sentence stays readable even when nothing is left
       listBox.querySelector('h2').tabIndex = -1;
       listBox.querySelector('h2').focus();
@@ -190,7 +190,7 @@ export function createPledges({ send }) {
     savePeople();
     drawList();
     drawWho();
-    setStatus('pledge', words.pledged_for.replace('{theme}', title(p.theme)), 'ok');
+    setStatus('pledge', words.pledged_for.replace('{theme}', isolate(title(p.theme))), 'ok');
   }
 
   function mineOf(person, mine) {
@@ -287,7 +287,7 @@ export function createPledges({ send }) {
         if (mine.choice && !themeValue()) setTheme(mine.choice);
         if (mine.pledge) {
           fill(mine.pledge);
-          setStatus('pledge', words.pledged_for.replace('{theme}', title(mine.pledge.theme)), 'ok');
+          setStatus('pledge', words.pledged_for.replace('{theme}', isolate(title(mine.pledge.theme))), 'ok');
         }
       }
       drawList();

@@ -23,7 +23,7 @@ function updateLeft(textarea, speak) {
   const left = limit - length(textarea.value);
   const line = document.getElementById(textarea.getAttribute('aria-describedby'));
   const text = left >= 0
-    ? `Nog ${left} ${countWords('chars_left', left)}`
+    ? words.chars_left.replace('{n}', left).replace('{word}', countWords('chars_left', left))
     : `${-left} ${countWords('chars_over', -left)}`;
   line.textContent = text;
   line.dataset.kind = left < 0 ? 'error' : '';

@@ -1,6 +1,6 @@
 // The topic choice on the phone: themes from state.themes with their tables, full themes marked
 // and not offered, a closed choice, and after choosing the plain words where to go.
-import { errorText, setStatus, texts } from '../live.js';
+import { errorText, isolate, setStatus, texts } from '../live.js';
 
 const words = texts.phone;
 const list = document.getElementById('choice-list');
@@ -56,7 +56,7 @@ export function createTopics({ send, onChosen }) {
     document.getElementById('go-label').textContent = place ? words.go_to : '';
     document.getElementById('go-label').hidden = !place;
     document.getElementById('go-place').textContent = place || words.no_table;
-    document.getElementById('go-theme').textContent = `${words.your_topic} ${theme.title}`;
+    document.getElementById('go-theme').textContent = `${words.your_topic} ${isolate(theme.title)}`;
   }
 
   function drawList() {
@@ -103,7 +103,7 @@ export function createTopics({ send, onChosen }) {
       if (moved) {
         chosen = moved;
         table = null; // the new theme's tables apply now
-        mergedNote = words.merged.replace('{theme}', title(moved));
+        mergedNote = words.merged.replace('{theme}', isolate(title(moved)));
         onChosen(chosen, false);
       }
       draw();
@@ -136,7 +136,7 @@ export function createTopics({ send, onChosen }) {
         for (const t of themes) if (!room.includes(t.id)) full.add(t.id);
         full.add(item.payload.theme);
         const names = room.map(title).filter(Boolean);
-        const sentence = names.length ? words.full_room.replace('{themes}', names.join(', ')) : words.full_none;
+        const sentence = names.length ? words.full_room.replace('{themes}', names.map(isolate).join(', ')) : words.full_none;
         setStatus('choose', sentence, 'error');
       } else {
         if (ack.error === 'choices_locked') locked = true;
