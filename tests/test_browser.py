@@ -19,7 +19,8 @@ def test_a_phone_joins_by_the_join_url_votes_and_the_beamer_updates(
     beamer = open_page(browser, meeting["projector_url"], page_errors, **BEAMER)
     assert "key=" not in beamer.url  # the key moved into a cookie
     expect(beamer.locator(".lobby")).to_be_visible()
-    expect(beamer.get_by_text(meeting["code"]).first).to_be_visible()
+    expect(beamer.locator(".lobby .code")).to_have_text(meeting["code"])
+    expect(beamer.locator(".lobby .code")).to_be_visible()
 
     phone = open_page(browser, meeting["join_url"], page_errors, **PHONE)
     expect(phone.get_by_role("heading", name="Welkom!")).to_be_visible()
