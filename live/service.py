@@ -13,7 +13,7 @@ from limits import parse_many, strategies
 
 from live import meeting as domain
 from live.meeting import Meeting, Refused
-from live.store import HELPER_ACTOR, HOST_ACTOR, Action, open_store
+from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, open_store
 from live.throttle import Throttle, WindowCounts
 from live.writer import Writer
 
@@ -193,7 +193,8 @@ class Live:
             return self.store.seen(meeting_code, actor, msg_id) or {"ok": False, "error": refused.slug}
         phases = domain.ACTION_PHASES.get(kind, ())
         result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data, phases))
-        if result.get("ok"):
+        # A replayed id had its after-effects the first time (and may belong to another event).
+        if result.get("ok") and not isinstance(result, Replayed):
             if kind in RESHAPE:
                 self.broadcast_state(meeting_code)
                 if kind == "add_theme" and data["addition"] is not None:
@@ -245,7 +246,7 @@ class Live:
         # Never handed to anyone: the row only needs a unique token, nobody reconnects as it.
         data["token_hash"] = domain.hash_secret(domain.new_key())
         result = self.writer.submit(Action("submit_form", meeting_code, HELPER_ACTOR, msg_id, data))
-        if result.get("ok"):
+        if result.get("ok") and not isinstance(result, Replayed):
             for addition in result.get("additions", ()):
                 self.addition_changed(meeting_code, addition)
             self.fanout.changed(meeting_code)

@@ -247,3 +247,19 @@ def test_a_repeated_choose_id_without_a_theme_gets_its_first_ack_and_the_phone_k
     assert phone.call("choose", {"id": "c-1", "theme": "x"}) == first
     assert phone.call("choose", {"id": "c-2", "theme": 3})["ok"]
     projector.wait_for(lambda: [r["chosen"] for r in projector.tally["themes"] if r["theme"] in (2, 3)] == [0, 1])
+
+
+def test_an_id_used_before_by_another_event_gets_that_first_ack_and_breaks_nothing(room):
+    """Message ids are the client's: one reused across events replays the first ack, and the
+    server neither crashes on the missing fields of that ack nor acts a second time."""
+    meeting, host, projector, phone = room
+    to_phase(host, "recognition")
+    first = phone.call("vote", {"id": "same", "theme": 1, "answer": "yes"})
+    assert first == {"ok": True}
+    assert phone.call("addition", {"id": "same", "theme": 1, "text": "Meer bankjes"}) == first
+    assert phone.call("addition", {"id": "other", "theme": 1, "text": "Meer bomen"})["ok"]
+    host.wait_for(lambda: [a["text"] for a in host.state["additions"]] == ["Meer bomen"], what="one addition")
+    to_phase(host, "topics")
+    assert phone.call("note", {"id": "same", "theme": 1, "field": "how", "text": "x"}) == first
+    assert phone.call("choose", {"id": "pick", "theme": 1})["ok"]
+    assert phone.call("note", {"id": "pick", "theme": 1, "field": "how", "text": "x"})["ok"]

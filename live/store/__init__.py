@@ -3,7 +3,7 @@
 Every implementation fills the same contract (``tests/test_store_contract.py`` runs against each).
 Attendee actions arrive as ``Action`` values in batches through ``apply``: the batch is one durable
 commit (group commit), each action inside it succeeds or fails on its own, and a message id that
-was already handled returns the first result again instead of acting twice.
+was already handled returns the first result again (as ``Replayed``) instead of acting twice.
 
 A store is not thread-safe for writes: ``live.writer.Writer`` is the only caller of ``apply``.
 Reads may come from any green thread.
@@ -22,6 +22,12 @@ HOST_ACTOR = 0
 # The helper devices of a meeting, for deduplicating their forms by message id (a form's own
 # participant id is only known once it is written).
 HELPER_ACTOR = -1
+
+
+class Replayed(dict):
+    """The first result of a message id handled before, given again: the ack is the same, but the
+    broadcasts and other after-effects of the first time must not run again (a resend may even
+    carry another kind of event than the id was first used for)."""
 
 
 class StoreFull(Exception):

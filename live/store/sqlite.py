@@ -20,7 +20,7 @@ import threading
 import time
 
 from live.meeting import MAX_THEMES, ORIGINS, Meeting, Refused, Theme
-from live.store import HOST_ACTOR, Action, Store, StoreFull
+from live.store import HOST_ACTOR, Action, Replayed, Store, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -643,7 +643,7 @@ class SQLiteStore(Store):
                 (code, actor, action.msg_id),
             ).fetchone()
             if seen:
-                return json.loads(seen[0])
+                return Replayed(json.loads(seen[0]))
         if action.phases:
             row = conn.execute("SELECT phase FROM meetings WHERE code = ?", (code,)).fetchone()
             if row is None:  # deleted since the check: this action fails, not the whole batch
