@@ -14,7 +14,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, 
 
 from live import links
 from live.extensions import socketio
-from live.meeting import Refused, normalise_code
+from live.meeting import Refused, normalise_code, optional
 from live.service import MAX_PAGE, card_room, room
 from live.store import HELPER_ACTOR, HOST_ACTOR
 
@@ -318,9 +318,9 @@ def _page_query(payload) -> dict:
     if not isinstance(payload, dict):
         raise Refused("bad_payload")
     query = {
-        "order": payload.get("order", "oldest"),
-        "offset": payload.get("offset", 0),
-        "limit": payload.get("limit", 50),
+        "order": optional(payload, "order", "oldest"),
+        "offset": optional(payload, "offset", 0),
+        "limit": optional(payload, "limit", 50),
         "status": payload.get("status"),
     }
     if query["order"] not in ORDERS or (query["status"] is not None and query["status"] not in STATUSES):

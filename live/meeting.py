@@ -457,6 +457,12 @@ def check_pledge(meeting: Meeting, payload: dict) -> dict:
     return fields
 
 
+def optional(payload: dict, key: str, default):
+    """An optional field: left out and ``null`` both mean its default (JSON clients send either)."""
+    value = payload.get(key)
+    return default if value is None else value
+
+
 def pledge_fields(meeting: Meeting, payload: dict) -> dict:
     """The fields of a pledge, checked as ``check_pledge`` does but in any phase (paper forms)."""
     theme = meeting.theme(payload.get("theme"))
@@ -475,7 +481,7 @@ def pledge_fields(meeting: Meeting, payload: dict) -> dict:
     if payload.get("consent") is not True:
         raise Refused("consent_required")
     # Sharing name and contact with the other members of the working group is a separate choice.
-    share = payload.get("share", False)
+    share = optional(payload, "share", False)
     if not isinstance(share, bool):
         raise Refused("bad_payload")
     contact_by = payload.get("contact_by")
@@ -557,7 +563,7 @@ def check_edit_theme(meeting: Meeting, payload: dict) -> dict:
 def check_remove_theme(meeting: Meeting, payload: dict) -> dict:
     """Take a theme off every screen; one that has answers needs ``confirm: true``."""
     theme = meeting.theme(payload.get("theme"))
-    confirm = payload.get("confirm", False)
+    confirm = optional(payload, "confirm", False)
     if not isinstance(confirm, bool):
         raise Refused("bad_payload")
     if len(meeting.themes) == 1:
@@ -751,7 +757,7 @@ def check_form(meeting: Meeting, payload: dict) -> dict:
     origin = payload.get("origin")
     if origin not in FORM_ORIGINS:
         raise FieldRefused("bad_origin", "origin")
-    votes_raw = payload.get("votes", {})
+    votes_raw = optional(payload, "votes", {})
     if not isinstance(votes_raw, dict) or len(votes_raw) > MAX_THEMES + 1:
         raise FieldRefused("bad_payload", "votes")
     votes = {}
@@ -760,7 +766,7 @@ def check_form(meeting: Meeting, payload: dict) -> dict:
         if answer not in ANSWERS:
             raise FieldRefused("bad_answer", f"votes.{key}")
         votes[theme] = answer
-    additions_raw = payload.get("additions", [])
+    additions_raw = optional(payload, "additions", [])
     if not isinstance(additions_raw, list) or len(additions_raw) > MAX_THEMES + 1:
         raise FieldRefused("bad_payload", "additions")
     additions = []
@@ -773,7 +779,7 @@ def check_form(meeting: Meeting, payload: dict) -> dict:
     choice = payload.get("choice")
     if choice is not None:
         choice = _at("choice", _form_theme, meeting, choice, False)
-    pledges_raw = payload.get("pledges", [])
+    pledges_raw = optional(payload, "pledges", [])
     if not isinstance(pledges_raw, list) or len(pledges_raw) > MAX_THEMES:
         raise FieldRefused("bad_payload", "pledges")
     pledges = []

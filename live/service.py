@@ -399,8 +399,11 @@ class Fanout:
         self._last[code] = time.monotonic()
         try:
             live = self.live
+            meeting = live.store.meeting(code)
+            if meeting is None:  # deleted meanwhile: nobody is left to tell
+                return
             if tally:
-                tally = live.tally(live.store.meeting(code))
+                tally = live.tally(meeting)
                 live.socketio.emit("tally", tally, to=room(code, "host"))
                 live.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
             if counts:

@@ -995,8 +995,17 @@ class SQLiteStore(Store):
                 (int(data["hidden"]), code),
             )
         else:
-            (current,) = conn.execute("SELECT hidden_themes FROM meetings WHERE code = ?", (code,)).fetchone()
+            (current, all_hidden) = conn.execute(
+                "SELECT hidden_themes, results_hidden FROM meetings WHERE code = ?", (code,)
+            ).fetchone()
             hidden = {int(t) for t in current.split(",") if t}
+            if all_hidden and not data["hidden"]:
+                # Revealing one theme while all are hidden: every other theme (and the whole)
+                # stays hidden one by one, so this one can be shown.
+                hidden = {0} | {
+                    t for (t,) in conn.execute("SELECT id FROM themes WHERE code = ? AND removed = 0", (code,))
+                }
+                conn.execute("UPDATE meetings SET results_hidden = 0 WHERE code = ?", (code,))
             (hidden.add if data["hidden"] else hidden.discard)(data["theme"])
             conn.execute(
                 "UPDATE meetings SET hidden_themes = ? WHERE code = ?",
