@@ -113,10 +113,18 @@ def test_bad_create_input_gets_the_documented_error_shape(server, body, status, 
 
 
 def test_oversized_and_deeply_nested_bodies_get_413_and_400_as_json(server):
-    status, _, body = post(server.url + "/api/meetings", b"x" * (257 * 1024), {"Content-Type": "application/json"})
+    status, _, body = post(
+        server.url + "/api/meetings", b"x" * (257 * 1024), {"Content-Type": "application/json"}
+    )
     assert status == 413 and json.loads(body)["error"] == "too_large"
-    status, _, body = post(server.url + "/api/meetings", b"[" * 5000 + b"]" * 5000, {"Content-Type": "application/json"})
-    assert status == 400 and json.loads(body) == {"ok": False, "error": "bad_payload", "message": json.loads(body)["message"]}
+    status, _, body = post(
+        server.url + "/api/meetings", b"[" * 5000 + b"]" * 5000, {"Content-Type": "application/json"}
+    )
+    assert status == 400 and json.loads(body) == {
+        "ok": False,
+        "error": "bad_payload",
+        "message": json.loads(body)["message"],
+    }
 
 
 def test_the_start_form_sets_the_host_cookie_and_sends_the_host_to_keep_the_link(server):
@@ -221,7 +229,9 @@ def test_the_hand_off_forms_act_for_the_host_and_the_export_imports_again(server
     form = {**FORM, **host}
     status, headers, _ = post(f"{url}/{code}/datum", b"held_on=2026-03-13&retention_days=30", form)
     assert status == 303 and headers["Location"].endswith(f"/{code}/afronden")
-    status, headers, _ = post(f"{url}/{code}/werkgroep/1", b"date=2026-04-02&time=19:30&place=Dorpshuis", form)
+    status, headers, _ = post(
+        f"{url}/{code}/werkgroep/1", b"date=2026-04-02&time=19:30&place=Dorpshuis", form
+    )
     assert status == 303 and headers["Location"].endswith(f"/{code}/werkgroep/1")
     status, headers, ics = get(f"{url}/{code}/werkgroep/1/afspraak.ics", host)
     assert status == 200 and "text/calendar" in headers["Content-Type"] and b"BEGIN:VCALENDAR" in ics
@@ -234,7 +244,9 @@ def test_the_hand_off_forms_act_for_the_host_and_the_export_imports_again(server
     status, _, body = post(f"{url}/api/meetings/import", exported, {"Content-Type": "application/json"})
     copy = json.loads(body)
     assert status == 201 and copy["host_key"] != m["host_key"] and copy["join_url"].endswith(copy["code"])
-    assert post(f"{url}/api/meetings/import", b'{"format": "x"}', {"Content-Type": "application/json"})[0] == 400
+    assert (
+        post(f"{url}/api/meetings/import", b'{"format": "x"}', {"Content-Type": "application/json"})[0] == 400
+    )
 
 
 def test_deleting_needs_the_code_again_and_open_connections_are_told_the_meeting_is_gone(
@@ -281,8 +293,21 @@ def test_a_refused_connection_names_its_reason(server, doc_meeting):
 
 def test_each_role_gets_the_snapshot_the_docs_describe(room):
     m, host, projector, helper, (phone, _) = room
-    public = {"code", "title", "place", "date", "phase", "version", "role", "themes", "pace", "results",
-              "full", "choices_locked", "merged"}
+    public = {
+        "code",
+        "title",
+        "place",
+        "date",
+        "phase",
+        "version",
+        "role",
+        "themes",
+        "pace",
+        "results",
+        "full",
+        "choices_locked",
+        "merged",
+    }
     for client, role in ((host, "host"), (projector, "projector"), (helper, "helper"), (phone, "phone")):
         state = client.state
         assert public <= set(state) and state["role"] == role
@@ -290,7 +315,10 @@ def test_each_role_gets_the_snapshot_the_docs_describe(room):
         assert state["phase"] == "lobby" and state["pace"] == {"mode": "all", "theme": None}
         assert state["results"] == {"hidden": False, "themes": []}
         assert [(t["id"], t["title"], t["description"], t["from_addition"]) for t in state["themes"]] == [
-            (1, "Groen in de wijk", "", None), (2, "Verkeer", "Te hard rijden", None)]
+            (1, "Groen in de wijk", "", None),
+            (2, "Verkeer", "Te hard rijden", None),
+        ]
+        assert all(t["tables"] == [] and t["capacity"] is None for t in state["themes"])
     assert re.fullmatch(r"[A-Za-z0-9_-]{22,64}", phone.state["token"])
     mine = phone.state["mine"]
     assert {"votes", "choice", "table", "pledge", "pledges", "additions", "notes"} <= set(mine)
@@ -330,8 +358,10 @@ def test_a_phone_token_brings_back_the_same_participant_with_its_answers(room, s
     assert fresh.state["mine"]["votes"] == {}
     projector.wait_for(lambda: projector.tally["participants"] == 3, what="each token counted once")
     # The ticket in auth is accepted too.
-    assert refusal(server.url, {"code": m["code"], "role": "phone",
-                                "ticket": m["join_link"].split("?t=")[1]}) is None
+    assert (
+        refusal(server.url, {"code": m["code"], "role": "phone", "ticket": m["join_link"].split("?t=")[1]})
+        is None
+    )
 
 
 # -- Socket.IO: the evening, phone by phone ------------------------------------------------------
@@ -365,23 +395,40 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
         assert [r["theme"] for r in tally["themes"]] == [1, 2] and tally["whole"]["theme"] == 0
         one = row(tally, 1)
         assert (one["yes"], one["partly"], one["no"]) == (5, 1, 0)
-        assert one["sources"] == {"phones": {"yes": 0, "partly": 1, "no": 0}, "hands": {"yes": 5, "partly": 0, "no": 0}}
+        assert one["sources"] == {
+            "phones": {"yes": 0, "partly": 1, "no": 0},
+            "hands": {"yes": 5, "partly": 0, "no": 0},
+        }
         assert row(tally, 0)["no"] == 1 and tally["participants"] == 2
         assert tally["origins"] == {"phone": 2, "paper": 0, "helper": 0}
     ack = phone.call("addition", theme=1, text="Meer bankjes")
     assert ack == {"ok": True, "addition": ack["addition"]}
     aid = ack["addition"]
     news = host.wait_for(lambda: [a for a in host.additions if a["id"] == aid], what="addition to host")[0]
-    assert news == {"id": aid, "theme": 1, "text": "Meer bankjes", "status": "pending", "version": news["version"]}
+    assert news == {
+        "id": aid,
+        "theme": 1,
+        "text": "Meer bankjes",
+        "status": "pending",
+        "version": news["version"],
+    }
     assert news["version"] >= host.state["additions_version"]
     counts = host.wait_for(lambda: host.counts and host.counts[-1]["pending"] == 1 and host.counts[-1])
     assert {"version", "total", "pending", "shown", "hidden", "promoted", "merged"} <= set(counts)
     assert not projector.additions, "pending text never reaches the beamer"
     assert host.call("moderate", addition=aid, show=True) == {"ok": True}
     shown = projector.wait_for(lambda: projector.additions and projector.additions[-1])
-    assert shown == {"id": aid, "theme": 1, "text": "Meer bankjes", "status": "shown", "version": shown["version"]}
+    assert shown == {
+        "id": aid,
+        "theme": 1,
+        "text": "Meer bankjes",
+        "status": "shown",
+        "version": shown["version"],
+    }
     assert host.call("moderate", addition=aid, show=False) == {"ok": True}
-    gone = projector.wait_for(lambda: projector.additions[-1]["status"] == "hidden" and projector.additions[-1])
+    gone = projector.wait_for(
+        lambda: projector.additions[-1]["status"] == "hidden" and projector.additions[-1]
+    )
     assert gone == {"id": aid, "theme": 1, "status": "hidden", "version": gone["version"]}
     assert gone["version"] > shown["version"]
     assert host.call("moderate", addition=999, show=True) == {"ok": False, "error": "unknown_addition"}
@@ -402,22 +449,38 @@ def test_a_message_id_acts_once_and_any_resend_gets_the_first_ack(room):
     assert phone.call("vote", {"id": "same", "theme": 1, "answer": "no"}) == first  # another event
     assert phone.call("vote", {"id": 7, "theme": 1, "answer": "yes"}) == {"ok": True}  # integer ids
     for bad in ("", "x" * 65, True, 1.5, None):
-        assert phone.call("vote", {"id": bad, "theme": 1, "answer": "yes"}) == {"ok": False, "error": "bad_id"}
+        assert phone.call("vote", {"id": bad, "theme": 1, "answer": "yes"}) == {
+            "ok": False,
+            "error": "bad_id",
+        }
     assert phone.call("vote", {"theme": 1, "answer": "yes"}) == {"ok": False, "error": "bad_id"}
     assert host.call("list_additions", {"status": "pending"})["total"] == 1
 
 
 def test_every_event_from_the_wrong_role_or_unknown_gets_its_slug(room):
     m, host, projector, helper, (phone, _) = room
-    phone_events = {"vote": {"theme": 1, "answer": "yes"}, "addition": {"theme": 1, "text": "x"},
-                    "choose": {"theme": 1}, "withdraw": {"theme": 1},
-                    "pledge": {"theme": 1, "role": "lead", "name": "A", "email": "a@b.nl", "consent": True}}
-    host_events = {"set_phase": {"phase": "lobby"}, "moderate": {"addition": 1, "show": True},
-                   "add_theme": {"title": "x"}, "edit_theme": {"theme": 1, "title": "x"},
-                   "remove_theme": {"theme": 1}, "order_themes": {"order": [1, 2]}, "set_pace": {"pace": "all"},
-                   "set_results": {"hidden": True}, "lock_choices": {"locked": True},
-                   "merge_themes": {"theme": 1, "into": 2}, "manual_count": {"theme": 1, "answer": "yes", "count": 1},
-                   "merge_addition": {"addition": 1, "into": 2}, "list_additions": {}}
+    phone_events = {
+        "vote": {"theme": 1, "answer": "yes"},
+        "addition": {"theme": 1, "text": "x"},
+        "choose": {"theme": 1},
+        "withdraw": {"theme": 1},
+        "pledge": {"theme": 1, "role": "lead", "name": "A", "email": "a@b.nl", "consent": True},
+    }
+    host_events = {
+        "set_phase": {"phase": "lobby"},
+        "moderate": {"addition": 1, "show": True},
+        "add_theme": {"title": "x"},
+        "edit_theme": {"theme": 1, "title": "x"},
+        "remove_theme": {"theme": 1},
+        "order_themes": {"order": [1, 2]},
+        "set_pace": {"pace": "all"},
+        "set_results": {"hidden": True},
+        "lock_choices": {"locked": True},
+        "merge_themes": {"theme": 1, "into": 2},
+        "manual_count": {"theme": 1, "answer": "yes", "count": 1},
+        "merge_addition": {"addition": 1, "into": 2},
+        "list_additions": {},
+    }
     for client in (host, projector, helper):
         for event, fields in phone_events.items():
             assert client.call(event, **fields) == {"ok": False, "error": "not_phone"}, (client.role, event)
@@ -425,13 +488,21 @@ def test_every_event_from_the_wrong_role_or_unknown_gets_its_slug(room):
         for event, fields in host_events.items():
             assert client.call(event, **fields) == {"ok": False, "error": "not_host"}, (client.role, event)
     for client in (phone, host, helper):
-        assert client.call("showing", additions=[], page=0, pages=0) == {"ok": False, "error": "not_projector"}
+        assert client.call("showing", additions=[], page=0, pages=0) == {
+            "ok": False,
+            "error": "not_projector",
+        }
     for client in (phone, host, projector):
-        assert client.call("submit_form", origin="paper", votes={"1": "yes"}) == {"ok": False, "error": "not_helper"}
+        assert client.call("submit_form", origin="paper", votes={"1": "yes"}) == {
+            "ok": False,
+            "error": "not_helper",
+        }
     for client in (phone, host, projector, helper):
         assert client.call("no_such_event") == {"ok": False, "error": "unknown_event"}
     for event in ("vote", "addition", "choose", "withdraw", "note", "edit_note", "remove_note"):
-        assert phone.call(event, theme=1, note=1, text="x", field="how", answer="yes")["error"] == "wrong_phase"
+        assert (
+            phone.call(event, theme=1, note=1, text="x", field="how", answer="yes")["error"] == "wrong_phase"
+        )
     assert phone.call("pledge", **phone_events["pledge"]) == {"ok": False, "error": "wrong_phase"}
 
 
@@ -457,12 +528,16 @@ def test_the_host_shapes_themes_pace_and_results_live(room):
     assert host.call("set_results", hidden=True) == {"ok": True}
     projector.wait_for(lambda: projector.state["results"]["hidden"] is True)
     hidden = projector.wait_for(lambda: row(projector.tally, 1).get("hidden") and row(projector.tally, 1))
-    assert not {"yes", "partly", "no", "sources"} & set(hidden)
-    assert {"theme", "answered", "chosen", "pledged", "hidden"} <= set(hidden) and hidden["answered"] == 1
-    host.wait_for(lambda: row(host.tally, 1)["hidden"] and row(host.tally, 1)["yes"] == 1, what="host sees all")
+    assert set(hidden) == {"theme", "answered", "chosen", "pledged", "roles", "hidden"}, "never the split"
+    assert hidden["answered"] == 1 and hidden["roles"] == {"lead": 0, "member": 0, "occasional": 0}
+    host.wait_for(
+        lambda: row(host.tally, 1)["hidden"] and row(host.tally, 1)["yes"] == 1, what="host sees all"
+    )
     assert host.call("set_results", hidden=False, theme=1) == {"ok": True}
     # Revealing one theme after hiding all: that one shows, the others (and the whole) stay hidden.
-    results = projector.wait_for(lambda: not projector.state["results"]["hidden"] and projector.state["results"])
+    results = projector.wait_for(
+        lambda: not projector.state["results"]["hidden"] and projector.state["results"]
+    )
     assert results["themes"] == [0, 2, 3]
     projector.wait_for(lambda: row(projector.tally, 1).get("yes") == 1, what="revealed split")
     assert host.call("remove_theme", theme=1) == {"ok": False, "error": "confirm_needed", "answers": 1}
@@ -470,7 +545,10 @@ def test_the_host_shapes_themes_pace_and_results_live(room):
     assert host.call("remove_theme", theme=3, confirm=True) == {"ok": True}
     assert host.call("remove_theme", theme=2, confirm=True) == {"ok": False, "error": "last_theme"}
     phone.wait_for(lambda: [t["id"] for t in phone.state["themes"]] == [2])
-    assert host.call("manual_count", theme=2, answer="no", count=100_001) == {"ok": False, "error": "bad_count"}
+    assert host.call("manual_count", theme=2, answer="no", count=100_001) == {
+        "ok": False,
+        "error": "bad_count",
+    }
     assert host.call("add_theme", title="x" * 121) == {"ok": False, "error": "text_too_long"}
 
 
@@ -483,8 +561,10 @@ def test_too_many_themes_is_refused_at_forty(server, connect):
 def test_merging_additions_and_promoting_one_follow_the_rules(room):
     m, host, projector, helper, (phone, other) = room
     assert host.call("set_phase", phase="recognition")["ok"]
-    a, b, c = (p.call("addition", theme=1, text=t)["addition"] for p, t in
-               ((phone, "Meer bankjes"), (other, "Ook bankjes"), (phone, "Bankjes!")))
+    a, b, c = (
+        p.call("addition", theme=1, text=t)["addition"]
+        for p, t in ((phone, "Meer bankjes"), (other, "Ook bankjes"), (phone, "Bankjes!"))
+    )
     assert host.call("merge_addition", addition=b, into=a) == {"ok": True, "into": a, "moved": []}
     assert host.call("merge_addition", addition=b, into=a) == {"ok": True, "into": a, "moved": []}
     assert host.call("merge_addition", addition=c, into=b) == {"ok": True, "into": a, "moved": []}  # the root
@@ -503,7 +583,12 @@ def test_merging_additions_and_promoting_one_follow_the_rules(room):
     listed = host.call("list_additions", {"status": "merged", "order": "newest", "limit": 1})
     assert listed["ok"] and listed["total"] == 2 and [x["id"] for x in listed["additions"]] == [c]
     assert listed["additions"][0]["merged_into"] == a
-    assert (listed["order"], listed["offset"], listed["limit"], listed["status"]) == ("newest", 0, 1, "merged")
+    assert (listed["order"], listed["offset"], listed["limit"], listed["status"]) == (
+        "newest",
+        0,
+        1,
+        "merged",
+    )
     assert set(listed["counts"]) == {"pending", "shown", "hidden", "promoted", "merged"}
     assert isinstance(listed["version"], int)
     page2 = host.call("list_additions", {"offset": 1, "limit": 1})
@@ -517,7 +602,10 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
     third = connect(m["code"], "phone")
     assert host.call("set_phase", phase="topics")["ok"]
     assert host.call("edit_theme", theme=2, table="Tafel 3, bij het raam", capacity=1) == {"ok": True}
-    assert host.call("edit_theme", theme=1, table=[f"T{i}" for i in range(11)]) == {"ok": False, "error": "bad_table"}
+    assert host.call("edit_theme", theme=1, table=[f"T{i}" for i in range(11)]) == {
+        "ok": False,
+        "error": "bad_table",
+    }
     assert host.call("edit_theme", theme=1, capacity=0) == {"ok": False, "error": "bad_capacity"}
     assert phone.call("choose", theme=2) == {"ok": True, "table": "Tafel 3, bij het raam"}
     assert other.call("choose", theme=2) == {"ok": False, "error": "theme_full", "room": [1]}
@@ -534,8 +622,15 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
     shape = {"id": note["note"], "theme": 2, "field": "how", "text": "Samen"}
     for c in (host, projector, third):
         assert c.wait_for(lambda c=c: c.notes and c.notes[-1]) == shape, c.role
-    assert other.call("edit_note", note=note["note"], text="Niet van mij") == {"ok": False, "error": "not_yours"}
-    assert phone.call("edit_note", note=note["note"], text="Samen!") == {"ok": True, "theme": 2, "field": "how"}
+    assert other.call("edit_note", note=note["note"], text="Niet van mij") == {
+        "ok": False,
+        "error": "not_yours",
+    }
+    assert phone.call("edit_note", note=note["note"], text="Samen!") == {
+        "ok": True,
+        "theme": 2,
+        "field": "how",
+    }
     assert host.call("remove_note", note=note["note"]) == {"ok": True, "theme": 2, "field": "how"}
     removed = third.wait_for(lambda: third.notes[-1].get("removed") and third.notes[-1])
     assert removed == {"id": note["note"], "theme": 2, "field": "how", "removed": True}
@@ -546,12 +641,26 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
     assert host.call("set_phase", phase="pledges")["ok"]
     good = {"theme": 2, "role": "lead", "name": "An de Vries", "phone": "06 12345678", "consent": True}
     assert phone.call("pledge", **good) == {"ok": True}
-    assert phone.call("pledge", theme=1, role="member", name="An", email="an@example.nl", share=True,
-                      contact_by="email", consent=True) == {"ok": True}
-    for change, slug in [({"role": "boss"}, "bad_role"), ({"name": ""}, "name_required"),
-                         ({"phone": None}, "contact_required"), ({"email": "nope"}, "bad_email"),
-                         ({"phone": "12"}, "bad_phone"), ({"consent": "true"}, "consent_required"),
-                         ({"contact_by": "email"}, "bad_contact_by"), ({"theme": 0}, "unknown_theme")]:
+    assert phone.call(
+        "pledge",
+        theme=1,
+        role="member",
+        name="An",
+        email="an@example.nl",
+        share=True,
+        contact_by="email",
+        consent=True,
+    ) == {"ok": True}
+    for change, slug in [
+        ({"role": "boss"}, "bad_role"),
+        ({"name": ""}, "name_required"),
+        ({"phone": None}, "contact_required"),
+        ({"email": "nope"}, "bad_email"),
+        ({"phone": "12"}, "bad_phone"),
+        ({"consent": "true"}, "consent_required"),
+        ({"contact_by": "email"}, "bad_contact_by"),
+        ({"theme": 0}, "unknown_theme"),
+    ]:
         assert other.call("pledge", **{**good, **change}) == {"ok": False, "error": slug}, change
     assert phone.call("withdraw", theme=1) == {"ok": True, "withdrawn": True}
     assert phone.call("withdraw", theme=1) == {"ok": True, "withdrawn": False}
@@ -560,21 +669,39 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
     back = connect(m["code"], "phone", token)
     mine = back.state["mine"]
     assert mine["choice"] == 2 and mine["table"] == "Tafel 3, bij het raam" and back.state["card"] == []
-    assert [p["theme"] for p in mine["pledges"]] == [2] and mine["pledge"]["phone"] == "+31612345678"
+    assert mine["pledges"] == [
+        {
+            "theme": 2,
+            "role": "lead",
+            "name": "An de Vries",
+            "email": "",
+            "phone": "+31612345678",
+            "contact_by": "phone",
+            "share": False,
+        }
+    ]
+    assert mine["pledge"] == mine["pledges"][0]
     assert host.call("merge_themes", theme=2, into=1) == {"ok": True, "moved": 1}
     back.wait_for(lambda: back.state["merged"] == {"2": 1}, what="merged in state")
     csv = get(f"{server.url}/{m['code']}/werkgroepen.csv", bearer(m["host_key"]))[2]
     assert csv.startswith(b"\xef\xbb\xbf") and b"\r\n" in csv
     lines = csv.decode("utf-8-sig").split("\r\n")
     assert lines[0] == "Werkgroep;Rol;Naam;E-mail;Telefoon;Aangemeld op;Via"
-    assert lines[1].startswith("Groen in de wijk;Trekker;An de Vries;;06 12345678;") and lines[1].endswith(";Telefoon")
+    assert lines[1].startswith("Groen in de wijk;Trekker;An de Vries;;06 12345678;") and lines[1].endswith(
+        ";Telefoon"
+    )
 
 
 def test_a_helper_types_in_a_paper_form_as_one_participant(room):
     m, host, projector, helper, _ = room
-    form = {"id": "form-1", "origin": "paper", "votes": {"1": "yes", "0": "no"},
-            "additions": [{"theme": 0, "text": "Van papier"}], "choice": 2,
-            "pledges": [{"theme": 2, "role": "member", "name": "Piet", "phone": "06 12345678", "consent": True}]}
+    form = {
+        "id": "form-1",
+        "origin": "paper",
+        "votes": {"1": "yes", "0": "no"},
+        "additions": [{"theme": 0, "text": "Van papier"}],
+        "choice": 2,
+        "pledges": [{"theme": 2, "role": "member", "name": "Piet", "phone": "06 12345678", "consent": True}],
+    }
     ack = helper.call("submit_form", form)
     assert ack == {"ok": True, "participant": ack["participant"], "additions": ack["additions"]}
     assert len(ack["additions"]) == 1
@@ -590,21 +717,39 @@ def test_a_helper_types_in_a_paper_form_as_one_participant(room):
         ({"origin": "paper", "additions": [{"theme": 1, "text": ""}]}, "text_empty", "additions.0.text"),
         ({"origin": "paper", "choice": 0}, "unknown_theme", "choice"),
         ({"origin": "paper", "pledges": [{**form["pledges"][0]}] * 2}, "duplicate_pledge", "pledges.1.theme"),
-        ({"origin": "paper", "pledges": [{**form["pledges"][0], "phone": ""}]}, "contact_required", "pledges.0.contact"),
+        (
+            {"origin": "paper", "pledges": [{**form["pledges"][0], "phone": ""}]},
+            "contact_required",
+            "pledges.0.contact",
+        ),
     ]
     for fields, slug, field in refusals:
         assert helper.call("submit_form", **fields) == {"ok": False, "error": slug, "field": field}, fields
-    assert helper.call("submit_form", {"id": "", "origin": "paper"}) == {"ok": False, "error": "bad_id", "field": "id"}
+    assert helper.call("submit_form", {"id": "", "origin": "paper"}) == {
+        "ok": False,
+        "error": "bad_id",
+        "field": "id",
+    }
 
 
 def test_optional_fields_sent_as_null_mean_left_out(room):
     """JSON clients often send `null` for a field they do not use: the docs' optional fields accept
     it as "left out" (found by this file: `share: null` and a form's `additions: null` were refused)."""
     m, host, projector, helper, (phone, _) = room
-    ack = helper.call("submit_form", origin="paper", votes={"1": "yes"}, additions=None, pledges=None, choice=None)
+    ack = helper.call(
+        "submit_form", origin="paper", votes={"1": "yes"}, additions=None, pledges=None, choice=None
+    )
     assert ack["ok"], ack
-    pledge = {"theme": 1, "role": "lead", "name": "A", "email": "a@example.nl", "phone": None,
-              "contact_by": None, "share": None, "consent": True}
+    pledge = {
+        "theme": 1,
+        "role": "lead",
+        "name": "A",
+        "email": "a@example.nl",
+        "phone": None,
+        "contact_by": None,
+        "share": None,
+        "consent": True,
+    }
     assert helper.call("submit_form", origin="paper", votes=None, pledges=[pledge])["ok"]
     assert host.call("set_phase", phase="pledges")["ok"]
     assert phone.call("pledge", **pledge) == {"ok": True}
@@ -642,15 +787,22 @@ def test_a_message_over_16_kib_closes_that_connection_only(room, server):
 
 
 def test_create_and_lookup_limits_answer_as_documented(tmp_path):
-    with own_server(tmp_path, CREATE_RATE_LIMIT="2/minute", LOOKUP_RATE_LIMIT="3/minute",
-                    ORGANISER_KEY="geheim-voor-de-kopgroep") as srv:
+    with own_server(
+        tmp_path,
+        CREATE_RATE_LIMIT="2/minute",
+        LOOKUP_RATE_LIMIT="3/minute",
+        ORGANISER_KEY="geheim-voor-de-kopgroep",
+    ) as srv:
         body = {"title": "T", "themes": ["A"]}
         status, got = api(srv.url + "/api/meetings", body)
         assert status == 403 and got["error"] == "organiser_key_required" and got["message"]
         status, m = api(srv.url + "/api/meetings", body, bearer("geheim-voor-de-kopgroep"))
         assert status == 201
-        req = urllib.request.Request(srv.url + "/api/meetings", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", **bearer("geheim-voor-de-kopgroep")})
+        req = urllib.request.Request(
+            srv.url + "/api/meetings",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **bearer("geheim-voor-de-kopgroep")},
+        )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(req, timeout=10)
         assert refused.value.code == 429 and int(refused.value.headers["Retry-After"]) > 0

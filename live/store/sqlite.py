@@ -1002,9 +1002,8 @@ class SQLiteStore(Store):
             if all_hidden and not data["hidden"]:
                 # Revealing one theme while all are hidden: every other theme (and the whole)
                 # stays hidden one by one, so this one can be shown.
-                hidden = {0} | {
-                    t for (t,) in conn.execute("SELECT id FROM themes WHERE code = ? AND removed = 0", (code,))
-                }
+                rows = conn.execute("SELECT id FROM themes WHERE code = ? AND removed = 0", (code,))
+                hidden = {0} | {t for (t,) in rows}
                 conn.execute("UPDATE meetings SET results_hidden = 0 WHERE code = ?", (code,))
             (hidden.add if data["hidden"] else hidden.discard)(data["theme"])
             conn.execute(
