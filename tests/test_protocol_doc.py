@@ -147,6 +147,15 @@ def test_the_start_form_sets_the_host_cookie_and_sends_the_host_to_keep_the_link
         host.close()
 
 
+def test_a_refused_start_form_answers_the_start_page_with_the_dutch_sentence_and_keeps_the_input(server):
+    body = urllib.parse.urlencode({"title": "Mijn avond", "themes": ""}).encode()
+    status, _, page = post(server.url + "/", body, FORM)
+    assert status == 400 and b'role="alert"' in page and b"Mijn avond" in page
+    assert "Vul minstens één thema in." in page.decode()
+    status, headers, page = post(server.url + "/", b"title=" + b"x" * (257 * 1024), FORM)
+    assert status == 413 and "text/html" in headers["Content-Type"] and b'lang="nl"' in page
+
+
 def test_join_and_the_phone_page_follow_the_code_the_ticket_and_the_language(server, doc_meeting):
     code, url = doc_meeting["code"], server.url
     status, headers, _ = get(f"{url}/join?code={code.lower()}")
@@ -165,6 +174,13 @@ def test_join_and_the_phone_page_follow_the_code_the_ticket_and_the_language(ser
     host_page = get(f"{url}/{code}/host?lang=en", {**bearer(doc_meeting["host_key"]), "Cookie": "lang=en"})[2]
     assert b'lang="nl"' in host_page
     assert b'lang="en"' in get(f"{url}/join?code=QQQQQ&lang=en")[2]
+    for screen in ("helper", "papier"):
+        page = get(f"{url}/{code}/{screen}?lang=tr", bearer(doc_meeting["helper_key"]))[2]
+        assert b'lang="tr"' in page, screen
+    beamer = get(
+        f"{url}/{code}/beamer?lang=en", {**bearer(doc_meeting["projector_key"]), "Cookie": "lang=en"}
+    )[2]
+    assert b'lang="nl"' in beamer
 
 
 def test_key_links_move_the_key_into_an_httponly_lax_cookie_and_redirect_303(server, doc_meeting):
@@ -457,6 +473,30 @@ def test_a_message_id_acts_once_and_any_resend_gets_the_first_ack(room):
     assert host.call("list_additions", {"status": "pending"})["total"] == 1
 
 
+def test_a_resend_after_a_reconnect_with_the_token_gets_the_first_ack_and_counts_once(room, connect):
+    m, host, projector, helper, (phone, _) = room
+    assert host.call("set_phase", phase="recognition")["ok"]
+    first = phone.call("addition", {"id": "before-sleep", "theme": 1, "text": "Meer licht"})
+    token = phone.token
+    phone.close()
+    again = connect(m["code"], "phone", token)
+    assert again.call("addition", {"id": "before-sleep", "theme": 1, "text": "Meer licht"}) == first
+    assert [a["id"] for a in again.state["mine"]["additions"]] == [first["addition"]]
+    assert host.call("list_additions", {})["total"] == 1
+
+
+def test_the_host_devices_of_a_meeting_share_one_rate_limit_and_a_beamer_reports_at_most_ten_in_5_s(
+    server, connect
+):
+    m = server.create_meeting()
+    hosts = [connect(m["code"], "host", m["host_key"]) for _ in range(2)]
+    acks = [hosts[n % 2].call("list_additions", {}) for n in range(64)]
+    assert {"ok": False, "error": "rate_limited"} in acks and acks[0]["ok"], "60 in 5 s for both together"
+    projector = connect(m["code"], "projector", m["projector_key"])
+    acks = [projector.call("showing", {"additions": [], "page": 0, "pages": 0}) for _ in range(11)]
+    assert acks[:10] == [{"ok": True}] * 10 and acks[10] == {"ok": False, "error": "rate_limited"}
+
+
 def test_every_event_from_the_wrong_role_or_unknown_gets_its_slug(room):
     m, host, projector, helper, (phone, _) = room
     phone_events = {
@@ -632,6 +672,7 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
         "field": "how",
     }
     assert host.call("remove_note", note=note["note"]) == {"ok": True, "theme": 2, "field": "how"}
+    assert all(n["theme"] != 2 for n in other.notes), "only phones following that card"
     removed = third.wait_for(lambda: third.notes[-1].get("removed") and third.notes[-1])
     assert removed == {"id": note["note"], "theme": 2, "field": "how", "removed": True}
     assert phone.call("note", theme=2, field="wish", text="x") == {"ok": False, "error": "bad_field"}
@@ -664,6 +705,8 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
         assert other.call("pledge", **{**good, **change}) == {"ok": False, "error": slug}, change
     assert phone.call("withdraw", theme=1) == {"ok": True, "withdrawn": True}
     assert phone.call("withdraw", theme=1) == {"ok": True, "withdrawn": False}
+    seen_by_other_phones = json.dumps([other.states, third.states, other.notes, third.notes])
+    assert "An de Vries" not in seen_by_other_phones and "an@example.nl" not in seen_by_other_phones
     token = phone.token
     phone.close()
     back = connect(m["code"], "phone", token)
@@ -786,12 +829,13 @@ def test_a_message_over_16_kib_closes_that_connection_only(room, server):
 # -- The limits, on a server of their own (they would hold back the shared one) ------------------
 
 
-def test_create_and_lookup_limits_answer_as_documented(tmp_path):
+def test_create_lookup_and_join_limits_answer_as_documented(tmp_path):
     with own_server(
         tmp_path,
         CREATE_RATE_LIMIT="2/minute",
         LOOKUP_RATE_LIMIT="3/minute",
         ORGANISER_KEY="geheim-voor-de-kopgroep",
+        UNJOINED_PER_ADDRESS=3,
     ) as srv:
         body = {"title": "T", "themes": ["A"]}
         status, got = api(srv.url + "/api/meetings", body)
@@ -816,3 +860,7 @@ def test_create_and_lookup_limits_answer_as_documented(tmp_path):
         assert refusal(srv.url, {"code": m["code"], "role": "phone", "ticket": ticket}) is None
         assert refusal(srv.url, {"code": m["code"], "role": "host", "token": m["host_key"]}) is None
         assert get(m["join_link"])[0] == 200
+        # Engine.IO sessions that have not joined yet: at most UNJOINED_PER_ADDRESS, then 401.
+        handshake = srv.url + "/socket.io/?EIO=4&transport=polling"
+        assert [get(handshake)[0] for _ in range(3)] == [200, 200, 200]
+        assert get(handshake)[0] == 401
