@@ -395,7 +395,7 @@ def test_a_phase_change_reaches_every_role_as_a_versioned_state_without_the_phon
     assert host.call("set_phase", phase="Recognition") == {"ok": False, "error": "bad_phase"}
 
 
-def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(room):
+def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(room, server):
     m, host, projector, helper, (phone, other) = room
     assert host.call("set_phase", phase="recognition")["ok"]
     assert phone.call("vote", theme=1, answer="yes") == {"ok": True}
@@ -417,6 +417,7 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
         }
         assert row(tally, 0)["no"] == 1 and tally["participants"] == 2
         assert tally["origins"] == {"phone": 2, "paper": 0, "helper": 0}
+    states_before = (len(host.states), len(projector.states))
     ack = phone.call("addition", theme=1, text="Meer bankjes")
     assert ack == {"ok": True, "addition": ack["addition"]}
     aid = ack["addition"]
@@ -448,6 +449,18 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
     assert gone == {"id": aid, "theme": 1, "status": "hidden", "version": gone["version"]}
     assert gone["version"] > shown["version"]
     assert host.call("moderate", addition=999, show=True) == {"ok": False, "error": "unknown_addition"}
+    assert (len(host.states), len(projector.states)) == states_before, "additions never send a state"
+    assert host.call("moderate", addition=aid, show=True) == {"ok": True}
+    hidden = phone.call("addition", theme=2, text="Niet voor de beamer")["addition"]
+    assert host.call("moderate", addition=hidden, show=False) == {"ok": True}
+    beamer = Client(server.url, m["code"], "projector", m["projector_key"])
+    try:  # a beamer that connects now: only the shown additions, oldest first, never hidden text
+        assert beamer.state["additions"] == [
+            {"id": aid, "theme": 1, "text": "Meer bankjes", "status": "shown"}
+        ]
+        assert beamer.state["additions_version"] <= beamer.state["version"]
+    finally:
+        beamer.close()
     mine = phone.call("addition", theme=0, text="x" * 500)
     assert mine["ok"]
     assert phone.call("addition", theme=1, text="") == {"ok": False, "error": "text_empty"}
