@@ -129,7 +129,13 @@ def test_oversized_and_deeply_nested_bodies_get_413_and_400_as_json(server):
 
 def test_the_start_form_sets_the_host_cookie_and_sends_the_host_to_keep_the_link(server):
     body = urllib.parse.urlencode(
-        {"title": "Avond", "place": "", "date": "", "themes": "Groen: meer bomen\nVerkeer"}
+        {
+            "title": "Avond",
+            "place": "",
+            "date": "",
+            "held_on": "2026-05-01",
+            "themes": "Groen: meer bomen\nVerkeer",
+        }
     ).encode()
     status, headers, _ = post(server.url + "/", body, FORM)
     assert status == 303
@@ -139,6 +145,8 @@ def test_the_start_form_sets_the_host_cookie_and_sends_the_host_to_keep_the_link
     host_cookie = cookies(headers)[f"host_{code}"]
     key = host_cookie.split("=", 1)[1].split(";", 1)[0]
     assert get(f"{server.url}/{code}/host", {"Cookie": f"host_{code}={key}"})[0] == 200
+    archive = json.loads(get(f"{server.url}/{code}/bijeenkomst.json", {"Cookie": f"host_{code}={key}"})[2])
+    assert archive["meeting"]["held_on"] == "2026-05-01"
     host = Client(server.url, code, "host", key)
     try:
         themes = [(t["title"], t["description"]) for t in host.state["themes"]]
@@ -305,6 +313,26 @@ def test_a_refused_connection_names_its_reason(server, doc_meeting):
     # Case-insensitive codes; the host key opens the projector and the helper too.
     assert refusal(url, {"code": code.lower(), "role": "projector", "token": m["host_key"]}) is None
     assert refusal(url, {"code": code, "role": "helper", "token": m["host_key"]}) is None
+    # Only pages of our own origin may connect; long-polling works like a websocket.
+    foreign = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        foreign.connect(
+            url,
+            auth={"code": code, "role": "phone"},
+            headers={"Origin": "http://evil.example"},
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    polling, states = socketio.Client(reconnection=False), []
+    polling.on("state", states.append)
+    polling.connect(url, auth={"code": code, "role": "phone"}, transports=["polling"], wait_timeout=5)
+    try:
+        deadline = time.monotonic() + 5
+        while not states and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert states and states[0]["role"] == "phone" and states[0]["token"]
+    finally:
+        polling.disconnect()
 
 
 def test_each_role_gets_the_snapshot_the_docs_describe(room):
