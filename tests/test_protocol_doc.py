@@ -489,6 +489,10 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
         assert beamer.state["additions_version"] <= beamer.state["version"]
     finally:
         beamer.close()
+    # Attendee text is normalised: NFC, bidi overrides and zero-width characters removed.
+    odd = phone.call("addition", theme=2, text="Cafe\u0301 \u202eop\u200b het plein")["addition"]
+    cleaned = host.wait_for(lambda: [x for x in host.additions if x["id"] == odd])[0]["text"]
+    assert cleaned == "Caf\u00e9 op het plein"
     mine = phone.call("addition", theme=0, text="x" * 500)
     assert mine["ok"]
     assert phone.call("addition", theme=1, text="") == {"ok": False, "error": "text_empty"}
@@ -653,6 +657,17 @@ def test_merging_additions_and_promoting_one_follow_the_rules(room):
     assert host.call("merge_addition", addition=a, into=999) == {"ok": False, "error": "unknown_addition"}
     merged = host.wait_for(lambda: [x for x in host.additions if x["id"] == b and x["status"] == "merged"])[0]
     assert merged["merged_into"] == a
+    # A shown addition that is merged leaves the beamer; moderating it takes it out of its group.
+    e = other.call("addition", theme=1, text="Bankjes bij de vijver")["addition"]
+    assert host.call("moderate", addition=e, show=True) == {"ok": True}
+    assert host.call("merge_addition", addition=e, into=a)["ok"]
+    gone = projector.wait_for(
+        lambda: [x for x in projector.additions if x["id"] == e and x["status"] == "hidden"]
+    )[0]
+    assert gone == {"id": e, "theme": 1, "status": "hidden", "version": gone["version"]}
+    assert host.call("moderate", addition=e, show=False) == {"ok": True}
+    out = host.wait_for(lambda: host.additions[-1]["id"] == e and host.additions[-1]["status"] == "hidden")
+    assert "merged_into" not in host.additions[-1] and out
     ack = host.call("add_theme", title="Bankjes", addition=a)
     assert ack["ok"]
     # Two host devices pressing "make it a theme" at once: one theme, the same answer.
@@ -673,7 +688,9 @@ def test_merging_additions_and_promoting_one_follow_the_rules(room):
     assert set(listed["counts"]) == {"pending", "shown", "hidden", "promoted", "merged"}
     assert isinstance(listed["version"], int)
     page2 = host.call("list_additions", {"offset": 1, "limit": 1})
-    assert [x["id"] for x in page2["additions"]] == [b] and page2["total"] == 4
+    assert [x["id"] for x in page2["additions"]] == [b] and page2["total"] == 5
+    everything = host.call("list_additions", {})["additions"]
+    assert all(("merged_into" in x) == (x["status"] == "merged") for x in everything)
     for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"order": "x"}, {"status": "x"}):
         assert host.call("list_additions", bad) == {"ok": False, "error": "bad_payload"}
 
@@ -688,13 +705,18 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
         "error": "bad_table",
     }
     assert host.call("edit_theme", theme=1, capacity=0) == {"ok": False, "error": "bad_capacity"}
+    assert host.call("edit_theme", theme=1, table=["Tafel 1", "Tafel 2"]) == {"ok": True}
+    four = [connect(m["code"], "phone") for _ in range(2)]
+    assert sorted(p.call("choose", theme=1)["table"] for p in four) == ["Tafel 1", "Tafel 2"], "spread"
     assert phone.call("choose", theme=2) == {"ok": True, "table": "Tafel 3, bij het raam"}
     assert other.call("choose", theme=2) == {"ok": False, "error": "theme_full", "room": [1]}
     other.wait_for(lambda: other.state["full"] == [2], what="full in state")
-    assert other.call("choose", theme=1) == {"ok": True}
+    assert other.call("choose", theme=1)["table"] in ("Tafel 1", "Tafel 2")
     assert host.call("lock_choices", locked=True) == {"ok": True}
     third.wait_for(lambda: third.state["choices_locked"] is True)
     assert third.call("choose", theme=1) == {"ok": False, "error": "choices_locked"}
+    form = helper.call("submit_form", origin="paper", choice=2)  # full and closed: the person sits there
+    assert form["ok"], form
     assert host.call("lock_choices", locked=False) == {"ok": True}
     # Notes on a card: to host, projector and the phones following that card.
     assert third.call("card", theme=2) == {"ok": True, "notes": []}
@@ -742,6 +764,7 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
         ({"consent": "true"}, "consent_required"),
         ({"contact_by": "email"}, "bad_contact_by"),
         ({"theme": 0}, "unknown_theme"),
+        ({"name": "x" * 81}, "text_too_long"),
     ]:
         assert other.call("pledge", **{**good, **change}) == {"ok": False, "error": slug}, change
     assert phone.call("withdraw", theme=1) == {"ok": True, "withdrawn": True}
@@ -765,7 +788,10 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
         }
     ]
     assert mine["pledge"] == mine["pledges"][0]
-    assert host.call("merge_themes", theme=2, into=1) == {"ok": True, "moved": 1}
+    assert host.call("merge_themes", theme=2, into=1) == {
+        "ok": True,
+        "moved": 2,
+    }  # the phone and the paper form
     back.wait_for(lambda: back.state["merged"] == {"2": 1}, what="merged in state")
     csv = get(f"{server.url}/{m['code']}/werkgroepen.csv", bearer(m["host_key"]))[2]
     assert csv.startswith(b"\xef\xbb\xbf") and b"\r\n" in csv
