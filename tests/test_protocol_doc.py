@@ -386,6 +386,7 @@ def test_a_host_screen_connecting_asks_the_beamer_what_it_shows(room, connect):
     assert projector.call("showing", additions=[], page=0, pages=0) == {"ok": True}
     view = host.wait_for(lambda: host.views and host.views[-1], what="projector_view")
     assert {"additions": [], "page": 0, "pages": 0}.items() <= view.items() and isinstance(view["at"], int)
+    assert not any(c.views for c in room[4]) and not projector.views and not room[3].views
 
 
 def test_a_phone_token_brings_back_the_same_participant_with_its_answers(room, server, connect):
@@ -478,6 +479,9 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
     assert gone["version"] > shown["version"]
     assert host.call("moderate", addition=999, show=True) == {"ok": False, "error": "unknown_addition"}
     assert (len(host.states), len(projector.states)) == states_before, "additions never send a state"
+    # Tallies and counts go to the screens that show them, never to phones or the helper.
+    assert not (phone.tallies or other.tallies or helper.tallies) and not (projector.counts or phone.counts)
+    assert not (phone.additions or helper.additions)
     assert host.call("moderate", addition=aid, show=True) == {"ok": True}
     hidden = phone.call("addition", theme=2, text="Niet voor de beamer")["addition"]
     assert host.call("moderate", addition=hidden, show=False) == {"ok": True}
