@@ -526,7 +526,7 @@ def check_moderation(payload: dict) -> dict:
 def _theme_text(payload: dict, required: bool) -> dict:
     """Title and description of a new or edited theme, with the limits of meeting creation."""
     fields = {}
-    if required or "title" in payload:
+    if required or payload.get("title") is not None:
         fields["title"] = clean_text(payload.get("title"), MAX_TITLE)
     if "description" in payload:
         fields["description"] = clean_text(payload.get("description"), MAX_DESCRIPTION, required=False)

@@ -868,6 +868,11 @@ def test_optional_fields_sent_as_null_mean_left_out(room):
     assert host.call("set_phase", phase="pledges")["ok"]
     assert phone.call("pledge", **pledge) == {"ok": True}
     assert host.call("add_theme", title="Nieuw", description=None, addition=None)["ok"]
+    assert host.call("edit_theme", theme=1, title=None, description="Meer groen") == {"ok": True}
+    phone.wait_for(lambda: phone.state["themes"][0]["description"] == "Meer groen")
+    assert phone.state["themes"][0]["title"] == "Groen in de wijk", "title: null leaves the title"
+    assert host.call("edit_theme", theme=1, description=None, capacity=None) == {"ok": True}
+    phone.wait_for(lambda: phone.state["themes"][0]["description"] == "")
     assert host.call("remove_theme", theme=2, confirm=None) == {"ok": True}
     listed = host.call("list_additions", {"order": None, "offset": None, "limit": None, "status": None})
     assert listed["ok"] and (listed["order"], listed["offset"], listed["limit"]) == ("oldest", 0, 50)
