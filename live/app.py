@@ -30,7 +30,7 @@ class TrustedHosts:
     A web page on another name that resolves to this laptop (DNS rebinding) gets nothing."""
 
     def __init__(self, wsgi_app, hosts):
-        self.wsgi_app = wsgi_app
+        self.wsgi_app = guard.inline(wsgi_app)
         self.hosts = {h.strip().strip("[]").lower() for h in hosts if h.strip()}
 
     def __call__(self, environ, start_response):
@@ -60,8 +60,9 @@ class BehindProxies:
     ever believes a value a client wrote itself. With 0 proxies they are simply dropped."""
 
     def __init__(self, wsgi_app, count: int):
-        self.wsgi_app = wsgi_app
-        self.fixed = ProxyFix(self._strip, x_for=count, x_proto=count, x_host=count) if count else self._strip
+        self.wsgi_app = guard.inline(wsgi_app)
+        fixed = ProxyFix(self._strip, x_for=count, x_proto=count, x_host=count) if count else self._strip
+        self.fixed = guard.inline(fixed)
 
     def __call__(self, environ, start_response):
         return self.fixed(environ, start_response)
@@ -106,11 +107,11 @@ def create_app(config: dict | None = None) -> Flask:
     trusted = app.config["TRUSTED_HOSTS"]
     if trusted:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted
-        app.wsgi_app = TrustedHosts(app.wsgi_app, hosts)  # outside Socket.IO's middleware
+        app.wsgi_app = guard.inline(TrustedHosts(app.wsgi_app, hosts))  # outside Socket.IO's middleware
     guard.install(app, socketio)  # size, depth, budgets, headers on every response
     # Outermost: the host check, the guards and everything inside see the client's real host
     # and address.
-    app.wsgi_app = BehindProxies(app.wsgi_app, app.config["PROXY_COUNT"])
+    app.wsgi_app = guard.inline(BehindProxies(app.wsgi_app, app.config["PROXY_COUNT"]))
 
     def erase_old_personal_data():
         """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,
