@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask
+from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from live import guard
@@ -73,6 +73,11 @@ class BehindProxies:
         return self.wsgi_app(environ, start_response)
 
 
+def _no_page():
+    """Never reached through Engine.IO (see ``create_app``): /socket.io without a slash."""
+    abort(404)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass a DATA_DIR)."""
     app = Flask(__name__)
@@ -112,6 +117,14 @@ def create_app(config: dict | None = None) -> Flask:
     # Outermost: the host check, the guards and everything inside see the client's real host
     # and address.
     app.wsgi_app = guard.inline(BehindProxies(app.wsgi_app, app.config["PROXY_COUNT"]))
+    # Flask-SocketIO runs every event in a request context made from the connection's first
+    # request, and Werkzeug matches its path (/socket.io/, a websocket or a long poll) against
+    # the URL map each time. Without a rule of its own that ends in a NotFound whose traceback
+    # holds the context in a reference cycle: ~30 objects of garbage per vote that only the
+    # collector frees, and full collections are rare (live/__main__.py). Engine.IO answers
+    # /socket.io/ before Flask, so this view never serves a request.
+    for websocket in (False, True):
+        app.add_url_rule("/socket.io/", "socketio", _no_page, strict_slashes=False, websocket=websocket)
 
     def erase_old_personal_data():
         """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,
