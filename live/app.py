@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask
+from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from live import guard, languages
@@ -30,7 +30,7 @@ class TrustedHosts:
     A web page on another name that resolves to this laptop (DNS rebinding) gets nothing."""
 
     def __init__(self, wsgi_app, hosts):
-        self.wsgi_app = wsgi_app
+        self.wsgi_app = guard.inline(wsgi_app)
         self.hosts = {h.strip().strip("[]").lower() for h in hosts if h.strip()}
 
     def __call__(self, environ, start_response):
@@ -60,8 +60,9 @@ class BehindProxies:
     ever believes a value a client wrote itself. With 0 proxies they are simply dropped."""
 
     def __init__(self, wsgi_app, count: int):
-        self.wsgi_app = wsgi_app
-        self.fixed = ProxyFix(self._strip, x_for=count, x_proto=count, x_host=count) if count else self._strip
+        self.wsgi_app = guard.inline(wsgi_app)
+        fixed = ProxyFix(self._strip, x_for=count, x_proto=count, x_host=count) if count else self._strip
+        self.fixed = guard.inline(fixed)
 
     def __call__(self, environ, start_response):
         return self.fixed(environ, start_response)
@@ -70,6 +71,11 @@ class BehindProxies:
         for name in FORWARDED_HEADERS:
             environ.pop(name, None)
         return self.wsgi_app(environ, start_response)
+
+
+def _no_page():
+    """Never reached through Engine.IO (see ``create_app``): /socket.io without a slash."""
+    abort(404)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -107,11 +113,19 @@ def create_app(config: dict | None = None) -> Flask:
     trusted = app.config["TRUSTED_HOSTS"]
     if trusted:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted
-        app.wsgi_app = TrustedHosts(app.wsgi_app, hosts)  # outside Socket.IO's middleware
+        app.wsgi_app = guard.inline(TrustedHosts(app.wsgi_app, hosts))  # outside Socket.IO's middleware
     guard.install(app, socketio)  # size, depth, budgets, headers on every response
     # Outermost: the host check, the guards and everything inside see the client's real host
     # and address.
-    app.wsgi_app = BehindProxies(app.wsgi_app, app.config["PROXY_COUNT"])
+    app.wsgi_app = guard.inline(BehindProxies(app.wsgi_app, app.config["PROXY_COUNT"]))
+    # Flask-SocketIO runs every event in a request context made from the connection's first
+    # request, and Werkzeug matches its path (/socket.io/, a websocket or a long poll) against
+    # the URL map each time. Without a rule of its own that ends in a NotFound whose traceback
+    # holds the context in a reference cycle: ~30 objects of garbage per vote that only the
+    # collector frees, and full collections are rare (live/__main__.py). Engine.IO answers
+    # /socket.io/ before Flask, so this view never serves a request.
+    for websocket in (False, True):
+        app.add_url_rule("/socket.io/", "socketio", _no_page, strict_slashes=False, websocket=websocket)
 
     def erase_old_personal_data():
         """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,

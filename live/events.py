@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from live import links
 from live.extensions import socketio
@@ -21,13 +21,14 @@ from live.store import HELPER_ACTOR, HOST_ACTOR
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)
 class Identity:
-    """Who one connection is, settled when it connects."""
+    """Who one connection is, settled when it connects, and the subgroup card it follows."""
 
     code: str
     role: str
     participant: int = HOST_ACTOR
+    card: int | None = None
 
 
 KEY_ROLES = ("host", "projector", "helper")  # cookies that carry a key
@@ -157,10 +158,14 @@ def on_choose(payload=None, *_extra):
 def _follow_card(theme: int) -> None:
     """Let this connection receive the notes of one subgroup card (and of no other)."""
     identity = connections[request.sid]
-    for name in rooms():
-        if name.startswith(f"{identity.code}:card:"):
-            leave_room(name)
+    # The connection remembers its card: asking Socket.IO for its rooms walks every room of
+    # the server (one per connection), which made a choice storm quadratic.
+    if identity.card == theme:
+        return
+    if identity.card is not None:
+        leave_room(room(identity.code, card_room(identity.card)))
     join_room(room(identity.code, card_room(theme)))
+    identity.card = theme
 
 
 @socketio.on("card")
