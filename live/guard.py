@@ -44,6 +44,10 @@ SPOKE_GRACE = 6
 
 # The event name a too-deep socket payload is turned into; its handler acks `bad_payload`.
 BAD_PAYLOAD_EVENT = "\x00bad_payload"
+# Event names only the server itself may fire (and "*", its catch-all); one sent by a client
+# becomes UNKNOWN_EVENT, which the catch-all handler acks `unknown_event`.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "*"})
+UNKNOWN_EVENT = "\x00reserved"
 RATE_LIMITED_ACK = '[{"ok":false,"error":"rate_limited"}]'
 _EVENT_ID = re.compile(r"2(\d{1,20})[\[\"]")
 
@@ -90,11 +94,17 @@ class SocketJSON:
 
     @staticmethod
     def loads(s, **kwargs):
-        """Parse JSON; too deep becomes the bad-payload event."""
+        """Parse JSON; too deep becomes the bad-payload event, a reserved name an unknown one."""
         try:
-            return json.loads(s, **kwargs)
+            data = json.loads(s, **kwargs)
         except RecursionError:
             return [BAD_PAYLOAD_EVENT]
+        if isinstance(data, list) and data and isinstance(data[0], str) and data[0] in RESERVED_EVENTS:
+            # A client may not fire the server's own connect/disconnect/catch-all handlers: they
+            # would crash without an ack, or forget who this connection is. (The server never asks a
+            # client for an ack, so no list it receives is anything but an event.)
+            return [UNKNOWN_EVENT, *data[1:]]
+        return data
 
 
 def bad_payload(*_args):

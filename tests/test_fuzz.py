@@ -1,0 +1,437 @@
+"""A dishonest client against every Socket.IO event of every role and every HTTP endpoint.
+
+Whatever arrives, the answer is a documented refusal (never ``server_error``, never a missing
+ack, never an HTML 500), the connection and the server stay usable, and the server log holds no
+traceback. The number of examples is small by default so the suite stays fast; hunt with many:
+
+    FUZZ_EXAMPLES=2000 .venv/bin/pytest -q -p no:xdist tests/test_fuzz.py
+
+Ids that would remove or merge a real theme, or delete the meeting, are never drawn: the room
+must stay usable for the next example.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import urllib.parse
+
+import pytest
+from conftest import Client, own_server
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from live.meeting import ANSWERS, NOTE_FIELDS, PHASES, ROLES
+from live.texts import ERRORS
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+FAST = "100000/second"
+NO_LIMITS = {"PHONE_RATE_LIMIT": FAST, "HOST_RATE_LIMIT": FAST, "LOOKUP_RATE_LIMIT": FAST}
+# Shrinking a failure that waits for a missing ack takes minutes: only when asked (FUZZ_SHRINK=1).
+PHASES_RUN = [p for p in Phase if p is not Phase.shrink or os.environ.get("FUZZ_SHRINK")]
+FUZZ = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), phases=PHASES_RUN
+)
+
+# -- values ------------------------------------------------------------------------------------
+
+BIG_INTS = st.sampled_from([2**70, -(2**70), 2**63, 2**63 - 1, -(2**63) - 1, 10**40, -1, 0])
+LONE_SURROGATES = st.sampled_from(["\ud800", "a\udfffb", "\udbff\udc00\udc00", "\udc80"])
+ODD_TEXT = st.sampled_from(
+    ["", " ", "x" * 600, "1", "1.0", "²", "١٢", "0x10", "-1", "1e3", "yes", "lead", "results",
+     "a@b.nl", "0612345678", "+31612345678", "null", "true", "\x00", "<b>", "\u202e", "e\u0301" * 9]
+)  # fmt: skip
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    BIG_INTS,
+    st.floats(),
+    st.text(max_size=40),
+    ODD_TEXT,
+    LONE_SURROGATES,
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
+TEXT = st.one_of(st.text(max_size=30), LONE_SURROGATES, ODD_TEXT)
+# Message ids: fresh ones, any JSON, and a few shared by every event and role, so an id used by
+# one event is reused by another with a quite different payload.
+SHARED_IDS = st.sampled_from(["dup", "dup-2", 7, 2**40, "x" * 64])
+IDS = st.one_of(st.uuids().map(str), SHARED_IDS, SHARED_IDS, SCALARS, JSON)
+THEME = st.one_of(st.sampled_from([0, 1, 2, 3]), BIG_INTS, ODD_TEXT)
+NEVER_A_THEME = st.one_of(st.integers(100, 10**6), BIG_INTS, ODD_TEXT, st.none(), st.booleans())
+SOME_ID = st.one_of(st.integers(-3, 50), BIG_INTS)
+
+
+def either(strategy):
+    """The plausible value, or any JSON at all."""
+    return st.one_of(strategy, JSON)
+
+
+PLEDGE = {
+    "theme": THEME,
+    "role": st.sampled_from(ROLES),
+    "name": TEXT,
+    "email": st.sampled_from(["a@example.nl", "nee", "", "a@b", "x@\ud800.nl"]),
+    "phone": st.sampled_from(["06 12345678", "+31 20 123 4567", "12", "+" + "9" * 40, "0٦12345678"]),
+    "contact_by": st.sampled_from(["email", "phone", "fax"]),
+    "consent": st.booleans(),
+    "share": st.booleans(),
+}
+FORM_PLEDGE = st.fixed_dictionaries({}, optional={k: either(v) for k, v in PLEDGE.items()})
+VOTE_KEYS = st.sampled_from(["0", "1", "2", "3", "99", "-1", "x", "1.0", "²", "١", " 1", "9" * 30])
+FORM = {
+    "origin": st.sampled_from(["paper", "helper", "phone", "x"]),
+    "votes": st.dictionaries(VOTE_KEYS, either(st.sampled_from(ANSWERS)), max_size=4),
+    "additions": st.lists(
+        st.fixed_dictionaries({}, optional={"theme": either(THEME), "text": either(TEXT)}), max_size=3
+    ),
+    "choice": THEME,
+    "pledges": st.lists(FORM_PLEDGE, max_size=3),
+}
+
+# Every client event of docs/protocol.md: who sends it, and plausible values for its fields.
+EVENTS = {
+    "vote": ("phone", {"theme": THEME, "answer": st.sampled_from(ANSWERS)}),
+    "addition": ("phone", {"theme": THEME, "text": TEXT}),
+    "choose": ("phone", {"theme": THEME}),
+    "pledge": ("phone", PLEDGE),
+    "withdraw": ("phone", {"theme": THEME}),
+    "note": ("phone", {"theme": THEME, "field": st.sampled_from([*NOTE_FIELDS, "x"]), "text": TEXT}),
+    "edit_note": ("phone", {"note": SOME_ID, "text": TEXT}),
+    "remove_note": ("phone", {"note": SOME_ID}),
+    "card": ("phone", {"theme": THEME}),
+    "set_phase": ("host", {"phase": st.sampled_from([*PHASES, "RESULTS", "end"])}),
+    "moderate": ("host", {"addition": SOME_ID, "show": st.booleans()}),
+    "add_theme": ("host", {"title": TEXT, "description": TEXT, "addition": SOME_ID}),
+    "edit_theme": (
+        "host",
+        {
+            "theme": THEME,
+            "title": TEXT,
+            "description": TEXT,
+            "table": st.one_of(TEXT, st.lists(TEXT, max_size=12)),
+            "capacity": st.one_of(SOME_ID, st.none()),
+        },
+    ),
+    "remove_theme": ("host", {"theme": NEVER_A_THEME, "confirm": st.booleans()}),
+    "order_themes": ("host", {"order": st.lists(st.integers(0, 4), max_size=5)}),
+    "set_pace": ("host", {"pace": st.sampled_from(["all", "one", "fast"]), "theme": THEME}),
+    "set_results": ("host", {"hidden": st.booleans(), "theme": THEME}),
+    "lock_choices": ("host", {"locked": st.booleans()}),
+    "merge_themes": ("host", {"theme": NEVER_A_THEME, "into": THEME}),
+    "manual_count": ("host", {"theme": THEME, "answer": st.sampled_from(ANSWERS), "count": SOME_ID}),
+    "merge_addition": ("host", {"addition": SOME_ID, "into": SOME_ID}),
+    "list_additions": (
+        "host",
+        {
+            "order": st.sampled_from(["oldest", "newest", "x"]),
+            "offset": SOME_ID,
+            "limit": SOME_ID,
+            "status": st.sampled_from(["pending", "shown", "hidden", "promoted", "merged", "x"]),
+        },
+    ),
+    "showing": ("projector", {"additions": st.lists(SOME_ID, max_size=3), "page": SOME_ID, "pages": SOME_ID}),
+    "submit_form": ("helper", FORM),
+    "unknown": ("phone", {"theme": THEME}),
+}  # fmt: skip
+# Fields whose drawn values must stay away from real themes are never mixed with any JSON.
+PINNED = {("remove_theme", "theme"), ("merge_themes", "theme")}
+ROLES_OF_CLIENTS = ("phone", "host", "projector", "helper")
+# Every slug an ack may carry for bad input: the documented ones that have a sentence, less the
+# two that mean "the server failed" and "you were too fast" (this server has no limits).
+REFUSALS = set(ERRORS) - {"server_error", "rate_limited"}
+
+
+# -- the room ----------------------------------------------------------------------------------
+
+
+class Log:
+    """Reads what the server printed since the last look."""
+
+    def __init__(self, server):
+        self.server = server
+        self.seen = len(server.log())
+
+    def new(self) -> str:
+        text = self.server.log()
+        fresh, self.seen = text[self.seen :], len(text)
+        return fresh
+
+
+def assert_no_traceback(log: Log, what) -> None:
+    fresh = log.new()
+    assert "Traceback" not in fresh and " ERROR " not in fresh, f"{what}:\n{fresh[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory):
+    """A dedicated server without rate limits; one meeting with a client of every role."""
+    with own_server(tmp_path_factory.mktemp("fuzz-all"), **NO_LIMITS) as srv:
+        meeting = srv.create_meeting()
+        code = meeting["code"]
+        clients = {
+            "host": Client(srv.url, code, "host", meeting["host_key"]),
+            "projector": Client(srv.url, code, "projector", meeting["projector_key"]),
+            "helper": Client(srv.url, code, "helper", meeting["helper_key"]),
+            "phone": Client(srv.url, code, "phone"),
+        }
+        host, phone = clients["host"], clients["phone"]
+        assert host.call("set_phase", phase="recognition")["ok"]
+        addition = phone.call("addition", theme=1, text="Een bankje")["addition"]
+        assert host.call("set_phase", phase="topics")["ok"]
+        assert phone.call("choose", theme=1)["ok"]
+        assert phone.call("note", theme=1, field="how", text="Elke week")["ok"]
+        yield {"server": srv, "meeting": meeting, "clients": clients, "addition": addition, "log": Log(srv)}
+        for c in clients.values():
+            c.close()
+
+
+def set_phase(room, phase: str) -> None:
+    host = room["clients"]["host"]
+    if host.state["phase"] != phase:
+        assert host.call("set_phase", phase=phase)["ok"]
+        host.wait_for(lambda: host.state["phase"] == phase, what=f"phase {phase}")
+
+
+def still_usable(room, role: str) -> None:
+    """The sender's connection answers, and a phone's vote is still saved."""
+    clients = room["clients"]
+    assert clients[role].sio.call("no_such_event", {}, timeout=10) == {"ok": False, "error": "unknown_event"}
+    set_phase(room, "recognition")
+    assert clients["phone"].call("vote", theme=2, answer="yes") == {"ok": True}
+
+
+def payloads(event: str):
+    """Any JSON, or the event's fields (some, or all with a fresh id), each maybe any JSON."""
+    _, plausible = EVENTS[event]
+    fields = {key: value if (event, key) in PINNED else either(value) for key, value in plausible.items()}
+    return st.one_of(
+        JSON,
+        st.fixed_dictionaries({"id": IDS}, optional=fields),
+        st.fixed_dictionaries({"id": st.uuids().map(str), **fields}),
+    )
+
+
+@pytest.mark.parametrize("event", sorted(EVENTS))
+@FUZZ
+@given(data=st.data())
+def test_every_event_from_every_role_in_every_phase_gets_a_documented_answer(room, event, data):
+    owner, _ = EVENTS[event]
+    name = event
+    if event == "unknown":
+        name = data.draw(st.sampled_from(["unknown", "VOTE", "vote ", "__proto__", "connect", "*"]))
+    # Mostly the role the event is for, so the payload is really looked at.
+    role = data.draw(st.sampled_from([owner] * 4 + list(ROLES_OF_CLIENTS)), label="sender")
+    set_phase(room, data.draw(st.sampled_from(PHASES), label="phase"))
+    payload = data.draw(payloads(event), label="payload")
+    ack = room["clients"][role].sio.call(name, payload, timeout=5)
+    assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), ack
+    if not ack["ok"]:
+        # A beamer's reports have a fixed limit per meeting (docs/protocol.md), no setting.
+        allowed = REFUSALS | ({"rate_limited"} if name == "showing" else set())
+        assert ack.get("error") in allowed, ack
+    assert_no_traceback(room["log"], (event, role, payload))
+    still_usable(room, role)
+
+
+@pytest.mark.parametrize(
+    "name, role, payload",
+    [
+        # Found by the test above: the server's own connect, disconnect and catch-all handlers,
+        # fired by a client, crashed without an ack (connect, "*") or made the server forget who
+        # the connection was (disconnect).
+        ("connect", "phone", None),
+        ("connect", "host", {"code": "x", "role": "host"}),
+        ("disconnect", "phone", None),
+        ("disconnect", "host", {"id": "d1"}),
+        ("connect_error", "projector", {}),
+        ("*", "phone", "\udbff\udc00\udc00"),  # the catch-all's own name: no ack at all
+        ("*", "helper", {"id": "star"}),
+    ],
+)
+def test_known_nasty_messages_get_a_documented_answer(room, name, role, payload):
+    ack = room["clients"][role].sio.call(name, payload, timeout=5)
+    assert ack == {"ok": False, "error": "unknown_event"}
+    assert_no_traceback(room["log"], (name, payload))
+    still_usable(room, role)
+    if role == "host":  # still known as the host: a host event is accepted
+        assert room["clients"]["host"].call("lock_choices", locked=False) == {"ok": True}
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "PROPFIND"])
+CONTENT_TYPES = st.sampled_from(
+    [None, "application/json", "application/json; charset=latin-1", "text/plain", "*/*", "\x7f",
+     "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=x",
+     "application/json; charset=utf-16"]
+)  # fmt: skip
+QUERY_KEYS = st.sampled_from(["key", "t", "lang", "thema", "code", "EIO", "transport", "sid", "j", "x"])
+QUERY_VALUES = st.one_of(TEXT, st.sampled_from(["nl", "en", "ar", "NL", "xx", "1", "0", "²"]))
+
+
+def quoted(text: str) -> str:
+    """Percent-encoded, lone surrogates as the invalid UTF-8 they would be on the wire."""
+    return urllib.parse.quote(text, safe="", errors="surrogatepass")
+
+
+def query(pairs) -> str:
+    return "&".join(f"{quoted(k)}={quoted(v)}" for k, v in pairs)
+
+
+def body_bytes(value) -> bytes:
+    """Any JSON value as a body: JSON text, or raw bytes that are not JSON at all."""
+    if isinstance(value, bytes):
+        return value
+    return json.dumps(value).encode("utf-8", "surrogatepass")
+
+
+THEME_OBJECTS = st.fixed_dictionaries({}, optional={"title": JSON, "description": JSON})
+NESTED = st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n)
+MEETING_BODY = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": either(TEXT),
+        "place": either(TEXT),
+        "date": either(TEXT),
+        "held_on": either(st.sampled_from(["2026-03-12", "2026-02-30", "12-03-2026", "99999-01-01", "²"])),
+        "themes": either(st.lists(st.one_of(TEXT, THEME_OBJECTS), max_size=4)),
+    },
+)  # fmt: skip
+BODIES = st.one_of(
+    JSON.map(body_bytes), MEETING_BODY.map(body_bytes), NESTED, st.binary(max_size=64), st.just(b"")
+)
+FORM_KEYS = st.sampled_from(
+    ["title", "place", "date", "held_on", "themes", "retention_days", "confirm", "time", "organiser_key", "x"]
+)
+FORM_VALUES = st.one_of(TEXT, st.sampled_from(["2026-03-12", "19:30", "25:61", "9" * 30, "²", "٣", "-1"]))
+FORM_BODIES = st.lists(st.tuples(FORM_KEYS, FORM_VALUES), max_size=6).map(lambda p: query(p).encode())
+
+
+def paths(code: str):
+    """Every route of docs/protocol.md, for this meeting's code and for odd ones."""
+    codes = st.one_of(
+        st.just(code), st.just(code.lower()), st.sampled_from(["ZZZZZ", "x", "%ED%A0%80", "a" * 300, "%00"])
+    )
+    themes = st.one_of(st.sampled_from(["1", "2", "0", "99", "9" * 40, "-1", "x"]))
+    route = st.sampled_from(
+        ["", "/beamer", "/host", "/qr.svg", "/host/qr.svg", "/werkgroepen.csv", "/werkgroepen.xlsx",
+         "/afronden", "/verslag", "/verslag.xlsx", "/bijeenkomst.json", "/datum", "/verwijderen", "/helper",
+         "/helper/qr.svg", "/papier", "/werkgroep/{t}", "/werkgroep/{t}/afspraak.ics"]
+    )  # fmt: skip
+    fixed = st.sampled_from(
+        ["/", "/join", "/api/meetings", "/api/meetings/import", "/healthz", "/favicon.ico", "/socket.io/",
+         "/static/js/live.js", "/static/%2e%2e/app.py", "/api/x"]
+    )  # fmt: skip
+    per_meeting = st.builds(lambda c, r, t: "/" + c + r.format(t=t), codes, route, themes)
+    return st.one_of(fixed, per_meeting)
+
+
+def headers_for(meeting: dict):
+    """Credentials right, wrong and odd, as a bearer key or cookies."""
+    code = meeting["code"]
+    keys = st.sampled_from([meeting["host_key"], meeting["projector_key"], meeting["helper_key"], "x", ""])
+    odd = st.sampled_from(["\xff\xfe", "a;b=c", '"q"', "é" * 5, "x" * 5000])
+    cookie_names = st.sampled_from(
+        [f"host_{code}", f"projector_{code}", f"helper_{code}", f"join_{code}", "lang"]
+    )
+    cookies = st.lists(
+        st.tuples(cookie_names, st.one_of(keys, odd, st.sampled_from(["nl", "ar", "xx"]))), max_size=3
+    )
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "Authorization": st.one_of(keys.map("Bearer {}".format), odd, st.just("Bearer")),
+            "Cookie": cookies.map(lambda c: "; ".join(f"{k}={v}" for k, v in c)),
+            "Origin": st.sampled_from(["null", "http://evil.example", "http://127.0.0.1"]),
+            "Sec-Fetch-Site": st.sampled_from(["same-origin", "cross-site", "none"]),
+            "Content-Length": st.sampled_from(["-1", "abc", "99999999999"]),
+        },
+    )  # fmt: skip
+
+
+def send(server, method: str, path: str, headers: dict, body: bytes | None):
+    """One raw request; returns (status, headers, body). Header values go out as Latin-1 bytes."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value.encode("latin-1", "replace"))
+        if body is not None and "Content-Length" not in headers:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body if method != "HEAD" else None)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+# What an /api/ answer may refuse with (docs/protocol.md, "Creating a meeting").
+HTTP_REFUSALS = REFUSALS | {"too_large", "not_found", "organiser_key_required"}
+
+
+def assert_clean_http(room, request) -> None:
+    status, headers, body = send(room["server"], *request)
+    assert status < 500, (status, request, body[:500])
+    method, path = request[0], request[1]
+    if path.startswith("/api/") and status >= 400 and method != "HEAD":
+        if headers.get("Content-Type", "").startswith("application/json"):
+            answer = json.loads(body)
+            assert answer["ok"] is False and answer["error"] in HTTP_REFUSALS, answer
+        else:  # refused before the app saw it: a method it lacks, or a malformed request
+            assert status in (400, 405, 411), (status, request, body[:300])
+    assert_no_traceback(room["log"], request)
+    status, _, _ = send(room["server"], "GET", "/healthz", {}, None)
+    assert status == 200
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_http_request_gets_an_answer_that_is_not_a_server_error(room, data):
+    meeting = room["meeting"]
+    method = data.draw(METHODS, label="method")
+    path = data.draw(paths(meeting["code"]), label="path")
+    pairs = data.draw(st.lists(st.tuples(QUERY_KEYS, QUERY_VALUES), max_size=3), label="query")
+    if pairs:
+        path += "?" + query(pairs)
+    headers = data.draw(headers_for(meeting), label="headers")
+    content_type = data.draw(CONTENT_TYPES, label="content type")
+    body = None
+    if method not in ("GET", "HEAD") or data.draw(st.booleans(), label="body on a GET"):
+        body = data.draw(st.one_of(BODIES, FORM_BODIES), label="body")
+        if content_type:
+            headers["Content-Type"] = content_type
+    assert_clean_http(room, (method, path, headers, body))
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_json_to_the_api_gets_a_documented_refusal_or_a_meeting(room, data):
+    path = data.draw(st.sampled_from(["/api/meetings", "/api/meetings/import", "/"]), label="path")
+    body = data.draw(st.one_of(MEETING_BODY.map(body_bytes), BODIES), label="body")
+    content_type = data.draw(CONTENT_TYPES.filter(bool), label="content type")
+    assert_clean_http(room, ("POST", path, {"Content-Type": content_type}, body))
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_form_to_the_host_pages_gets_a_page_not_a_server_error(room, data):
+    """The hand-off forms with the host's own key: wrong dates, days, times and confirmations."""
+    meeting = room["meeting"]
+    route = data.draw(
+        st.sampled_from(["/datum", "/werkgroep/1", "/werkgroep/2", "/verwijderen"]), label="route"
+    )
+    headers = {
+        "Authorization": "Bearer " + meeting["host_key"],
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = data.draw(FORM_BODIES, label="form")
+    assert_clean_http(room, ("POST", "/" + meeting["code"] + route, headers, body))
+    for route in ("/werkgroep/1", "/werkgroep/1/afspraak.ics", "/afronden", "/verslag", "/bijeenkomst.json"):
+        status, _, _ = send(room["server"], "GET", "/" + meeting["code"] + route, headers, None)
+        assert status in (200, 404), route  # .ics: 404 while no first meeting is set
