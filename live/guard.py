@@ -19,6 +19,7 @@ import time
 
 from flask import jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from socketio import packet as sio_packet
 
 from live.texts import error_text
 
@@ -94,17 +95,38 @@ class SocketJSON:
 
     @staticmethod
     def loads(s, **kwargs):
-        """Parse JSON; too deep becomes the bad-payload event, a reserved name an unknown one."""
+        """Parse JSON; too deep becomes the bad-payload event."""
         try:
-            data = json.loads(s, **kwargs)
+            return json.loads(s, **kwargs)
         except RecursionError:
             return [BAD_PAYLOAD_EVENT]
-        if isinstance(data, list) and data and isinstance(data[0], str) and data[0] in RESERVED_EVENTS:
-            # A client may not fire the server's own connect/disconnect/catch-all handlers: they
-            # would crash without an ack, or forget who this connection is. (The server never asks a
-            # client for an ack, so no list it receives is anything but an event.)
-            return [UNKNOWN_EVENT, *data[1:]]
-        return data
+
+
+class GuardedPacket(sio_packet.Packet):
+    """python-socketio's packet, but an event it could not dispatch becomes one it can.
+
+    Unguarded, each of these crashed with a traceback and left the client without an ack: JSON
+    that does not parse or holds an integer of more than 4300 digits (Python's limit), an event
+    that is not a list (``[]``, ``{}``) or whose name is not a string (``[{}]``), and a client
+    firing the server's own ``connect``, ``disconnect`` or catch-all ``*`` handler
+    (``disconnect`` also made the server forget who the connection was). They are acked
+    ``bad_payload`` or ``unknown_event``.
+    """
+
+    def decode(self, encoded_packet):
+        """Decode as usual, then make sure an event names a handler a client may reach."""
+        try:
+            attachments = super().decode(encoded_packet)
+        except ValueError:
+            if self.packet_type != sio_packet.EVENT:
+                raise
+            self.data, attachments = [BAD_PAYLOAD_EVENT], 0
+        if self.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
+            if not isinstance(self.data, list) or not self.data:
+                self.data = [BAD_PAYLOAD_EVENT]
+            elif not isinstance(self.data[0], str) or self.data[0] in RESERVED_EVENTS:
+                self.data = [UNKNOWN_EVENT, *self.data[1:]]
+        return attachments
 
 
 def bad_payload(*_args):

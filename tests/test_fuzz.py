@@ -18,6 +18,7 @@ import os
 import urllib.parse
 
 import pytest
+import websocket
 from conftest import Client, own_server
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,12 @@ from live.texts import ERRORS
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 FAST = "100000/second"
-NO_LIMITS = {"PHONE_RATE_LIMIT": FAST, "HOST_RATE_LIMIT": FAST, "LOOKUP_RATE_LIMIT": FAST}
+NO_LIMITS = {
+    "PHONE_RATE_LIMIT": FAST,
+    "HOST_RATE_LIMIT": FAST,
+    "LOOKUP_RATE_LIMIT": FAST,
+    "CREATE_RATE_LIMIT": FAST,
+}
 # Shrinking a failure that waits for a missing ack takes minutes: only when asked (FUZZ_SHRINK=1).
 PHASES_RUN = [p for p in Phase if p is not Phase.shrink or os.environ.get("FUZZ_SHRINK")]
 FUZZ = settings(
@@ -261,6 +267,80 @@ def test_known_nasty_messages_get_a_documented_answer(room, name, role, payload)
     still_usable(room, role)
     if role == "host":  # still known as the host: a host event is accepted
         assert room["clients"]["host"].call("lock_choices", locked=False) == {"ok": True}
+
+
+# -- raw Socket.IO packets ---------------------------------------------------------------------
+# What python-socketio's client cannot send: JSON that does not parse, integers longer than
+# Python reads, events that are not a list with a name.
+
+
+def raw_phone(room):
+    """A bare websocket speaking Engine.IO 4 by hand, joined to the meeting as a phone."""
+    url = room["server"].url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, origin=room["server"].url, timeout=5)
+    assert ws.recv().startswith("0")
+    ws.send("40" + json.dumps({"code": room["meeting"]["code"], "role": "phone"}))
+    while (answer := ws.recv()).startswith("42"):
+        pass
+    assert answer.startswith("40")
+    return ws
+
+
+def raw_ack(ws, packet_id: int) -> list:
+    """The ack with this id (skipping pings and broadcasts); fails after the socket's timeout."""
+    while True:
+        message = ws.recv()
+        if message == "2":
+            ws.send("3")
+        elif message.startswith(f"43{packet_id}["):
+            return json.loads(message[len(f"43{packet_id}") :])
+
+
+@pytest.mark.parametrize(
+    "body, slug",
+    [
+        # Each crashed the handler with a traceback and no ack (found by the tests around it).
+        ('["vote",{"id":"x","theme":' + "9" * 5000 + ',"answer":"yes"}]', "bad_payload"),
+        ('["vote",{"id":' + "9" * 4400 + "}]", "bad_payload"),
+        ('["vote",{', "bad_payload"),
+        ("[]", "bad_payload"),
+        ('{"a":1}', "bad_payload"),
+        ('"vote"', "bad_payload"),
+        ('["disconnect",{"id":"d"}]', "unknown_event"),
+        ('["connect",{"code":"x"}]', "unknown_event"),
+        ('["\u0063onnect"]', "unknown_event"),  # an escaped name is the same name
+        ('["*",{"id":"s"}]', "unknown_event"),
+        ('["vote",NaN]', "bad_payload"),
+        ("[1,2]", "unknown_event"),
+        ('[{"a":1},{"id":"n"}]', "unknown_event"),
+        ("[[1]]", "unknown_event"),
+    ],
+)
+def test_a_packet_that_is_no_event_gets_a_documented_refusal(room, body, slug):
+    ws = raw_phone(room)
+    try:
+        ws.send("4217" + body)
+        assert raw_ack(ws, 17) == [{"ok": False, "error": slug}]
+        ws.send('4218["vote",{"id":"after-' + str(hash(body)) + '","theme":1,"answer":"no"}]')
+        assert "ok" in raw_ack(ws, 18)[0]  # the connection still works
+    finally:
+        ws.close()
+    assert_no_traceback(room["log"], body)
+
+
+@FUZZ
+@given(body=st.one_of(st.text(max_size=60), JSON.map(lambda v: json.dumps(v)), st.just("[")))
+def test_any_text_after_an_event_header_gets_an_ack(room, body):
+    ws = raw_phone(room)
+    try:
+        # A body starting with a digit or "-" would be read as part of the packet id or as a
+        # count of binary attachments.
+        ws.send("4299" + ("x" + body if body[:1].isdigit() or body[:1] == "-" else body))
+        ack = raw_ack(ws, 99)
+        assert len(ack) == 1 and (ack[0]["ok"] or ack[0]["error"] in REFUSALS), ack
+    finally:
+        ws.close()
+    assert_no_traceback(room["log"], body)
 
 
 # -- HTTP --------------------------------------------------------------------------------------
