@@ -102,6 +102,16 @@ class SocketJSON:
             return [BAD_PAYLOAD_EVENT]
 
 
+CLIENT_PACKETS = (
+    sio_packet.CONNECT,
+    sio_packet.DISCONNECT,
+    sio_packet.EVENT,
+    sio_packet.ACK,
+    sio_packet.BINARY_EVENT,
+    sio_packet.BINARY_ACK,
+)
+
+
 class GuardedPacket(sio_packet.Packet):
     """python-socketio's packet, but an event it could not dispatch becomes one it can.
 
@@ -110,7 +120,8 @@ class GuardedPacket(sio_packet.Packet):
     that is not a list (``[]``, ``{}``) or whose name is not a string (``[{}]``), and a client
     firing the server's own ``connect``, ``disconnect`` or catch-all ``*`` handler
     (``disconnect`` also made the server forget who the connection was). They are acked
-    ``bad_payload`` or ``unknown_event``.
+    ``bad_payload`` or ``unknown_event``. So is a packet of a type a client never sends; a
+    connect whose auth cannot be read is a connect without auth (refused).
     """
 
     def decode(self, encoded_packet):
@@ -118,9 +129,13 @@ class GuardedPacket(sio_packet.Packet):
         try:
             attachments = super().decode(encoded_packet)
         except ValueError:
-            if self.packet_type != sio_packet.EVENT:
-                raise
-            self.data, attachments = [BAD_PAYLOAD_EVENT], 0
+            if self.packet_type == sio_packet.CONNECT:
+                self.data = None  # unreadable auth: refused as a connect without any
+                return 0
+            self.packet_type, self.data, attachments = sio_packet.EVENT, [BAD_PAYLOAD_EVENT], 0
+        if self.packet_type not in CLIENT_PACKETS:
+            # A client's CONNECT_ERROR or an unknown type: refused (acked if it has an id).
+            self.packet_type, self.data, attachments = sio_packet.EVENT, [BAD_PAYLOAD_EVENT], 0
         if self.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
             if not isinstance(self.data, list) or not self.data:
                 self.data = [BAD_PAYLOAD_EVENT]

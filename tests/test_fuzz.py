@@ -328,6 +328,34 @@ def test_a_packet_that_is_no_event_gets_a_documented_refusal(room, body, slug):
     assert_no_traceback(room["log"], body)
 
 
+@pytest.mark.parametrize("packet", ["4417{}", '4717["vote"]', "4917", "4817"])
+def test_a_packet_of_a_type_no_client_sends_is_refused(room, packet):
+    """A client's CONNECT_ERROR or an unknown packet type crashed with a traceback, no ack."""
+    ws = raw_phone(room)
+    try:
+        ws.send(packet)
+        assert raw_ack(ws, 17) == [{"ok": False, "error": "bad_payload"}]
+    finally:
+        ws.close()
+    assert_no_traceback(room["log"], packet)
+
+
+@pytest.mark.parametrize("auth", ["5024501174582828.0", "{", "[1]", '"x"', "-1", ""])
+def test_a_connect_whose_auth_cannot_be_read_is_refused(room, auth):
+    """Found by the auth fuzz below: "40" + "5024….0" read "5024…" as a packet id and ".0" as
+    JSON, crashed with a traceback and never answered."""
+    url = room["server"].url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, origin=room["server"].url, timeout=5)
+    try:
+        assert ws.recv().startswith("0")
+        ws.send("40" + auth)
+        answer = ws.recv()
+        assert answer.startswith("44") and json.loads(answer[2:])["message"] == "unknown_meeting", answer
+    finally:
+        ws.close()
+    assert_no_traceback(room["log"], auth)
+
+
 @FUZZ
 @given(body=st.one_of(st.text(max_size=60), JSON.map(lambda v: json.dumps(v)), st.just("[")))
 def test_any_text_after_an_event_header_gets_an_ack(room, body):
