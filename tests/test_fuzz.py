@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from live.meeting import ANSWERS, NOTE_FIELDS, PHASES, ROLES
 from live.texts import ERRORS
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FAST = "100000/second"
 NO_LIMITS = {
     "PHONE_RATE_LIMIT": FAST,
@@ -36,8 +36,14 @@ NO_LIMITS = {
 }
 # Shrinking a failure that waits for a missing ack takes minutes: only when asked (FUZZ_SHRINK=1).
 PHASES_RUN = [p for p in Phase if p is not Phase.shrink or os.environ.get("FUZZ_SHRINK")]
+# CI runs the same examples every time (a red CI then means a change broke something); a run
+# here draws new ones, to hunt.
 FUZZ = settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), phases=PHASES_RUN
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=PHASES_RUN,
+    derandomize=bool(os.environ.get("CI")),
 )
 
 # -- values ------------------------------------------------------------------------------------
@@ -576,6 +582,29 @@ HOST_FORMS = {
 HOST_READS = ["/werkgroepen.csv", "/werkgroepen.xlsx", "/werkgroep/1", "/werkgroep/1/afspraak.ics",
               "/afronden", "/verslag", "/verslag.xlsx", "/bijeenkomst.json", "/host/qr.svg", "/helper/qr.svg",
               "/papier", "/helper", "/host", "/beamer", "", "/qr.svg"]  # fmt: skip
+
+
+START_FORM = {
+    "title": TEXT,
+    "place": TEXT,
+    "date": TEXT,
+    "held_on": DAYS,
+    "themes": st.lists(st.one_of(TEXT, st.builds("{}: {}".format, TEXT, TEXT)), max_size=45).map("\n".join),
+    "organiser_key": TEXT,
+}
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_start_form_gets_the_host_screen_or_the_form_again(room, data):
+    """``POST /``: a 303 to the new host screen, or the start page (400) with what was typed."""
+    form = data.draw(st.fixed_dictionaries({}, optional=START_FORM), label="form")
+    body = query(form.items()).encode()
+    status, headers, page = send(
+        room["server"], "POST", "/", {"Content-Type": "application/x-www-form-urlencoded"}, body
+    )
+    assert status in (303, 400), (status, page[:300])
+    assert_no_traceback(room["log"], form)
 
 
 def host_headers(meeting, **more) -> dict:
