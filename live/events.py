@@ -173,10 +173,11 @@ def on_card(payload=None, *_extra):
     live = _live()
     if not live.throttle.event_allowed(identity.role, f"{identity.code}:{identity.participant}"):
         return {"ok": False, "error": "rate_limited"}
+    meeting = live.store.meeting(identity.code)
+    if meeting is None:  # deleted by its host while this connection stayed open
+        return {"ok": False, "error": "unknown_meeting"}
     try:
-        theme = live.store.meeting(identity.code).theme(
-            (payload or {}).get("theme") if isinstance(payload, dict) else None
-        )
+        theme = meeting.theme(payload.get("theme") if isinstance(payload, dict) else None)
     except Refused as refused:
         return {"ok": False, "error": refused.slug}
     _follow_card(theme.id)

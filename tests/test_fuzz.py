@@ -275,6 +275,55 @@ def test_known_nasty_messages_get_a_documented_answer(room, name, role, payload)
         assert room["clients"]["host"].call("lock_choices", locked=False) == {"ok": True}
 
 
+# One plausible payload per event, for the events that act on a meeting.
+PLAUSIBLE = {
+    "vote": {"theme": 1, "answer": "yes"},
+    "addition": {"theme": 1, "text": "Bankjes"},
+    "choose": {"theme": 1},
+    "pledge": {"theme": 1, "role": "lead", "name": "Ans", "email": "a@example.nl", "consent": True},
+    "withdraw": {"theme": 1},
+    "note": {"theme": 1, "field": "how", "text": "Samen"},
+    "edit_note": {"note": 1, "text": "Anders"},
+    "remove_note": {"note": 1},
+    "card": {"theme": 1},
+    "set_phase": {"phase": "topics"},
+    "moderate": {"addition": 1, "show": True},
+    "add_theme": {"title": "Nieuw"},
+    "edit_theme": {"theme": 1, "title": "Anders"},
+    "remove_theme": {"theme": 3, "confirm": True},
+    "order_themes": {"order": [3, 2, 1]},
+    "set_pace": {"pace": "one", "theme": 1},
+    "set_results": {"hidden": True},
+    "lock_choices": {"locked": True},
+    "merge_themes": {"theme": 2, "into": 1},
+    "manual_count": {"theme": 1, "answer": "yes", "count": 4},
+    "merge_addition": {"addition": 1, "into": 2},
+    "submit_form": {"origin": "paper", "votes": {"1": "yes"}},
+}
+
+
+def test_every_event_after_the_host_deleted_the_meeting_gets_unknown_meeting(room):
+    """``card`` crashed without an ack and ``submit_form`` answered ``server_error``, each with a
+    traceback, once the meeting was deleted under an open connection."""
+    srv = room["server"]
+    meeting = srv.create_meeting()
+    code = meeting["code"]
+    clients = {role: Client(srv.url, code, role, meeting.get(f"{role}_key")) for role in ROLES_OF_CLIENTS}
+    try:
+        headers = host_headers(meeting, **{"Content-Type": "application/x-www-form-urlencoded"})
+        status, _, _ = send(srv, "POST", f"/{code}/verwijderen", headers, f"confirm={code}".encode())
+        assert status == 200
+        for event, payload in PLAUSIBLE.items():
+            role = EVENTS[event][0]
+            for sender in {role, "host"} if event in ("card", "note", "edit_note", "remove_note") else {role}:
+                ack = clients[sender].call(event, **payload)
+                assert ack == {"ok": False, "error": "unknown_meeting"}, (event, sender, ack)
+    finally:
+        for c in clients.values():
+            c.close()
+    assert_no_traceback(room["log"], "after deleting")
+
+
 # -- raw Socket.IO packets ---------------------------------------------------------------------
 # What python-socketio's client cannot send: JSON that does not parse, integers longer than
 # Python reads, events that are not a list with a name.
