@@ -351,6 +351,8 @@ def _read(role: str, handler) -> dict:
     if identity.role != role:
         return {"ok": False, "error": "not_host" if role == "host" else "not_projector"}
     try:
+        if _live().store.meeting(identity.code) is None:  # deleted while this screen stayed open
+            return {"ok": False, "error": "unknown_meeting"}
         return handler(_live(), identity.code)
     except Refused as refused:
         return {"ok": False, "error": refused.slug}
