@@ -128,7 +128,7 @@ class GuardedPacket(sio_packet.Packet):
         """Decode as usual, then make sure an event names a handler a client may reach."""
         try:
             attachments = super().decode(encoded_packet)
-        except ValueError:
+        except (ValueError, TypeError):  # TypeError: bytes where no binary attachment is due
             if self.packet_type == sio_packet.CONNECT:
                 self.data = None  # unreadable auth: refused as a connect without any
                 return 0
@@ -190,6 +190,29 @@ def patch_closed_receive() -> None:
 
     guarded_receive.guarded = True
     Socket.receive = guarded_receive
+
+
+def patch_polling_payload() -> None:
+    """Drop a long-polling body Engine.IO cannot take: not UTF-8, an empty packet, or a packet
+    type a client never sends (open, noop, 7-9). Unguarded, the first two were logged with a
+    traceback, and the last made the POST wait for a poll that never came (ending the session
+    waits for its queue to be read), holding the request open. Dropped, the request is answered
+    at once and the session goes on. Handler errors never reach here: Engine.IO logs those."""
+    from engineio import exceptions
+    from engineio.socket import Socket
+
+    handle = Socket.handle_post_request
+    if getattr(handle, "guarded", False):
+        return
+
+    def guarded_handle(self, environ):
+        try:
+            return handle(self, environ)
+        except (ValueError, exceptions.UnknownPacketError):  # UnicodeDecodeError is a ValueError
+            return None
+
+    guarded_handle.guarded = True
+    Socket.handle_post_request = guarded_handle
 
 
 # -- Engine.IO sessions ----------------------------------------------------------------------
@@ -260,8 +283,10 @@ class Sessions:
             else:
                 self.refuse(eio_sid, data)
             return None
-        if not isinstance(data, (str, bytes)):
-            return None  # Engine.IO decoded JSON (say a deep "4[[[…"): no Socket.IO packet
+        if not isinstance(data, (str, bytes)) or not data:
+            # Engine.IO decoded JSON (say a deep "4[[[…"), or a message without any data ("4",
+            # an empty binary "b"): no Socket.IO packet.
+            return None
         waiting = self.unjoined.get(eio_sid)
         if waiting is not None and waiting[1] < now + SPOKE_GRACE * self.join_timeout:
             # It asked to join: when a whole hall scans the QR code at once, answering can take
@@ -386,6 +411,7 @@ def install(app, socketio) -> None:
     if app.config["ASYNC_MODE"] == "eventlet":
         patch_websocket_unmask()
     patch_closed_receive()
+    patch_polling_payload()
     sessions = Sessions(socketio.server, app.config)
     app.extensions["guard"] = sessions
     socketio.start_background_task(sessions.sweep_forever)

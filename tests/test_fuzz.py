@@ -466,6 +466,56 @@ def test_any_auth_gets_a_connection_or_a_documented_refusal(room, data):
     assert_no_traceback(room["log"], auth)
 
 
+# -- long polling ------------------------------------------------------------------------------
+
+
+def polling_session(room) -> str:
+    """A new Engine.IO long-polling session; returns its sid."""
+    status, _, body = send(room["server"], "GET", "/socket.io/?EIO=4&transport=polling", POLL_HEADERS, None)
+    assert status == 200
+    return json.loads(body[1:].split(b"\x1e")[0])["sid"]
+
+
+POLL_HEADERS = {"Content-Type": "text/plain;charset=UTF-8"}
+
+
+def assert_polling_still_joins(room, sid: str) -> None:
+    """The session answers and can still join the meeting as a phone."""
+    path = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    auth = json.dumps({"code": room["meeting"]["code"], "role": "phone"}).encode()
+    assert send(room["server"], "POST", path, POLL_HEADERS, b"40" + auth)[0] == 200
+    status, _, body = send(room["server"], "GET", path, POLL_HEADERS, None)
+    assert status == 200 and b"40{" in body, body[:200]
+
+
+@pytest.mark.parametrize(
+    "body", [b"\x1e\x1e", b"\xff\xfe", b"\x00", b"4", b"b", b"b!!!", b"bAAA", b"0", b"6", b"9"]
+)
+def test_a_long_polling_body_engine_io_cannot_take_is_dropped_at_once(room, body):
+    """Not UTF-8, an empty or unknown packet, an empty message: each was a traceback, or kept
+    the POST waiting for a poll that never came (0, 6, 9)."""
+    sid = polling_session(room)
+    path = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    for content_type in ("text/plain;charset=UTF-8", "application/octet-stream"):
+        assert send(room["server"], "POST", path, {"Content-Type": content_type}, body)[0] == 200
+    assert_no_traceback(room["log"], body)
+    assert_polling_still_joins(room, sid)
+
+
+@FUZZ
+@given(
+    body=st.one_of(
+        st.binary(max_size=40), st.text(max_size=40).map(lambda t: t.encode("utf-8", "surrogatepass"))
+    )
+)
+def test_any_long_polling_body_gets_an_answer_and_no_traceback(room, body):
+    sid = polling_session(room)
+    path = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    status, _, _ = send(room["server"], "POST", path, POLL_HEADERS, body)
+    assert status in (200, 400), status
+    assert_no_traceback(room["log"], body)
+
+
 # -- HTTP --------------------------------------------------------------------------------------
 
 METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "PROPFIND"])
