@@ -102,6 +102,7 @@ def create_app(config: dict | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
         json=guard.SocketJSON,  # a too-deep payload is acked `bad_payload`, not dropped
+        serializer=guard.GuardedPacket,  # so is an event that is not one, or a reserved name
     )
     languages.install(app)  # Flask-Babel: the phone and helper pages in the chosen language
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]))

@@ -178,10 +178,11 @@ def on_card(payload=None, *_extra):
     live = _live()
     if not live.throttle.event_allowed(identity.role, f"{identity.code}:{identity.participant}"):
         return {"ok": False, "error": "rate_limited"}
+    meeting = live.store.meeting(identity.code)
+    if meeting is None:  # deleted by its host while this connection stayed open
+        return {"ok": False, "error": "unknown_meeting"}
     try:
-        theme = live.store.meeting(identity.code).theme(
-            (payload or {}).get("theme") if isinstance(payload, dict) else None
-        )
+        theme = meeting.theme(payload.get("theme") if isinstance(payload, dict) else None)
     except Refused as refused:
         return {"ok": False, "error": refused.slug}
     _follow_card(theme.id)
@@ -355,6 +356,8 @@ def _read(role: str, handler) -> dict:
     if identity.role != role:
         return {"ok": False, "error": "not_host" if role == "host" else "not_projector"}
     try:
+        if _live().store.meeting(identity.code) is None:  # deleted while this screen stayed open
+            return {"ok": False, "error": "unknown_meeting"}
         return handler(_live(), identity.code)
     except Refused as refused:
         return {"ok": False, "error": refused.slug}

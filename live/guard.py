@@ -20,6 +20,7 @@ import types
 
 from flask import jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from socketio import packet as sio_packet
 
 from live.texts import error_text
 
@@ -45,6 +46,10 @@ SPOKE_GRACE = 6
 
 # The event name a too-deep socket payload is turned into; its handler acks `bad_payload`.
 BAD_PAYLOAD_EVENT = "\x00bad_payload"
+# Event names only the server itself may fire (and "*", its catch-all); one sent by a client
+# becomes UNKNOWN_EVENT, which the catch-all handler acks `unknown_event`.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "*"})
+UNKNOWN_EVENT = "\x00reserved"
 RATE_LIMITED_ACK = '[{"ok":false,"error":"rate_limited"}]'
 _EVENT_ID = re.compile(r"2(\d{1,20})[\[\"]")
 
@@ -98,6 +103,48 @@ class SocketJSON:
             return [BAD_PAYLOAD_EVENT]
 
 
+CLIENT_PACKETS = (
+    sio_packet.CONNECT,
+    sio_packet.DISCONNECT,
+    sio_packet.EVENT,
+    sio_packet.ACK,
+    sio_packet.BINARY_EVENT,
+    sio_packet.BINARY_ACK,
+)
+
+
+class GuardedPacket(sio_packet.Packet):
+    """python-socketio's packet, but an event it could not dispatch becomes one it can.
+
+    Unguarded, each of these crashed with a traceback and left the client without an ack: JSON
+    that does not parse or holds an integer of more than 4300 digits (Python's limit), an event
+    that is not a list (``[]``, ``{}``) or whose name is not a string (``[{}]``), and a client
+    firing the server's own ``connect``, ``disconnect`` or catch-all ``*`` handler
+    (``disconnect`` also made the server forget who the connection was). They are acked
+    ``bad_payload`` or ``unknown_event``. So is a packet of a type a client never sends; a
+    connect whose auth cannot be read is a connect without auth (refused).
+    """
+
+    def decode(self, encoded_packet):
+        """Decode as usual, then make sure an event names a handler a client may reach."""
+        try:
+            attachments = super().decode(encoded_packet)
+        except (ValueError, TypeError):  # TypeError: bytes where no binary attachment is due
+            if self.packet_type == sio_packet.CONNECT:
+                self.data = None  # unreadable auth: refused as a connect without any
+                return 0
+            self.packet_type, self.data, attachments = sio_packet.EVENT, [BAD_PAYLOAD_EVENT], 0
+        if self.packet_type not in CLIENT_PACKETS:
+            # A client's CONNECT_ERROR or an unknown type: refused (acked if it has an id).
+            self.packet_type, self.data, attachments = sio_packet.EVENT, [BAD_PAYLOAD_EVENT], 0
+        if self.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
+            if not isinstance(self.data, list) or not self.data:
+                self.data = [BAD_PAYLOAD_EVENT]
+            elif not isinstance(self.data[0], str) or self.data[0] in RESERVED_EVENTS:
+                self.data = [UNKNOWN_EVENT, *self.data[1:]]
+        return attachments
+
+
 def bad_payload(*_args):
     """Any socket message too deeply nested to read: refused, so the client is not left waiting."""
     return {"ok": False, "error": "bad_payload"}
@@ -144,6 +191,29 @@ def patch_closed_receive() -> None:
 
     guarded_receive.guarded = True
     Socket.receive = guarded_receive
+
+
+def patch_polling_payload() -> None:
+    """Drop a long-polling body Engine.IO cannot take: not UTF-8, an empty packet, or a packet
+    type a client never sends (open, noop, 7-9). Unguarded, the first two were logged with a
+    traceback, and the last made the POST wait for a poll that never came (ending the session
+    waits for its queue to be read), holding the request open. Dropped, the request is answered
+    at once and the session goes on. Handler errors never reach here: Engine.IO logs those."""
+    from engineio import exceptions
+    from engineio.socket import Socket
+
+    handle = Socket.handle_post_request
+    if getattr(handle, "guarded", False):
+        return
+
+    def guarded_handle(self, environ):
+        try:
+            return handle(self, environ)
+        except (ValueError, exceptions.UnknownPacketError):  # UnicodeDecodeError is a ValueError
+            return None
+
+    guarded_handle.guarded = True
+    Socket.handle_post_request = guarded_handle
 
 
 # -- Engine.IO sessions ----------------------------------------------------------------------
@@ -214,8 +284,10 @@ class Sessions:
             else:
                 self.refuse(eio_sid, data)
             return None
-        if not isinstance(data, (str, bytes)):
-            return None  # Engine.IO decoded JSON (say a deep "4[[[…"): no Socket.IO packet
+        if not isinstance(data, (str, bytes)) or not data:
+            # Engine.IO decoded JSON (say a deep "4[[[…"), or a message without any data ("4",
+            # an empty binary "b"): no Socket.IO packet.
+            return None
         waiting = self.unjoined.get(eio_sid)
         if waiting is not None and waiting[1] < now + SPOKE_GRACE * self.join_timeout:
             # It asked to join: when a whole hall scans the QR code at once, answering can take
@@ -350,6 +422,7 @@ def install(app, socketio) -> None:
     if app.config["ASYNC_MODE"] == "eventlet":
         patch_websocket_unmask()
     patch_closed_receive()
+    patch_polling_payload()
     sessions = Sessions(socketio.server, app.config)
     app.extensions["guard"] = sessions
     socketio.start_background_task(sessions.sweep_forever)

@@ -233,8 +233,11 @@ class Live:
             msg_id = domain.message_id(payload)
         except Refused as refused:
             return {"ok": False, "error": refused.slug, "field": "id"}
+        meeting = self.store.meeting(meeting_code)
+        if meeting is None:  # deleted by its host while this helper's screen stayed open
+            return {"ok": False, "error": "unknown_meeting"}
         try:
-            data = domain.check_form(self.store.meeting(meeting_code), payload)
+            data = domain.check_form(meeting, payload)
         except domain.FieldRefused as refused:
             return self.store.seen(meeting_code, HELPER_ACTOR, msg_id) or {
                 "ok": False,

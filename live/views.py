@@ -389,7 +389,8 @@ def _theme_arg():
     raw = request.args.get("thema")
     if raw is None:
         return None
-    if not raw.isdigit():
+    # Plain ASCII digits only: str.isdigit() is also true for "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         abort(404)
     return int(raw)
 
@@ -595,7 +596,7 @@ def set_dates(code):
         raw_days = request.form.get("retention_days", "").strip()
         days = None
         if raw_days:
-            if not raw_days.isdigit() or int(raw_days) > 3650:
+            if not (raw_days.isascii() and raw_days.isdigit()) or len(raw_days) > 4 or int(raw_days) > 3650:
                 raise Refused("bad_days")
             days = int(raw_days)
     except Refused as refused:

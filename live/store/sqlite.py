@@ -1206,9 +1206,12 @@ class SQLiteStore(Store):
         if unknown:
             raise KeyError(f"unknown columns for {table}: {sorted(unknown)}")
         cols = [c for c in row if row[c] is not None or c != "id"]
+        values = [row[c] for c in cols]
+        if not all(v is None or isinstance(v, (int, float, str)) for v in values):
+            # An archive with a list or an object where a column's value belongs.
+            raise TypeError(f"a value for {table} is not a number or text")
         cur = conn.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [row[c] for c in cols],
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values
         )
         return cur.lastrowid
 
