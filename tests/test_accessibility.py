@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BEAMER, PHONE, open_page
+from conftest import BEAMER, PHONE, open_page, own_server
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -551,6 +551,31 @@ def test_the_beamer_is_legible_from_the_back_and_nothing_is_cut_off(evening, pag
             walk.beamer.screenshot(path=str(shots / f"a11y-{phase}-beamer-{width}x{height}.png"))
             found.update({f"{phase} {width}x{height} {k}": v for k, v in problems.items() if v})
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+    assert page_errors == []
+
+
+@pytest.mark.browser
+def test_a_long_title_and_a_long_hosted_address_still_leave_the_qr_code_and_code_on_the_beamer(
+    browser, page_errors, tmp_path
+):
+    """A region's hosted server has a long address, and a village a long title: the lobby's big
+    lines shrink (never below the floor) so the QR code, the address and the code stay on screen."""
+    public = "https://burgerkracht.gemeente-oude-ijsselstreek.nl"
+    with own_server(tmp_path, PUBLIC_URL=public) as srv:
+        made = srv.create_meeting(title="Wijkbijeenkomst Gendringen, Ulft en Varsseveld samen")
+        beamer = open_page(browser, made["projector_url"].replace(public, srv.url), page_errors, **BEAMER)
+        expect(beamer.locator(".lobby .join-display")).to_contain_text("oude-ijsselstreek.nl/")
+        found = {}
+        for width, height in ((1280, 720), (1024, 768), (1920, 1080)):
+            beamer.set_viewport_size({"width": width, "height": height})
+            # The resize handler has run once two frames have passed.
+            beamer.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            share = MIN_TEXT_SHARE if width / height > 1.5 else 0.03
+            problems = beamer.evaluate(BEAMER_LAYOUT, share)
+            found.update({f"{width}x{height} {k}": v for k, v in problems.items() if v})
+            box = beamer.locator("img.qr").bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height, (width, box)
+        assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
     assert page_errors == []
 
 

@@ -4,7 +4,7 @@
 import { fillParticipants } from './counts.js';
 import { connect, showPhase } from './live.js';
 import { ADDITION_PHASES, buildRow, fillAll, fillCards, oneAtATime, themesShown } from './projector/board.js';
-import { fits, Pages } from './projector/pages.js';
+import { fitLobby, fits, Pages } from './projector/pages.js';
 
 const CONTRAST_KEY = 'live:beamer:contrast';
 
@@ -77,7 +77,7 @@ function draw() {
 function layout() {
   if (!state) return;
   if (state.phase === 'lobby') {
-    document.body.style.setProperty('--fit', '1');
+    fitLobby();
     return;
   }
   pages.layout({
@@ -150,7 +150,7 @@ live = connect({
     if (!state) return;
     fillAll(list, tally, state.themes);
     // Growing numbers can wrap a line; only then is the layout worked out again.
-    if (state.phase !== 'lobby' && !fits()) layout();
+    if (!fits()) layout();
   },
 });
 

@@ -47,6 +47,20 @@ export function fits() {
   return true;
 }
 
+// The lobby's big lines may shrink this far (times their own size) to fit a long title or a long
+// hosted address; they never go below the body text, which stays above the floor.
+const LOBBY_SCALES = [1, 0.9, 0.8, 0.7, 0.6, 0.5];
+
+/** Shrink the lobby's title and big lines until the QR code, the address and the code all fit on
+ *  the screen (a long title or a long hosted address would push them off the bottom). */
+export function fitLobby() {
+  setScale(1);
+  for (const scale of LOBBY_SCALES) {
+    document.body.style.setProperty('--lobby-fit', String(scale));
+    if (fits()) return;
+  }
+}
+
 /** Turns the pages of the board: `list` is the <ol> of theme rows that board.js built. */
 export class Pages {
   constructor({ list, themesPager, additionsPager, onShow }) {
