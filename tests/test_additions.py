@@ -9,7 +9,7 @@ import json
 import threading
 
 import pytest
-from conftest import Client, Server
+from conftest import Client, Server, resize
 
 from live.meeting import Theme
 from live.store import HOST_ACTOR, Action
@@ -317,7 +317,6 @@ def beamer_pages(beamer, name: str, most=6) -> list[dict]:
     /tmp/additions-beamer-<name>-page<n>.png."""
     seen = []
     for _ in range(most):
-        beamer.wait_for_timeout(300)
         shot = beamer.evaluate(ON_SCREEN)
         if seen and shot["pager"] == seen[0]["pager"] and shot["items"] == seen[0]["items"]:
             break  # back at the first page
@@ -352,7 +351,7 @@ def test_a_long_addition_never_pushes_shown_ones_off_the_beamer_and_the_host_see
     expect(beamer.locator(".additions li").first).to_be_visible()
 
     for width, height in ((1920, 1080), (1280, 720)):
-        beamer.set_viewport_size({"width": width, "height": height})
+        resize(beamer, width, height)
         pages = beamer_pages(beamer, f"{width}x{height}")
         where = f"{width}x{height}"
         shown = [item["text"] for shot in pages for item in shot["items"]]
