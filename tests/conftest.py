@@ -215,8 +215,9 @@ class Client:
         """The participant token the server handed out."""
         return self.states[0]["token"]
 
-    def wait_for(self, predicate, timeout: float = 5.0, what: str = "condition"):
-        """Block until predicate() is truthy, or fail the test."""
+    def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition"):
+        """Block until predicate() is truthy, or fail the test (10 s: a busy CI machine, not a
+        slow server, is what a shorter wait mostly catches)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while not (result := predicate()):
@@ -393,7 +394,11 @@ def browser():
         if IN_CI:
             pytest.fail("chromium is not installed; .ci/run must install it")
         pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Playwright waits 5 s for an expectation; two workers and Chromium on 2 busy cores can take
+    # longer to show what is right. Passing tests take no longer for it.
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(
