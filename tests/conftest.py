@@ -215,8 +215,9 @@ class Client:
         """The participant token the server handed out."""
         return self.states[0]["token"]
 
-    def wait_for(self, predicate, timeout: float = 5.0, what: str = "condition"):
-        """Block until predicate() is truthy, or fail the test."""
+    def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition"):
+        """Block until predicate() is truthy, or fail the test (10 s: a busy CI machine, not a
+        slow server, is what a shorter wait mostly catches)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while not (result := predicate()):
@@ -336,6 +337,36 @@ def open_page(browser, url, errors, **context_args):
     return page
 
 
+RESIZED = """([w, h]) => {
+    if (innerWidth === w && innerHeight === h) return true;
+    window.__resized = false;
+    // Added after the page's own listeners, so it runs after them (the beamer's layout).
+    addEventListener('resize', () => { window.__resized = true; }, {once: true});
+    return false;
+}"""
+
+
+def resize(page, width: int, height: int) -> None:
+    """Give the page another viewport and wait until its own resize handlers have run (the
+    beamer lays itself out again in one), so what is measured next is the new layout. Chromium
+    fires `resize` at its next frame, which on a busy machine can be long after the call."""
+    same = page.evaluate(RESIZED, [width, height])
+    page.set_viewport_size({"width": width, "height": height})
+    if not same:
+        page.wait_for_function(
+            "([w, h]) => window.__resized && innerWidth === w && innerHeight === h", arg=[width, height]
+        )
+
+
+def transitions_done(page) -> None:
+    """Wait until no CSS transition runs on the page (the beamer's bars grow in 0.3 s), instead
+    of a fixed pause that a busy machine outlasts."""
+    page.wait_for_function(
+        "() => document.getAnimations().every((a) => !(a instanceof CSSTransition)"
+        " || a.playState === 'finished')"
+    )
+
+
 @pytest.fixture
 def page_errors():
     """Collects JavaScript errors and console errors from every page a test opens."""
@@ -363,7 +394,11 @@ def browser():
         if IN_CI:
             pytest.fail("chromium is not installed; .ci/run must install it")
         pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Playwright waits 5 s for an expectation; two workers and Chromium on 2 busy cores can take
+    # longer to show what is right. Passing tests take no longer for it.
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(

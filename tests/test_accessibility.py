@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BEAMER, PHONE, open_page, own_server
+from conftest import BEAMER, PHONE, open_page, own_server, resize, transitions_done
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ class Evening:
             expect(self.phone.locator('[data-status="vote-1"]')).to_contain_text("Opgeslagen")
         if self.phase in ("recognition", "break"):
             expect(self.beamer.locator(".additions li")).to_have_count(1)
-        self.beamer.wait_for_timeout(400)  # let the bars finish their transition
+        transitions_done(self.beamer)  # the bars have grown to their numbers
 
 
 @pytest.fixture
@@ -543,8 +543,7 @@ def test_the_beamer_is_legible_from_the_back_and_nothing_is_cut_off(evening, pag
     for phase in PHASES:
         walk.go(phase)
         for width, height in ((1280, 720), (1920, 1080), (1024, 768)):
-            walk.beamer.set_viewport_size({"width": width, "height": height})
-            walk.beamer.wait_for_timeout(100)
+            resize(walk.beamer, width, height)
             # An old 4:3 beamer is narrow for two columns, so its letters may be a little smaller.
             share = MIN_TEXT_SHARE if width / height > 1.5 else 0.03
             problems = walk.beamer.evaluate(BEAMER_LAYOUT, share)
@@ -567,9 +566,7 @@ def test_a_long_title_and_a_long_hosted_address_still_leave_the_qr_code_and_code
         expect(beamer.locator(".lobby .join-display")).to_contain_text("oude-ijsselstreek.nl/")
         found = {}
         for width, height in ((1280, 720), (1024, 768), (1920, 1080)):
-            beamer.set_viewport_size({"width": width, "height": height})
-            # The resize handler has run once two frames have passed.
-            beamer.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            resize(beamer, width, height)
             share = MIN_TEXT_SHARE if width / height > 1.5 else 0.03
             problems = beamer.evaluate(BEAMER_LAYOUT, share)
             found.update({f"{width}x{height} {k}": v for k, v in problems.items() if v})
@@ -608,8 +605,7 @@ def test_a_crowded_beamer_shrinks_a_little_instead_of_cutting_off(
         assert host.call("set_phase", phase=phase)["ok"]
         expect(beamer.locator("body")).to_have_attribute("data-phase", phase)
         for width, height in ((1280, 720), (1920, 1080), (1024, 768)):
-            beamer.set_viewport_size({"width": width, "height": height})
-            beamer.wait_for_timeout(100)
+            resize(beamer, width, height)
             problems = beamer.evaluate(BEAMER_LAYOUT, MIN_TEXT_SHARE)
             beamer.screenshot(path=str(shots / f"a11y-crowded-{phase}-beamer-{width}x{height}.png"))
             found.update(

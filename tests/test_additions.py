@@ -9,7 +9,7 @@ import json
 import threading
 
 import pytest
-from conftest import Client, Server
+from conftest import Client, Server, resize
 
 from live.meeting import Theme
 from live.store import HOST_ACTOR, Action
@@ -317,7 +317,6 @@ def beamer_pages(beamer, name: str, most=6) -> list[dict]:
     /tmp/additions-beamer-<name>-page<n>.png."""
     seen = []
     for _ in range(most):
-        beamer.wait_for_timeout(300)
         shot = beamer.evaluate(ON_SCREEN)
         if seen and shot["pager"] == seen[0]["pager"] and shot["items"] == seen[0]["items"]:
             break  # back at the first page
@@ -352,7 +351,7 @@ def test_a_long_addition_never_pushes_shown_ones_off_the_beamer_and_the_host_see
     expect(beamer.locator(".additions li").first).to_be_visible()
 
     for width, height in ((1920, 1080), (1280, 720)):
-        beamer.set_viewport_size({"width": width, "height": height})
+        resize(beamer, width, height)
         pages = beamer_pages(beamer, f"{width}x{height}")
         where = f"{width}x{height}"
         shown = [item["text"] for shot in pages for item in shot["items"]]
@@ -449,6 +448,37 @@ def test_the_host_screen_pages_through_2000_additions_and_shows_or_hides_any_of_
     assert axe_violations(page) == []
     assert page_errors == []
     assert host.call("moderate", addition=chosen, show=False)["ok"]
+
+
+@pytest.mark.browser
+def test_new_additions_leave_the_host_buttons_in_place_so_no_click_is_lost(
+    browser, meeting, connect, page_errors
+):
+    from conftest import open_page
+    from playwright.sync_api import expect
+
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    phone = connect(meeting["code"], "phone")
+    assert host.call("set_phase", phase="recognition")["ok"]
+    first = phone.call("addition", theme=1, text="Meer bankjes in het park")["addition"]
+    page = open_page(browser, meeting["host_url"], page_errors, viewport={"width": 1280, "height": 900})
+    item = page.locator(f'#additions li[data-addition="{first}"]')
+    show = item.get_by_role("button", name="Tonen op beamer")
+    expect(show).to_be_visible()
+    button = show.element_handle()
+    # In a flood the list is drawn again every 100 ms: a button swapped for a new one between
+    # the press and the release of the host's click would lose that click.
+    for theme, text in ((1, "Een zebrapad bij de school"), (2, "Vaker de stoep vegen")):
+        assert phone.call("addition", theme=theme, text=text)["ok"]
+    expect(page.locator("#additions li")).to_have_count(3)
+    expect(page.locator("#additions-summary")).to_contain_text("3 aanvullingen: 3 nog niet bekeken")
+    assert button.evaluate("(b) => b.isConnected")
+    button.click()
+    host.wait_for(
+        lambda: any(a["id"] == first and a["status"] == "shown" for a in host.state["additions"]),
+        what="the first addition shown",
+    )
+    assert page_errors == []
 
 
 def test_a_new_host_screen_hears_what_the_beamer_shows(meeting, connect):

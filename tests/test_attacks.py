@@ -28,6 +28,7 @@ from conftest import (
     open_page,
     own_server,
     refusal,
+    resize,
     wrong_codes,
 )
 from hypothesis import HealthCheck, given, settings
@@ -198,7 +199,7 @@ def test_hostile_attendee_text_stays_text_on_every_screen_in_every_phase(browser
     assert host.call("set_phase", phase="recognition")["ok"]
     # Nine themes with an addition each do not fit at 720p, and then the beamer shows no
     # additions at all (projector.js fit()): look at it on a tall screen for this part.
-    pages["projector"].set_viewport_size({"width": 1280, "height": 2400})
+    resize(pages["projector"], 1280, 2400)
     for theme, payload in enumerate(CORPUS, start=1):
         ack = writer.call("addition", theme=theme, text=fit(payload, MAX_ADDITION))
         assert ack["ok"], payload
@@ -209,7 +210,7 @@ def test_hostile_attendee_text_stays_text_on_every_screen_in_every_phase(browser
     assert texts(pages["projector"], ".theme-row .additions li") == expected_additions
     assert texts(pages["host"], "#additions .mod-text") == expected_additions
     check_all("recognition")
-    pages["projector"].set_viewport_size(BEAMER["viewport"])
+    resize(pages["projector"], **BEAMER["viewport"])
     check_all("recognition")
 
     for phase in ("break", "topics"):

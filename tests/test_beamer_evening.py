@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import open_page
+from conftest import open_page, resize, transitions_done
 from playwright.sync_api import expect
 from test_accessibility import BEAMER_LAYOUT, assert_no_violations, contrast
 
@@ -100,8 +100,7 @@ def turn_until_shown(beamer, locator, most=6) -> None:
 
 def legible(page, width, height) -> dict:
     """BEAMER_LAYOUT's problems (too small, cut off, under the join corner) at this size."""
-    page.set_viewport_size({"width": width, "height": height})
-    page.wait_for_timeout(150)
+    resize(page, width, height)
     problems = page.evaluate(BEAMER_LAYOUT, floor_share(width, height))
     # The connection notice is for whoever drives the laptop (a fake clock that jumps minutes
     # ahead can outrun Engine.IO's heartbeat): everything else counts.
@@ -167,7 +166,7 @@ def test_one_theme_at_a_time_shows_only_how_many_answered_until_the_host_reveals
     assert not beamer.locator(".board .nums:visible").count()
     for width, height in SIZES:
         assert legible(beamer, width, height) == {}, (width, height)
-    beamer.set_viewport_size({"width": 1280, "height": 720})
+    resize(beamer, 1280, 720)
     beamer.screenshot(path=str(shots() / "one-theme-hidden-1280x720.png"))
 
     # The whole: the question for the analysis as a whole.
@@ -192,8 +191,8 @@ def test_one_theme_at_a_time_shows_only_how_many_answered_until_the_host_reveals
     assert widths == ["80%", "0%", "20%"]
     for width, height in SIZES:
         assert legible(beamer, width, height) == {}, (width, height)
-    beamer.set_viewport_size({"width": 1280, "height": 720})
-    beamer.wait_for_timeout(400)  # the bars' transition
+    resize(beamer, 1280, 720)
+    transitions_done(beamer)
     beamer.screenshot(path=str(shots() / "one-theme-revealed-1280x720.png"))
 
     # Back to every theme at once: every theme, plus the whole, from the live state.
@@ -231,8 +230,7 @@ def long_title(n: int) -> str:
 
 def walk_screens(beamer, width, height, name, most=40) -> list[dict]:
     """Every screen the beamer turns through at this size, each checked for legibility."""
-    beamer.set_viewport_size({"width": width, "height": height})
-    beamer.wait_for_timeout(300)
+    resize(beamer, width, height)
     seen = []
     for n in range(most):
         shot = beamer.evaluate(ON_BOARD)
@@ -319,7 +317,7 @@ def test_after_the_break_themes_fill_up_then_results_show_cards_and_volunteers_b
     assert rows[2].locator(".seg.chosen").evaluate("(s) => s.style.width") == "50%"
     for width, height in SIZES:
         assert legible(beamer, width, height) == {}, (width, height)
-    beamer.set_viewport_size({"width": 1280, "height": 720})
+    resize(beamer, 1280, 720)
 
     assert host_call(host, "set_phase", phase="pledges")["ok"]
     names = ["Fatima el Amrani", "Jan de Vries", "Kees Jansen"]
@@ -361,9 +359,9 @@ def test_after_the_break_themes_fill_up_then_results_show_cards_and_volunteers_b
     expect(rows[2].locator(".card-short")).to_be_hidden()
     for width, height in SIZES:
         assert legible(beamer, width, height) == {}, (width, height)
-    beamer.set_viewport_size({"width": 1280, "height": 720})
+    resize(beamer, 1280, 720)
     turn_until_shown(beamer, rows[1].locator(".card-short"))
-    beamer.wait_for_timeout(400)
+    transitions_done(beamer)
     beamer.screenshot(path=str(shots() / "results-cards-1280x720.png"))
     assert_no_violations({"beamer": beamer})
     assert page_errors == []
@@ -436,7 +434,7 @@ def test_high_contrast_is_a_key_or_a_button_away_remembered_and_still_parts_the_
     button = beamer.get_by_role("button", name="Hoog contrast")
     expect(button).to_have_attribute("aria-pressed", "false")
     expect(beamer.locator('.theme-row[data-theme="1"] [data-k="yes"]')).to_have_text("2")
-    beamer.wait_for_timeout(400)
+    transitions_done(beamer)
     normal = beamer.evaluate(COLOURS)
     assert low_contrast(normal) == []
 
@@ -446,7 +444,7 @@ def test_high_contrast_is_a_key_or_a_button_away_remembered_and_still_parts_the_
     beamer.reload()  # remembered
     expect(beamer.locator("body")).to_have_class("projector contrast")
     expect(beamer.locator('.theme-row[data-theme="1"] [data-k="yes"]')).to_have_text("2")
-    beamer.wait_for_timeout(400)
+    transitions_done(beamer)
     high = beamer.evaluate(COLOURS)
     assert low_contrast(high) == []
     assert {hex_of(t["bg"]) for t in high["texts"]} == {"#000000"}
@@ -461,7 +459,7 @@ def test_high_contrast_is_a_key_or_a_button_away_remembered_and_still_parts_the_
     beamer.screenshot(path=str(shots() / "high-contrast-1280x720.png"))
     for width, height in SIZES:
         assert legible(beamer, width, height) == {}, (width, height)
-    beamer.set_viewport_size({"width": 1280, "height": 720})
+    resize(beamer, 1280, 720)
     assert_no_violations({"beamer": beamer})
 
     button.click()

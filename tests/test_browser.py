@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BEAMER, PHONE, open_page
+from conftest import BEAMER, PHONE, open_page, transitions_done
 from playwright.sync_api import expect
 
 PHASES = ("lobby", "recognition", "break", "topics", "pledges", "results")
@@ -134,7 +134,7 @@ def test_the_whole_evening_on_three_screens(browser, server, connect, page_error
             phone.get_by_role("button", name="Ik help mee").click()
             expect(phone.locator('[data-status="pledge"]')).to_contain_text("U helpt mee")
             expect(beamer.locator('.theme-row[data-theme="2"] [data-k="pledged"]').first).to_have_text("2")
-        beamer.wait_for_timeout(400)  # let the bars finish their transition
+        transitions_done(beamer)  # the bars have grown to their numbers
         for name, page in (("beamer", beamer), ("host", host_page), ("phone", phone)):
             page.screenshot(path=str(shots / f"{phase}-{name}.png"), full_page=name == "host")
         # Nothing on the phone is wider than the screen.

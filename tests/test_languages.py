@@ -191,7 +191,9 @@ class Phones:
             page = open_page(browser, url, errors, **(context or PHONE))
             expect(page.locator("#conn")).to_have_attribute("data-kind", "ok")
             self.pages[lang] = page
-            token = page.evaluate(f"localStorage.getItem('live:{self.code}:token')")
+            # "Verbonden" comes with the socket; the token with the first state after it.
+            stored = f"() => localStorage.getItem('live:{self.code}:token')"
+            token = page.wait_for_function(stored).json_value()
             self.me[lang] = connect(self.code, "phone", token)
         self.phase = "lobby"
 
@@ -275,7 +277,8 @@ def test_one_tap_turns_the_phone_turkish_for_reloads_rejoins_and_server_refusals
     phone = open_page(browser, meeting["join_link"], page_errors, **PHONE)
     expect(phone.locator("html")).to_have_attribute("lang", "nl")
     expect(phone.locator("#h-lobby")).to_have_text("Welkom!")
-    token = phone.evaluate(f"localStorage.getItem('live:{code}:token')")
+    # The page is there before its socket: the token comes with the first state.
+    token = phone.wait_for_function(f"() => localStorage.getItem('live:{code}:token')").json_value()
 
     turkish = phone.get_by_role("link", name="Türkçe")
     assert turkish.get_attribute("hreflang") == "tr" and turkish.get_attribute("lang") == "tr"

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import PHONE, get, open_page
+from conftest import PHONE, get, open_page, own_server
 from playwright.sync_api import expect
 from test_accessibility import SMALL_TARGETS, TARGET, assert_no_violations, open_all_details, sideways_at_320
 
@@ -293,6 +293,28 @@ def test_with_one_theme_at_a_time_the_phone_shows_only_that_question_and_new_the
     expect(phone.locator('input[name="vote-1"][value="yes"]')).to_be_checked()
     expect(phone.locator('input[name="vote-0"][value="partly"]')).to_be_checked()
     assert_no_violations({"phone recognition, one theme added": phone})
+    assert page_errors == []
+
+
+def test_a_choice_on_its_way_stays_ticked_when_a_new_state_comes_in(browser, tmp_path, connect, page_errors):
+    # Two events a minute (a choice, then its card): the second choice waits in the phone's
+    # outbox (rate_limited, tried again later) while the host changes a theme, which sends every
+    # screen a new state.
+    with own_server(tmp_path, PHONE_RATE_LIMIT="2/minute") as srv:
+        meeting = srv.create_meeting(themes=THEMES)
+        host = connect(meeting["code"], "host", meeting["host_key"], url=srv.url)
+        assert host.call("set_phase", phase="topics")["ok"]
+        phone = open_page(browser, meeting["join_url"], page_errors, **PHONE)
+        phone.get_by_role("radio", name="Groen in de wijk").check()
+        expect(phone.locator("#card-of")).to_have_text("Kaart van: Groen in de wijk")
+        phone.get_by_role("radio", name="Samen eten").check()
+        expect(phone.locator('[data-status="choose"]')).to_have_text("Wordt opgeslagen…")
+        assert host.call("edit_theme", theme=3, description="Een maaltijd voor de hele straat.")["ok"]
+        expect(phone.locator("#choice-list")).to_contain_text("Een maaltijd voor de hele straat.")
+        # The tap the person just made, not the older saved choice, is what the phone shows.
+        expect(phone.get_by_role("radio", name="Samen eten")).to_be_checked()
+        expect(phone.get_by_role("radio", name="Groen in de wijk")).not_to_be_checked()
+        expect(phone.locator('[data-status="choose"]')).to_have_text("Wordt opgeslagen…")
     assert page_errors == []
 
 

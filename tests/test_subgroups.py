@@ -151,23 +151,26 @@ def test_a_phone_hears_the_notes_of_the_one_card_it_follows_now(topics, connect)
     assert mover.call("choose", theme=1)["ok"]
     assert mover.call("choose", theme=1)["ok"]  # the same choice again: still at table 1
 
-    def heard(theme: int, text: str) -> bool:
-        """A note on one card; whether the mover got it (the host always does)."""
-        writer = at_one if theme == 1 else at_two
-        note = writer.call("note", theme=theme, field="how", text=text)["note"]
-        host.wait_for(lambda: any(n["id"] == note for n in host.notes), what=text)
-        time.sleep(0.2)
+    writers = {1: at_one, 2: at_two}
+
+    def heard(theme: int, text: str, follows: int) -> bool:
+        """A note on one card; whether the mover, following card `follows`, got it. A note on
+        that card sent right after marks when the first one would have come: one connection
+        gets its messages in order, so no pause has to be guessed."""
+        note = writers[theme].call("note", theme=theme, field="how", text=text)["note"]
+        mark = writers[follows].call("note", theme=follows, field="needs", text=f"Na: {text}")["note"]
+        mover.wait_for(lambda: any(n["id"] == mark for n in mover.notes), what=f"the note after {text}")
         return any(n["id"] == note for n in mover.notes)
 
-    assert heard(1, "aan tafel 1") and not heard(2, "aan tafel 2")
+    assert heard(1, "aan tafel 1", 1) and not heard(2, "aan tafel 2", 1)
     assert mover.call("choose", theme=2)["ok"]  # moved: only table 2 from now on
-    assert heard(2, "nu tafel 2") and not heard(1, "niet meer tafel 1")
+    assert heard(2, "nu tafel 2", 2) and not heard(1, "niet meer tafel 1", 2)
     assert mover.call("card", theme=1)["ok"]  # "Ik zit aan een andere tafel"
-    assert heard(1, "weer tafel 1") and not heard(2, "niet meer tafel 2")
+    assert heard(1, "weer tafel 1", 1) and not heard(2, "niet meer tafel 2", 1)
     # Back after a lost connection: the card of its choice (2), and only that one.
     back = connect(meeting["code"], "phone", mover.token)
     mover = back
-    assert heard(2, "terug aan tafel 2") and not heard(1, "tafel 1 na het terugkomen")
+    assert heard(2, "terug aan tafel 2", 2) and not heard(1, "tafel 1 na het terugkomen", 2)
 
 
 def test_a_person_edits_and_removes_only_their_own_notes_and_the_host_any(topics, connect):

@@ -166,6 +166,48 @@ function groupOrder() {
   return [...ids, 0];
 }
 
+// What an item looks like, so an unchanged one keeps its element: a redraw (every 100 ms in a
+// flood) must not swap a button between the press and the release of the host's click.
+const drawn = new Map(); // addition id -> {key, li}
+const sections = new Map(); // theme id -> the <section> of its additions
+
+function itemKey(a) {
+  const open = tool && tool.id === a.id ? tool.kind : '';
+  const others = open === 'merge'
+    ? items.filter((o) => o.id !== a.id && o.status !== 'merged' && o.status !== 'promoted').map((o) => [o.id, o.text])
+    : [];
+  return JSON.stringify([a.theme, a.status, a.text, a.merged_into, beamerState(a), open, others]);
+}
+
+function itemFor(a) {
+  const key = itemKey(a);
+  const old = drawn.get(a.id);
+  if (old && old.key === key) return old.li;
+  const li = item(a);
+  drawn.set(a.id, { key, li });
+  return li;
+}
+
+function sectionFor(theme, lis) {
+  let section = sections.get(theme);
+  if (!section) {
+    section = el('section', { className: 'mod-group' }, el('h3', {}), el('ul', { className: 'mod-list' }));
+    sections.set(theme, section);
+  }
+  const heading = section.querySelector('h3');
+  const title = themeTitle(theme);
+  if (heading.textContent !== title) heading.textContent = title;
+  setChildren(section.querySelector('ul'), lis);
+  return section;
+}
+
+// Put these children in, only when they differ from what is there (moving nothing otherwise).
+function setChildren(parent, children) {
+  const now = parent.children;
+  if (now.length === children.length && children.every((c, i) => now[i] === c)) return;
+  parent.replaceChildren(...children);
+}
+
 /** Draw the page again; whoever was on a control (keyboard) stays on that addition's control. */
 export function render(focusKey = undefined) {
   const focused = groups.contains(document.activeElement) ? document.activeElement.dataset.focus : null;
@@ -181,11 +223,15 @@ export function render(focusKey = undefined) {
     const [i, j] = [order.indexOf(x), order.indexOf(y)];
     return (i < 0 ? 1e6 + x : i) - (j < 0 ? 1e6 + y : j);
   });
-  groups.replaceChildren(...themes.map((theme) => el('section', { className: 'mod-group' },
-    el('h3', {}, themeTitle(theme)),
-    el('ul', { className: 'mod-list' }, ...byTheme.get(theme).map(item)))));
+  setChildren(groups, themes.map((theme) => sectionFor(theme, byTheme.get(theme).map(itemFor))));
+  // Forget what is no longer on this page.
+  const onPage = new Set(items.map((a) => a.id));
+  for (const id of drawn.keys()) if (!onPage.has(id)) drawn.delete(id);
+  for (const theme of sections.keys()) if (!byTheme.has(theme)) sections.delete(theme);
   document.getElementById('no-additions').hidden = items.length > 0 || counts.total > 0;
-  if (refocus) groups.querySelector(`[data-focus="${refocus}"]`)?.focus();
+  if (refocus && document.activeElement?.dataset.focus !== refocus) {
+    groups.querySelector(`[data-focus="${refocus}"]`)?.focus();
+  }
   renderSummary();
 }
 

@@ -10,6 +10,8 @@ const goTo = document.getElementById('go-to');
 export function createTopics({ send, onChosen }) {
   let themes = [];
   let chosen = null; // theme id
+  // The theme last tapped while its choice is on its way: a new state must not untick it.
+  let pending = null;
   let table = null; // the place the server gave, or null
   let locked = false;
   const full = new Set(); // themes the state or a theme_full refusal said are full
@@ -71,7 +73,7 @@ export function createTopics({ send, onChosen }) {
       const isFull = full.has(theme.id) && theme.id !== chosen;
       row.querySelector('.full-mark').hidden = !isFull;
       const input = row.querySelector('input');
-      input.checked = theme.id === chosen;
+      input.checked = theme.id === (pending ?? chosen);
       input.disabled = locked || isFull;
       if (list.children[at] !== row) list.insertBefore(row, list.children[at] || null);
     });
@@ -86,7 +88,8 @@ export function createTopics({ send, onChosen }) {
   list.addEventListener('change', (event) => {
     const input = event.target;
     if (input.dataset.action !== 'choose') return;
-    send('choose', { theme: Number(input.dataset.theme) }, 'choose');
+    pending = Number(input.dataset.theme);
+    send('choose', { theme: pending }, 'choose');
     setStatus('choose', words.saving);
   });
 
@@ -116,12 +119,15 @@ export function createTopics({ send, onChosen }) {
     },
     applyPending(item) {
       if (item.event !== 'choose') return;
+      pending = item.payload.theme;
       const input = list.querySelector(`input[value="${item.payload.theme}"]`);
       if (input) input.checked = true;
     },
     chosen: () => chosen,
     /** The server answered a choice. */
     answered(item, ack) {
+      // An older tap answered while a newer one is on its way keeps the newer one ticked.
+      if (item.payload.theme === pending) pending = null;
       if (ack.ok) {
         chosen = item.payload.theme;
         table = ack.table || null;
