@@ -34,6 +34,7 @@ from conftest import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import expect
+from strategies import BIG_INTS, LONE_SURROGATES, SCALARS
 
 from live.meeting import ANSWERS, MAX_ADDITION, MAX_NAME, MAX_TITLE, PHASES, ROLES, clean_text
 
@@ -321,18 +322,6 @@ def fuzz_room(tmp_path_factory):
             room[role].close()
 
 
-BIG_INTS = st.sampled_from([2**70, -(2**70), 2**63, 2**63 - 1, -(2**63) - 1, 10**40])
-LONE_SURROGATES = st.sampled_from(["\ud800", "a\udfffb", "\udbff\udc00\udc00"])
-SCALARS = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    BIG_INTS,
-    st.floats(),
-    st.text(max_size=40),
-    st.sampled_from(["", " ", "x" * 600, "1", "yes", "lead", "results", "a@b.nl", "0612345678"]),
-    LONE_SURROGATES,
-)
 JSON = st.recursive(
     SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
