@@ -29,7 +29,10 @@ from flask import (
 from flask_babel import format_date, get_locale
 
 from live import links
-from live.exports import archive, calendar, evening, table_csv, xlsx
+
+# xlsx (openpyxl) and calendar (icalendar) are imported where they are used: together some 15 MB
+# that a laptop would otherwise hold all evening for an export made once, at the end.
+from live.exports import archive, evening, table_csv
 from live.guard import connect_src
 from live.meeting import (
     ANSWERS,
@@ -414,6 +417,7 @@ def export_csv(code):
 def export_xlsx(code):
     """The working groups as a spreadsheet: an overview, then one sheet per group."""
     meeting = _host_meeting(code)
+    from live.exports import xlsx  # here, not at the top: see the imports
     body = xlsx.working_groups_xlsx(_export_data(meeting), _theme_arg())
     return _download(body, XLSX, f"werkgroepen-{meeting.code}.xlsx")
 
@@ -422,6 +426,7 @@ def export_xlsx(code):
 def export_evening_xlsx(code):
     """Every count and every addition (shown and hidden, marked) as a spreadsheet."""
     meeting = _host_meeting(code)
+    from live.exports import xlsx  # here, not at the top: see the imports
     return _download(xlsx.evening_xlsx(_export_data(meeting)), XLSX, f"verslag-{meeting.code}.xlsx")
 
 
@@ -555,6 +560,7 @@ def follow_up_ics(code, theme):
     data, group = _group_or_404(meeting, theme)
     if not group["follow_up"]:
         abort(404)
+    from live.exports import calendar  # here, not at the top: see the imports
     body = calendar.follow_up_ics(data["meeting"], group["theme"], group["follow_up"], request.host)
     return _download(body, "text/calendar", f"werkgroep-{meeting.code}-{theme}.ics")
 
