@@ -55,15 +55,20 @@ function answerPart(answer) {
   return part;
 }
 
+/** A number that fillRow keeps up to date, and the words after it in the right plural form. */
+function countedWords(key) {
+  const n = el('strong', '', '0');
+  n.dataset.k = key;
+  const words = el('span', '', countWords(key, 0));
+  words.dataset.plural = key;
+  return [n, ' ', words];
+}
+
 function recognitionPart() {
   const box = el('div', 'recognition');
   // While results are hidden, the beamer knows only how many answered.
   const only = el('p', 'answered-only');
-  const answered = el('strong', '', '0');
-  answered.dataset.k = 'answered';
-  const words = el('span', '', countWords('answered', 0));
-  words.dataset.plural = 'answered';
-  only.append(answered, ' ', words);
+  only.append(...countedWords('answered'));
   const split = el('div', 'split');
   const meter = el('div', 'meter');
   meter.setAttribute('aria-hidden', 'true');
@@ -86,11 +91,7 @@ function choicePart(theme, phase) {
   meter.setAttribute('aria-hidden', 'true');
   meter.append(el('span', 'seg chosen'));
   const nums = el('p', 'nums');
-  const chosen = el('strong', '', '0');
-  chosen.dataset.k = 'chosen';
-  const words = el('span', '', countWords('chosen', 0));
-  words.dataset.plural = 'chosen';
-  nums.append(chosen, ' ', words);
+  nums.append(...countedWords('chosen'));
   if (theme.capacity) nums.append(' ', el('span', 'places', fill(T.places, { n: theme.capacity })));
   // "Vol" or "Nog niemand", written by fillRow.
   const badge = el('strong', 'badge');
