@@ -227,6 +227,16 @@ class Client:
                 self._changed.wait(left)
         return result
 
+    def wait_connected(self, timeout: float = 10.0) -> None:
+        """Block until the client is connected again after a drop. python-socketio's reconnect
+        gives the namespace answer only one second: on a busy machine it may get a snapshot and
+        then still drop that attempt and try again, so a snapshot alone does not mean connected."""
+        deadline = time.monotonic() + timeout
+        while not (self.sio.connected and "/" in self.sio.namespaces):
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for the reconnect")
+            time.sleep(0.05)
+
     def call(self, event: str, payload=None, **fields):
         """Send one event and return its ack; a fresh message id is added unless given."""
         if payload is None:

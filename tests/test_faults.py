@@ -122,6 +122,7 @@ def test_a_crash_loses_no_acknowledged_action_and_phones_resync_without_a_reload
 
     # Phones that never saw their acks resend everything with the same ids: nothing doubles.
     for i, phone in enumerate(phones):
+        phone.wait_connected()
         for event, payload, ack in sent[i]:
             assert phone.call(event, payload) == ack
 
