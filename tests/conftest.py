@@ -146,9 +146,20 @@ class Client:
         token: str | None = None,
         reconnect: bool = False,
         ticket: str | None = None,
+        transports: tuple[str, ...] = ("websocket",),
         **connect_kwargs,
     ):
-        self.sio = socketio.Client(reconnection=reconnect, reconnection_delay=0.3, reconnection_delay_max=1.5)
+        options = {}
+        if not connect_kwargs.pop("ssl_verify", True):  # a throw-away certificate
+            import requests
+
+            options["ssl_verify"] = False
+            # requests prefers REQUESTS_CA_BUNDLE from the environment to the session's verify.
+            options["http_session"] = requests.Session()
+            options["http_session"].trust_env = False
+        self.sio = socketio.Client(
+            reconnection=reconnect, reconnection_delay=0.3, reconnection_delay_max=1.5, **options
+        )
         self.role = role
         self.states: list[dict] = []
         self.tallies: list[dict] = []
@@ -172,7 +183,7 @@ class Client:
             auth["token"] = token
         if ticket is not None:
             auth["ticket"] = ticket
-        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10, **connect_kwargs)
+        self.sio.connect(url, auth=auth, transports=list(transports), wait_timeout=10, **connect_kwargs)
         self.wait_for(lambda: self.states, what="first state")
         self._n = 0
 

@@ -35,7 +35,7 @@ def replace_once(text: str, old: str, new: str) -> str:
 class Nginx:
     """nginx running deploy/nginx.conf with test ports and a throw-away certificate."""
 
-    def __init__(self, folder: Path, port: int, upstream_port: int):
+    def __init__(self, folder: Path, port: int, upstream_port: int, edits: dict[str, str] | None = None):
         self.folder = folder
         self.port = port
         self.url = f"https://127.0.0.1:{self.port}"
@@ -51,6 +51,8 @@ class Nginx:
         site = replace_once(site, "server 127.0.0.1:5000;", f"server 127.0.0.1:{upstream_port};")
         site = replace_once(site, "listen 443 ssl;", f"listen 127.0.0.1:{self.port} ssl;")
         site = replace_once(site, "listen 80;", f"listen 127.0.0.1:{free_port()};")
+        for old, new in (edits or {}).items():  # a test's own variation of the documented site
+            site = replace_once(site, old, new)
         site = re.sub(r"/etc/letsencrypt/\S+/fullchain\.pem", str(cert), site)
         site = re.sub(r"/etc/letsencrypt/\S+/privkey\.pem", str(key), site)
         (folder / "site.conf").write_text(site)
