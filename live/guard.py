@@ -18,6 +18,7 @@ import socket
 import time
 import types
 
+from engineio.exceptions import EngineIOError
 from flask import jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from socketio import packet as sio_packet
@@ -51,7 +52,7 @@ BAD_PAYLOAD_EVENT = "\x00bad_payload"
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "*"})
 UNKNOWN_EVENT = "\x00reserved"
 RATE_LIMITED_ACK = '[{"ok":false,"error":"rate_limited"}]'
-_EVENT_ID = re.compile(r"2(\d{1,20})[\[\"]")
+_EVENT_ID = re.compile(r"2(\d{1,100})[\[\"]")  # python-socketio reads ids of up to 100 digits
 
 # Pages that carry keys or contact details: never kept by a browser or proxy cache.
 NO_STORE_ENDPOINTS = {
@@ -121,8 +122,9 @@ class GuardedPacket(sio_packet.Packet):
     that is not a list (``[]``, ``{}``) or whose name is not a string (``[{}]``), and a client
     firing the server's own ``connect``, ``disconnect`` or catch-all ``*`` handler
     (``disconnect`` also made the server forget who the connection was). They are acked
-    ``bad_payload`` or ``unknown_event``. So is a packet of a type a client never sends; a
-    connect whose auth cannot be read is a connect without auth (refused).
+    ``bad_payload`` or ``unknown_event``. So is a packet of a type a client never sends, and one
+    with binary attachments; a connect whose auth cannot be read is a connect without auth
+    (refused).
     """
 
     def decode(self, encoded_packet):
@@ -134,9 +136,14 @@ class GuardedPacket(sio_packet.Packet):
                 self.data = None  # unreadable auth: refused as a connect without any
                 return 0
             self.packet_type, self.data, attachments = sio_packet.EVENT, [BAD_PAYLOAD_EVENT], 0
-        if self.packet_type not in CLIENT_PACKETS:
-            # A client's CONNECT_ERROR or an unknown type: refused (acked if it has an id).
+        if self.packet_type not in CLIENT_PACKETS or self.packet_type == sio_packet.BINARY_EVENT:
+            # A client's CONNECT_ERROR, an unknown type, or an event with binary attachments (no
+            # event of ours takes bytes): refused (acked if it has an id). Waiting for the
+            # attachments would hold each one sent, up to a billion, until the last came.
             self.packet_type, self.data, attachments = sio_packet.EVENT, [BAD_PAYLOAD_EVENT], 0
+        elif self.packet_type == sio_packet.BINARY_ACK:
+            # We never ask a client for an ack: ignored like any unknown one, holding nothing.
+            self.packet_type, attachments = sio_packet.ACK, 0
         if self.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
             if not isinstance(self.data, list) or not self.data:
                 self.data = [BAD_PAYLOAD_EVENT]
@@ -193,27 +200,94 @@ def patch_closed_receive() -> None:
     Socket.receive = guarded_receive
 
 
+class PollRefused(EngineIOError):
+    """A long-polling request no honest client sends: answered 400, and for a POST the session
+    is closed at once (Engine.IO's own refusal would wait for a poll that may never come)."""
+
+
 def patch_polling_payload() -> None:
-    """Drop a long-polling body Engine.IO cannot take: not UTF-8, an empty packet, or a packet
-    type a client never sends (open, noop, 7-9). Unguarded, the first two were logged with a
-    traceback, and the last made the POST wait for a poll that never came (ending the session
-    waits for its queue to be read), holding the request open. Dropped, the request is answered
-    at once and the session goes on. Handler errors never reach here: Engine.IO logs those."""
-    from engineio import exceptions
+    """Guard a long-polling POST body before Engine.IO reads it.
+
+    - Larger than a message may be (``MAX_MESSAGE``), or more packets than a connection may send
+      in a whole budget window: 400, and the session is closed without waiting. Unguarded, the
+      first held the POST open until a poll read the close (forever, for a client that never
+      polls), and a body of more than 16 packets was dropped without a word, also when an honest
+      client had 17 events queued at once.
+    - Not UTF-8, a JSONP form body (``d=``), an empty packet, or a packet type a client never
+      sends over polling (open, upgrade, noop, 7-9): dropped, answered at once, the session goes
+      on. Unguarded, some were logged with a traceback, and the upgrade packet queued a reply
+      for every copy, unbounded when nobody polls.
+
+    Handler errors never reach here: Engine.IO logs those.
+    """
+    from engineio import exceptions, packet, payload
     from engineio.socket import Socket
 
     handle = Socket.handle_post_request
     if getattr(handle, "guarded", False):
         return
+    receive = Socket.receive
+
+    def refuse(sock):
+        # Close now (the CLOSE packet waits in the queue for a poll that may come) and forget it,
+        # so Engine.IO answers 400 without closing it again, which would wait for that poll.
+        sock.close(wait=False, abort=False, reason=sock.server.reason.SERVER_DISCONNECT)
+        sock.server.sockets.pop(sock.sid, None)
+        return PollRefused()
 
     def guarded_handle(self, environ):
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        if not 0 <= length <= self.server.max_http_buffer_size:
+            raise refuse(self)
+        body = environ["wsgi.input"].read(length)
+        if body.count(b"\x1e") >= getattr(self.server, "max_poll_packets", MIN_MESSAGES):
+            raise refuse(self)
+        if body.startswith(b"d="):
+            return None  # JSONP is not offered (Guard answers its GET with 400)
+        environ["wsgi.input"] = io.BytesIO(body)
         try:
             return handle(self, environ)
         except (ValueError, exceptions.UnknownPacketError):  # UnicodeDecodeError is a ValueError
             return None
 
+    def polled_receive(self, pkt):
+        if pkt.packet_type == packet.UPGRADE and not self.upgraded:
+            raise exceptions.UnknownPacketError()  # an upgrade is only ever sent on a websocket
+        return receive(self, pkt)
+
     guarded_handle.guarded = True
     Socket.handle_post_request = guarded_handle
+    Socket.receive = polled_receive
+    # Counted above, with a clear refusal; Engine.IO's own cap (16) dropped honest bursts.
+    payload.Payload.max_decode_packets = MAX_BODY
+
+
+def patch_overlapping_polls() -> None:
+    """Refuse a second long poll on a session while one is waiting, with 400 at once. Unguarded,
+    each waited up to PING_INTERVAL + PING_TIMEOUT, holding a connection and a green thread; an
+    honest client never polls twice at once (the first keeps the session)."""
+    from engineio.socket import Socket
+
+    handle = Socket.handle_get_request
+    if getattr(handle, "guarded", False):
+        return
+
+    def guarded_handle(self, environ, start_response):
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            return handle(self, environ, start_response)  # the upgrade, while a poll waits
+        if getattr(self, "polling", False):
+            return self.server._bad_request("Overlapping poll")
+        self.polling = True
+        try:
+            return handle(self, environ, start_response)
+        finally:
+            self.polling = False
+
+    guarded_handle.guarded = True
+    Socket.handle_get_request = guarded_handle
 
 
 # -- Engine.IO sessions ----------------------------------------------------------------------
@@ -233,8 +307,9 @@ class Sessions:
     """Hooks on Engine.IO's connect, message and disconnect handlers.
 
     Counts every message of a connection (so garbage that never becomes an event counts too),
-    and lets a session that has not joined a meeting within ``join_timeout`` go, with at most
-    ``unjoined_per_address`` such sessions per address at a time.
+    lets a session that has not joined a meeting within ``join_timeout`` go, with at most
+    ``unjoined_per_address`` such sessions per address at a time, and remembers the address
+    that opened each session (a request for it from another address is refused, see ``Guard``).
     """
 
     def __init__(self, sio_server, config):
@@ -246,7 +321,10 @@ class Sessions:
         self.soft_bytes = self.soft_messages * BYTES_PER_MESSAGE
         self.hard_messages = HARD_FACTOR * self.soft_messages
         self.hard_bytes = HARD_FACTOR * self.soft_bytes
-        self.unjoined: dict[str, tuple[str, float]] = {}  # eio sid -> (address, deadline)
+        # A long-polling body with more packets than the hard budget is refused whole.
+        self.eio.max_poll_packets = self.hard_messages
+        self.unjoined: dict[str, tuple[str, float, bool]] = {}  # eio sid -> (address, deadline, spoke)
+        self.addresses: dict[str, str] = {}  # eio sid -> the address that opened it
         self.per_address: dict[str, int] = {}
         self.budget: dict[str, list] = {}  # eio sid -> [window start, messages, bytes]
         handlers = self.eio.handlers
@@ -264,9 +342,14 @@ class Sessions:
         if self.per_address_cap and count >= self.per_address_cap:
             return False
         self.per_address[address] = count + 1
-        self.unjoined[eio_sid] = (address, time.monotonic() + self.join_timeout)
+        self.unjoined[eio_sid] = (address, time.monotonic() + self.join_timeout, False)
         self.budget[eio_sid] = [time.monotonic(), 0, 0]
+        self.addresses[eio_sid] = address
         return self._connect(eio_sid, environ, *args)
+
+    def opened_by(self, eio_sid: str) -> str | None:
+        """The address that opened this session, or None for a session we do not know."""
+        return self.addresses.get(eio_sid)
 
     def on_message(self, eio_sid, data):
         """Count the message against the connection's budget, then hand it on."""
@@ -289,10 +372,11 @@ class Sessions:
             # an empty binary "b"): no Socket.IO packet.
             return None
         waiting = self.unjoined.get(eio_sid)
-        if waiting is not None and waiting[1] < now + SPOKE_GRACE * self.join_timeout:
+        if waiting is not None and not waiting[2]:
             # It asked to join: when a whole hall scans the QR code at once, answering can take
-            # longer than JOIN_TIMEOUT on a busy laptop. Only silent sessions go that soon.
-            self.unjoined[eio_sid] = (waiting[0], now + SPOKE_GRACE * self.join_timeout)
+            # longer than JOIN_TIMEOUT on a busy laptop. Only silent sessions go that soon. Once:
+            # a session that keeps talking without joining must not live for ever.
+            self.unjoined[eio_sid] = (waiting[0], now + SPOKE_GRACE * self.join_timeout, True)
         result = self._message(eio_sid, data)
         if eio_sid in self.unjoined and self.sio.manager.sid_from_eio_sid(eio_sid, "/"):
             self._forget(eio_sid)
@@ -302,6 +386,7 @@ class Sessions:
         """The session ended: forget its counters."""
         self._forget(eio_sid)
         self.budget.pop(eio_sid, None)
+        self.addresses.pop(eio_sid, None)
         return self._disconnect(eio_sid, *args)
 
     def refuse(self, eio_sid, data) -> None:
@@ -322,10 +407,11 @@ class Sessions:
         while True:
             self.eio.sleep(1)
             now = time.monotonic()
-            late = [sid for sid, (_, deadline) in self.unjoined.items() if deadline < now]
+            late = [sid for sid, (_, deadline, _) in self.unjoined.items() if deadline < now]
             for eio_sid in late:
                 self._forget(eio_sid)
                 self.budget.pop(eio_sid, None)  # also when Engine.IO lost it without a disconnect
+                self.addresses.pop(eio_sid, None)
                 self.drop(eio_sid, abort=True)
 
     def _forget(self, eio_sid) -> None:
@@ -351,13 +437,18 @@ def inline(wsgi_app):
     return wsgi_app.__call__
 
 
+_SID = re.compile(r"(?:^|&)sid=([^&]*)")
+
+
 class Guard:
-    """WSGI middleware, outermost: refuses JSONP polling, bounds chunked bodies, closes the
+    """WSGI middleware, outermost: refuses JSONP polling and requests for an Engine.IO session
+    from another address than the one that opened it, bounds chunked bodies, closes the
     connection after a 413 (so the refused body is never read) and adds the security headers to
     responses that lack them (Engine.IO's own)."""
 
-    def __init__(self, wsgi_app):
+    def __init__(self, wsgi_app, sessions=None):
         self.wsgi_app = inline(wsgi_app)
+        self.sessions = sessions
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -366,6 +457,15 @@ class Guard:
             if query.startswith("j=") or "&j=" in query:
                 start_response("400 Bad Request", [("Content-Type", "text/plain"), *SECURITY_HEADERS])
                 return [b"JSONP is not supported"]
+            sid = _SID.search(query)
+            if sid and self.sessions is not None:
+                opened_by = self.sessions.opened_by(sid.group(1))
+                if opened_by is not None and opened_by != environ.get("REMOTE_ADDR", ""):
+                    # Somebody else's session (a leaked or guessed sid): refused as unknown,
+                    # so it tells nothing; the session itself goes on.
+                    headers = [("Content-Type", "application/json"), *SECURITY_HEADERS]
+                    start_response("400 Bad Request", headers)
+                    return [b'"Invalid session"']
 
         if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
             # Werkzeug ignores a chunked body when the server does not promise to end it, and
@@ -423,10 +523,11 @@ def install(app, socketio) -> None:
         patch_websocket_unmask()
     patch_closed_receive()
     patch_polling_payload()
+    patch_overlapping_polls()
     sessions = Sessions(socketio.server, app.config)
     app.extensions["guard"] = sessions
     socketio.start_background_task(sessions.sweep_forever)
-    app.wsgi_app = inline(Guard(app.wsgi_app))
+    app.wsgi_app = inline(Guard(app.wsgi_app, sessions))
 
 
 # -- the listener ----------------------------------------------------------------------------
