@@ -307,9 +307,8 @@ class Sessions:
     """Hooks on Engine.IO's connect, message and disconnect handlers.
 
     Counts every message of a connection (so garbage that never becomes an event counts too),
-    lets a session that has not joined a meeting within ``join_timeout`` go, with at most
-    ``unjoined_per_address`` such sessions per address at a time, and remembers the address
-    that opened each session (a request for it from another address is refused, see ``Guard``).
+    and lets a session that has not joined a meeting within ``join_timeout`` go, with at most
+    ``unjoined_per_address`` such sessions per address at a time.
     """
 
     def __init__(self, sio_server, config):
@@ -324,7 +323,6 @@ class Sessions:
         # A long-polling body with more packets than the hard budget is refused whole.
         self.eio.max_poll_packets = self.hard_messages
         self.unjoined: dict[str, tuple[str, float, bool]] = {}  # eio sid -> (address, deadline, spoke)
-        self.addresses: dict[str, str] = {}  # eio sid -> the address that opened it
         self.per_address: dict[str, int] = {}
         self.budget: dict[str, list] = {}  # eio sid -> [window start, messages, bytes]
         handlers = self.eio.handlers
@@ -344,12 +342,7 @@ class Sessions:
         self.per_address[address] = count + 1
         self.unjoined[eio_sid] = (address, time.monotonic() + self.join_timeout, False)
         self.budget[eio_sid] = [time.monotonic(), 0, 0]
-        self.addresses[eio_sid] = address
         return self._connect(eio_sid, environ, *args)
-
-    def opened_by(self, eio_sid: str) -> str | None:
-        """The address that opened this session, or None for a session we do not know."""
-        return self.addresses.get(eio_sid)
 
     def on_message(self, eio_sid, data):
         """Count the message against the connection's budget, then hand it on."""
@@ -386,7 +379,6 @@ class Sessions:
         """The session ended: forget its counters."""
         self._forget(eio_sid)
         self.budget.pop(eio_sid, None)
-        self.addresses.pop(eio_sid, None)
         return self._disconnect(eio_sid, *args)
 
     def refuse(self, eio_sid, data) -> None:
@@ -411,7 +403,6 @@ class Sessions:
             for eio_sid in late:
                 self._forget(eio_sid)
                 self.budget.pop(eio_sid, None)  # also when Engine.IO lost it without a disconnect
-                self.addresses.pop(eio_sid, None)
                 self.drop(eio_sid, abort=True)
 
     def _forget(self, eio_sid) -> None:
@@ -437,18 +428,13 @@ def inline(wsgi_app):
     return wsgi_app.__call__
 
 
-_SID = re.compile(r"(?:^|&)sid=([^&]*)")
-
-
 class Guard:
-    """WSGI middleware, outermost: refuses JSONP polling and requests for an Engine.IO session
-    from another address than the one that opened it, bounds chunked bodies, closes the
+    """WSGI middleware, outermost: refuses JSONP polling, bounds chunked bodies, closes the
     connection after a 413 (so the refused body is never read) and adds the security headers to
     responses that lack them (Engine.IO's own)."""
 
-    def __init__(self, wsgi_app, sessions=None):
+    def __init__(self, wsgi_app):
         self.wsgi_app = inline(wsgi_app)
-        self.sessions = sessions
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -457,15 +443,6 @@ class Guard:
             if query.startswith("j=") or "&j=" in query:
                 start_response("400 Bad Request", [("Content-Type", "text/plain"), *SECURITY_HEADERS])
                 return [b"JSONP is not supported"]
-            sid = _SID.search(query)
-            if sid and self.sessions is not None:
-                opened_by = self.sessions.opened_by(sid.group(1))
-                if opened_by is not None and opened_by != environ.get("REMOTE_ADDR", ""):
-                    # Somebody else's session (a leaked or guessed sid): refused as unknown,
-                    # so it tells nothing; the session itself goes on.
-                    headers = [("Content-Type", "application/json"), *SECURITY_HEADERS]
-                    start_response("400 Bad Request", headers)
-                    return [b'"Invalid session"']
 
         if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
             # Werkzeug ignores a chunked body when the server does not promise to end it, and
@@ -527,7 +504,7 @@ def install(app, socketio) -> None:
     sessions = Sessions(socketio.server, app.config)
     app.extensions["guard"] = sessions
     socketio.start_background_task(sessions.sweep_forever)
-    app.wsgi_app = inline(Guard(app.wsgi_app, sessions))
+    app.wsgi_app = inline(Guard(app.wsgi_app))
 
 
 # -- the listener ----------------------------------------------------------------------------
