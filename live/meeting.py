@@ -220,12 +220,48 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # marks drawn over the lines around it, on the host's screen and the beamer.
 _MARKS = {"Mn", "Me"}
 MAX_MARKS = 4
+# The Hangul fillers are letters without sound or shape (Unicode says: show nothing), the usual
+# way to type a name or an addition that looks empty. Modern Korean never needs them: they
+# become the space they look like.
+_FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
+# Shows as a blank, like a space; kept inside text, but text of only these is empty.
+_BLANK = {"\u2800"}  # braille pattern blank
+# Line and paragraph separators break a line like a newline does.
+_BREAKS = {"Zl", "Zp"}
+# Lines an addition or a note may take: each more line breaks the beamer's page for all the
+# others. Later line breaks become spaces, so no word is lost.
+MAX_LINES = 10
 # A raw string longer than this many times its limit is refused before it is cleaned.
 RAW_FACTOR = 8
 
 
+def _visible(ch: str) -> bool:
+    """Whether one character shows something of its own (not a space, mark or blank)."""
+    return not ch.isspace() and ch not in _BLANK and unicodedata.category(ch) not in _MARKS
+
+
+def _lines(text: str) -> str:
+    """Multi-line text: no spaces around a line, at most one empty line in a row, and at most
+    ``MAX_LINES`` lines (the rest joined with spaces)."""
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    lines = text.split("\n")
+    if len(lines) > MAX_LINES:
+        rest = " ".join(line for line in lines[MAX_LINES - 1 :] if line)
+        text = "\n".join([*lines[: MAX_LINES - 1], rest]).strip()
+    return text
+
+
+def is_blank(raw) -> bool:
+    """Whether a text shows nothing: empty, or only spaces, invisible characters and marks."""
+    return not isinstance(raw, str) or not any(
+        _visible(ch) for ch in raw if ch not in _FILLERS and unicodedata.category(ch) not in _CONTROL
+    )
+
+
 def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = True) -> str:
-    """Attendee or host text, normalised and bounded; raises ``text_empty``/``text_too_long``."""
+    """Attendee or host text, normalised and bounded; raises ``text_empty``/``text_too_long``.
+    Text that shows nothing (only spaces, invisible characters or marks) counts as empty."""
     if raw is None and not required:
         return ""
     if not isinstance(raw, str):
@@ -240,6 +276,8 @@ def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = Tru
     kept = []
     marks = 0  # combining marks on the current letter
     for ch in text:
+        if ch in _FILLERS:
+            ch = " "
         category = unicodedata.category(ch)
         if category in _MARKS:
             marks += 1
@@ -247,16 +285,16 @@ def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = Tru
                 continue
         elif category not in _CONTROL:
             marks = 0
-        if ch == "\n" and multiline:
-            kept.append(ch)
-        elif ch in "\t\r\n":
+        if (ch == "\n" or category in _BREAKS) and multiline:
+            kept.append("\n")
+        elif ch in "\t\r\n" or category in _BREAKS:
             kept.append(" ")
         elif category not in _CONTROL:
             kept.append(ch)
     text = "".join(kept).strip()
     if multiline:
-        text = re.sub(r"\n{3,}", "\n\n", text)
-    if not text:
+        text = _lines(text)
+    if not any(_visible(ch) for ch in text):
         if required:
             raise Refused("text_empty")
         return ""
@@ -272,7 +310,7 @@ def parse_themes(raw) -> list[Theme]:
         items = []
         for line in raw.splitlines():
             title, _, description = line.partition(":")
-            if title.strip():
+            if not is_blank(title):
                 items.append({"title": title, "description": description})
         raw = items
     if not isinstance(raw, list) or not raw:
@@ -470,7 +508,8 @@ def pledge_fields(meeting: Meeting, payload: dict) -> dict:
     if role not in ROLES:
         raise Refused("bad_role")
     name = payload.get("name")
-    if name is None or (isinstance(name, str) and not name.strip()):
+    # A name of only spaces or invisible characters is no name: the same answer as an empty one.
+    if name is None or (isinstance(name, str) and is_blank(name)):
         raise Refused("name_required")
     name = clean_text(name, MAX_NAME)
     email_raw, phone_raw = payload.get("email"), payload.get("phone")

@@ -100,6 +100,48 @@ def test_text_loses_bidi_overrides_and_zero_width_characters():
     assert m.clean_text("  regel 1\n\n\n\nregel 2 ", 50, multiline=True) == "regel 1\n\nregel 2"
 
 
+# Text a bored attendee types to look empty: spaces, invisible characters and Hangul fillers,
+# a lone mark or variation selector, the braille blank. Each is refused like empty text.
+INVISIBLE = [
+    "\u200b\u2060\ufeff\u00ad",
+    "\u3164",
+    "\u115f\u1160",
+    "\uffa0 \u3000 \u00a0",
+    "\u2800\u2800",
+    "\u034f",
+    "\ufe0f\ufe0f",
+    "\u2028\u2029",
+    "\u0301" * 3,
+]
+
+
+@pytest.mark.parametrize("text", INVISIBLE)
+def test_text_that_shows_nothing_is_refused_like_empty_text(text):
+    meeting = make()
+    assert refused(m.check_addition, meeting, {"theme": 1, "text": text}) == "text_empty"
+    assert refused(m.check_pledge, make("pledges"), pledge(name=text)) == "name_required"
+    assert refused(m.parse_themes, [text]) == "text_empty"
+
+
+def test_hangul_fillers_become_spaces_and_visible_text_keeps_its_marks_and_emoji():
+    assert m.clean_text("Jan\u3164de\u3164Vries", 50) == "Jan de Vries"
+    assert m.clean_text("\u2800 kijk", 50) == "\u2800 kijk"
+    assert m.clean_text("\u2764\ufe0f \U0001f44d\U0001f3fd \U0001f1f3\U0001f1f1", 50) == (
+        "\u2764\ufe0f \U0001f44d\U0001f3fd \U0001f1f3\U0001f1f1"
+    )
+
+
+def test_an_addition_takes_at_most_ten_lines_and_loses_no_word():
+    many = "\n".join(f"r{i}" for i in range(20))
+    text = m.clean_text(many, 500, multiline=True)
+    assert text.count("\n") == m.MAX_LINES - 1
+    assert text.split() == many.split()
+    # Lines of spaces between lines are empty lines, and empty lines never come two in a row.
+    assert m.clean_text("x" + "\n \n" * 100 + "y", 500, multiline=True) == "x\n\ny"
+    assert m.clean_text("a\u2028b\u2029c", 50, multiline=True) == "a\nb\nc"
+    assert m.clean_text("a\u2028b", 50) == "a b"
+
+
 def test_a_vote_needs_a_known_theme_a_valid_answer_and_the_right_phase():
     meeting = make()
     assert m.check_vote(meeting, {"theme": 1, "answer": "partly"}) == {"theme": 1, "answer": "partly"}

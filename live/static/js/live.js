@@ -23,13 +23,18 @@ export function newId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko and their blocks).
+const RTL_LETTER = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]/u;
+
 /**
  * A theme title or a name, set apart for the text around it. In a right-to-left page a Dutch
  * title ("Groen in de wijk: meer bomen") inside an Arabic sentence would otherwise take the
- * sentence's punctuation with it; Unicode's first-strong isolate keeps each in its own direction.
+ * sentence's punctuation with it, and in a Dutch sentence a Hebrew or Arabic title takes the
+ * number after it ("Nu aan de beurt: <title> (2 van 5)"); Unicode's first-strong isolate keeps
+ * each in its own direction.
  */
 export function isolate(text) {
-  return document.documentElement.dir === 'rtl' ? `\u2068${text}\u2069` : text;
+  return document.documentElement.dir === 'rtl' || RTL_LETTER.test(text) ? `\u2068${text}\u2069` : text;
 }
 
 export function errorText(slug) {

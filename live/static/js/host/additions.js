@@ -1,6 +1,6 @@
 // Additions a page at a time, grouped per theme: show or hide each, merge one into another that
 // says the same, or make a new theme of it. The numbers of hidden and merged ones are in view.
-import { errorText, setStatus } from '../live.js';
+import { errorText, isolate, setStatus } from '../live.js';
 import { el, host, named, say, send, themeTitle, words } from './common.js';
 
 const PAGE = 50;
@@ -69,7 +69,7 @@ function toolForm(a) {
     const draft = tool.draft || (tool.draft = { pick: '', number: '' });
     const select = el('select', { id: `merge-into-${a.id}`, dataset: { focus: `${a.id}:into` } },
       el('option', { value: '' }, others.length ? words.pick_addition : words.no_other),
-      ...others.map((o) => el('option', { value: String(o.id) }, `${say('number', { n: o.id })}: ${shortText(o.text)}`)));
+      ...others.map((o) => el('option', { value: String(o.id) }, `${say('number', { n: o.id })}: ${isolate(shortText(o.text))}`)));
     select.value = draft.pick;
     select.addEventListener('change', () => { draft.pick = select.value; });
     const number = el('input', {

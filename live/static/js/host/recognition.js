@@ -1,6 +1,6 @@
 // Recognition: all themes at once or one at a time (Vorige / Volgende), the results on the beamer
 // hidden or shown (all at once or per theme), and raised hands counted per theme.
-import { errorText, setStatus, texts } from '../live.js';
+import { errorText, isolate, setStatus, texts } from '../live.js';
 import { el, fieldError, host, keyed, named, recognitionOrder, say, send, tallyRow, themeTitle, words } from './common.js';
 
 const ANSWERS = ['yes', 'partly', 'no'];
@@ -113,7 +113,7 @@ export function drawRecognition() {
   prev.disabled = at <= 0;
   next.disabled = at === -1 || at >= order.length - 1;
   document.getElementById('pace-now').textContent = pace.mode === 'one' && at >= 0
-    ? say('pace_one', { title: themeTitle(pace.theme), n: at + 1, of: order.length })
+    ? say('pace_one', { title: isolate(themeTitle(pace.theme)), n: at + 1, of: order.length })
     : words.pace_all;
   const shown = order.filter(resultsShown).length;
   document.getElementById('results-now').textContent = shown === 0

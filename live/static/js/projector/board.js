@@ -214,7 +214,10 @@ export function fillCards(list, notes) {
       const found = notes.filter((n) => n.theme === theme && n.field === line.dataset.field).map((n) => n.text);
       const shortened = found.slice(0, NOTES_PER_FIELD).map((t) => (t.length > NOTE_CHARS ? `${t.slice(0, NOTE_CHARS - 1).trimEnd()}…` : t));
       const more = found.length - shortened.length;
-      line.querySelector('dd').textContent = shortened.join(' · ') + (more > 0 ? ` · ${fill(T.more_notes, { n: more })}` : '');
+      // Each note set apart (bdi), so a right-to-left note cannot move the dots or the count.
+      const parts = shortened.flatMap((t, i) => [...(i ? [' · '] : []), el('bdi', '', t)]);
+      if (more > 0) parts.push(` · ${fill(T.more_notes, { n: more })}`);
+      line.querySelector('dd').replaceChildren(...parts);
       line.hidden = found.length === 0;
     }
     const card = row.querySelector('.card-short');

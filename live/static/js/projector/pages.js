@@ -38,7 +38,10 @@ export function fits() {
     for (const el of section.querySelectorAll('.meter, img, .additions li')) {
       if (under(el.getBoundingClientRect())) return false;
     }
-    const texts = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
+    // An addition was measured as a whole above; its text may run on past its box, where
+    // live.css cuts it off (a very long one), and that part is never on the screen.
+    const skip = { acceptNode: (n) => (n.parentElement.closest('.additions li') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT) };
+    const texts = document.createTreeWalker(section, NodeFilter.SHOW_TEXT, skip);
     while (texts.nextNode()) {
       range.selectNodeContents(texts.currentNode);
       for (const r of range.getClientRects()) if (under(r)) return false;
