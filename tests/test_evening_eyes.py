@@ -67,3 +67,37 @@ def test_a_long_theme_title_stays_inside_its_card_on_a_small_phone_with_big_text
             assert host.call("set_phase", phase="recognition")["ok"]
     assert {k: v for k, v in found.items() if v} == {}
     assert page_errors == []
+
+
+LAPTOP = {"viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.mark.browser
+def test_what_a_host_needs_before_the_evening_is_on_the_first_screen_of_the_laptop(
+    browser, server, page_errors
+):
+    meeting = server.create_meeting(themes=THEMES)
+    host = open_page(browser, meeting["host_url"], page_errors, **LAPTOP)
+    expect(host.locator("#conn")).to_have_attribute("data-kind", "ok")
+    if host.locator("#keep-body").is_visible():
+        host.get_by_role("button", name="Sluiten").click()  # the host link is kept: the panel shut
+    first = {
+        "beamer": host.get_by_role("link", name="Beamer-scherm openen"),
+        "paper": host.get_by_role("link", name="Papieren formulier afdrukken"),
+        "helper": host.get_by_text("Een helper bij de ingang"),
+        "parts": host.get_by_role("button", name="1. Welkom"),
+    }
+    below = {}
+    for name, where in first.items():
+        expect(where).to_be_visible()
+        box = where.bounding_box()
+        if box["y"] + box["height"] > LAPTOP["viewport"]["height"]:
+            below[name] = round(box["y"])
+    assert below == {}, "below the first screen, at y"
+
+    # After the evening the hand-off has a way back to the screen that leads it.
+    host.get_by_role("link", name="Afronden: werkgroepen, verslag en bewaren").click()
+    expect(host.get_by_role("heading", name="Afronden: Dorpsavond")).to_be_visible()
+    host.get_by_role("link", name="Terug naar het scherm om de avond te leiden").click()
+    expect(host.get_by_role("heading", name="De avond leiden")).to_be_visible()
+    assert page_errors == []
