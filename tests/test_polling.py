@@ -202,6 +202,7 @@ def create_through(nginx: Nginx) -> dict:
     return create(nginx)
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # throw-away cert
 def test_a_whole_evening_through_the_https_proxy_over_polling_only(polling_proxy):
     srv, nginx = polling_proxy
     with pytest.raises(socketio.exceptions.ConnectionError):  # the proxy really refuses websockets
