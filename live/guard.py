@@ -431,6 +431,12 @@ def install(app, socketio) -> None:
 
 # -- the listener ----------------------------------------------------------------------------
 
+# Read and write buffer of each connection's HTTP file objects. eventlet allocates them when a
+# connection opens (8 KiB to read, 16 KiB to write), and a websocket keeps them all evening but
+# never uses them (its frames go through the socket itself). A request's line and headers and a
+# response's status and headers fit in one such buffer; a larger body bypasses it.
+CONNECTION_BUFFER = 2 * 1024
+
 
 def protocol(request_timeout: float, per_address: int):
     """An eventlet HTTP protocol with a deadline for each request's line and headers and a cap
@@ -443,6 +449,8 @@ def protocol(request_timeout: float, per_address: int):
 
     class GuardedProtocol(eventlet.wsgi.HttpProtocol):
         """HttpProtocol with a header deadline and a per-address connection cap."""
+
+        rbufsize = wbufsize = CONNECTION_BUFFER
 
         def handle(self):
             address = self.client_address[0] if isinstance(self.client_address, tuple) else ""
