@@ -3,10 +3,10 @@
 Owns the limits that sit below the handlers: request body size and JSON depth, the socket JSON
 decoder, a fast websocket unmask, a per-connection message budget counted at the Engine.IO
 level, the grace period and per-address cap for Engine.IO sessions that never join a meeting,
-the HTTP request deadline and per-address connection cap of the listener, and the headers every
-response carries (also Engine.IO's own). It must not hold meeting rules (live/meeting.py) or
-talk to the store; per-message work is a dict look-up and two additions, so the vote path stays
-lean.
+the HTTP request deadline, per-address connection cap and small per-connection buffers of the
+listener, and the headers every response carries (also Engine.IO's own). It must not hold meeting
+rules (live/meeting.py) or talk to the store; per-message work is a dict look-up and two
+additions, so the vote path stays lean.
 """
 
 from __future__ import annotations
@@ -509,6 +509,12 @@ def install(app, socketio) -> None:
 
 # -- the listener ----------------------------------------------------------------------------
 
+# Read and write buffer of each connection's HTTP file objects. eventlet allocates them when a
+# connection opens (8 KiB to read, 16 KiB to write), and a websocket keeps them all evening but
+# never uses them (its frames go through the socket itself). A request's line and headers and a
+# response's status and headers fit in one such buffer; a larger body bypasses it.
+CONNECTION_BUFFER = 2 * 1024
+
 
 def protocol(request_timeout: float, per_address: int):
     """An eventlet HTTP protocol with a deadline for each request's line and headers and a cap
@@ -521,6 +527,8 @@ def protocol(request_timeout: float, per_address: int):
 
     class GuardedProtocol(eventlet.wsgi.HttpProtocol):
         """HttpProtocol with a header deadline and a per-address connection cap."""
+
+        rbufsize = wbufsize = CONNECTION_BUFFER
 
         def handle(self):
             address = self.client_address[0] if isinstance(self.client_address, tuple) else ""

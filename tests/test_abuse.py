@@ -311,6 +311,35 @@ def test_idle_half_requests_from_one_address_cannot_take_every_slot_and_are_clos
             host.close()
 
 
+def test_requests_and_answers_larger_than_a_connections_buffer_pass_whole_on_one_connection(server):
+    # Each connection's HTTP buffers are small (a websocket keeps them all evening unused), so
+    # headers, pages and bodies larger than them must still pass whole, also kept alive.
+    from live.guard import CONNECTION_BUFFER, protocol
+
+    guarded = protocol(10, 0)
+    assert guarded.rbufsize == guarded.wbufsize == CONNECTION_BUFFER
+    themes = [{"title": f"Thema {n}", "description": "x" * 300} for n in range(30)]
+    body = json.dumps({"title": "Grote avond", "themes": themes}).encode()
+    assert len(body) > 2 * CONNECTION_BUFFER
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        headers = {"Host": f"127.0.0.1:{server.port}", "X-Padding": "p" * (2 * CONNECTION_BUFFER)}
+        json_headers = {**headers, "Content-Type": "application/json"}
+        conn.request("POST", "/api/meetings", body=body, headers=json_headers)
+        response = conn.getresponse()
+        created = json.loads(response.read())
+        assert response.status == 201, created
+        conn.request("GET", f"/{created['code']}", headers=headers)  # the phone page, ~24 KB
+        response = conn.getresponse()
+        page = response.read()
+        assert response.status == 200 and len(page) == int(response.getheader("Content-Length"))
+        assert len(page) > 2 * CONNECTION_BUFFER
+        conn.request("GET", "/healthz", headers=headers)
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
 # -- 4. sessions that never join -------------------------------------------------------------
 
 
