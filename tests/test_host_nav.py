@@ -254,7 +254,9 @@ def test_moderating_with_the_keyboard_alone_keeps_the_focus_on_the_addition(
 
     page.get_by_label("Eén thema per keer").check()
     following = page.locator("#pace-next")
+    expect(page.locator("#pace-now")).to_contain_text("(1 van 5)")
     following.focus()
+    expect(following).to_be_focused()
     for _ in range(4):  # four themes and the whole: four steps to the end
         page.keyboard.press("Enter")
     expect(page.locator("#pace-now")).to_contain_text("Het geheel")
