@@ -362,4 +362,21 @@ def test_the_phone_lists_the_addition_as_the_server_stored_it(browser, server, m
     item = page.locator('#rec-themes > fieldset[data-theme="1"] .sent-list li')
     expect(item).to_have_count(1)
     assert item.evaluate("(li) => li.textContent") == stored
+
+    # A note on the card, and the same note changed: the phone shows them as stored too.
+    assert host.call("set_phase", phase="topics")["ok"]
+    page.get_by_role("radio", name="Groen in de wijk").check()
+    expect(page.locator("#card-of")).to_have_text("Kaart van: Groen in de wijk")
+    needs = page.locator('.card-field[data-field="needs"]')
+    page.get_by_label("Uw briefje bij: Wat is er nodig?").fill("Een aanhanger  \n\n\n  voor de bomen\u200b")
+    needs.get_by_role("button", name="Op de kaart zetten").click()
+    expect(page.locator('[data-status="note-needs"]')).to_contain_text("kaart")
+    mine = needs.locator("li.own .note-text")
+    expect(mine).to_have_count(1)
+    assert mine.evaluate("(p) => p.textContent") == "Een aanhanger\n\nvoor de bomen"
+    needs.locator("li.own").get_by_role("button", name="Wijzigen").click()
+    page.get_by_label("Uw briefje", exact=True).fill("  Twee\u200b aanhangers  ")
+    needs.locator("li.own").get_by_role("button", name="Opslaan").click()
+    expect(page.locator('[data-status="note-needs"]')).to_have_text("Opgeslagen ✓")
+    assert mine.evaluate("(p) => p.textContent") == "Twee aanhangers"
     assert page_errors == []
