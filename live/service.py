@@ -190,7 +190,10 @@ class Live:
         except Refused as refused:
             # A resend of a message handled before the phase moved on gets its first ack back;
             # new messages are deduplicated inside the store's write, at no extra cost.
-            return self.store.seen(meeting_code, actor, msg_id) or {"ok": False, "error": refused.slug}
+            first = self.store.seen(meeting_code, actor, msg_id)
+            if first:
+                return self.stored_text(meeting_code, actor, first)
+            return {"ok": False, "error": refused.slug}
         phases = domain.ACTION_PHASES.get(kind, ())
         result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data, phases))
         # A replayed id had its after-effects the first time (and may belong to another event).
@@ -213,7 +216,26 @@ class Live:
                 self.fanout.changed(meeting_code)
                 if kind == "choose" and any(t.capacity for t in meeting.themes):
                     self.check_full(meeting_code)
-        return result
+        if result.get("ok") and kind in TEXT_ACKS and not isinstance(result, Replayed):
+            return {**result, "text": data["text"]}
+        return self.stored_text(meeting_code, actor, result)
+
+    def stored_text(self, code: str, actor: int, ack: dict) -> dict:
+        """A first ack of an addition or a note again with the text as it was stored (the handled
+        message ids keep acks without attendee text: those are pruned later than texts are erased).
+        Any other ack as it is."""
+        if not ack.get("ok") or "text" in ack:
+            return ack
+        if "addition" in ack and isinstance(ack["addition"], int):
+            stored = self.store.addition(code, ack["addition"])
+            text = stored["text"] if stored else ""
+        elif "note" in ack:
+            notes = self.store.answers(code, actor)["notes"]
+            text = next((n["text"] for n in notes if n["id"] == ack["note"]), "")
+        else:
+            return ack
+        # Erased or removed since: the ack stays as it was first.
+        return {**ack, "text": text} if text else ack
 
     def check_full(self, code: str) -> None:
         """Tell every screen when a theme fills up or gets a seat back (rare: not per choice),
@@ -436,6 +458,8 @@ RESHAPE = {
 }
 # Changes to a subgroup card: sent as one small ``note`` message each.
 NOTES = {"note", "edit_note", "remove_note"}
+# Acks that carry the attendee text as stored (trimmed lines, at most 10, invisible characters gone).
+TEXT_ACKS = {"addition", "note", "edit_note"}
 
 CHECKS = {
     "vote": domain.check_vote,

@@ -135,6 +135,8 @@ def test_the_whole_evening_on_three_screens(browser, server, connect, page_error
             expect(phone.locator('[data-status="pledge"]')).to_contain_text("U helpt mee")
             expect(beamer.locator('.theme-row[data-theme="2"] [data-k="pledged"]').first).to_have_text("2")
         transitions_done(beamer)  # the bars have grown to their numbers
+        # The host page whole, from the top: its bar (which stays at the top) sits under the title.
+        host_page.evaluate("window.scrollTo(0, 0)")
         for name, page in (("beamer", beamer), ("host", host_page), ("phone", phone)):
             page.screenshot(path=str(shots / f"{phase}-{name}.png"), full_page=name == "host")
         # Nothing on the phone is wider than the screen.

@@ -448,7 +448,7 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
         assert tally["origins"] == {"phone": 2, "paper": 0, "helper": 0}
     states_before = (len(host.states), len(projector.states))
     ack = phone.call("addition", theme=1, text="Meer bankjes")
-    assert ack == {"ok": True, "addition": ack["addition"]}
+    assert ack == {"ok": True, "addition": ack["addition"], "text": "Meer bankjes"}
     aid = ack["addition"]
     news = host.wait_for(lambda: [a for a in host.additions if a["id"] == aid], what="addition to host")[0]
     assert news == {
@@ -494,9 +494,12 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
     finally:
         beamer.close()
     # Attendee text is normalised: NFC, bidi overrides and zero-width characters removed.
-    odd = phone.call("addition", theme=2, text="Cafe\u0301 \u202eop\u200b het plein")["addition"]
+    odd_ack = phone.call("addition", theme=2, text="Cafe\u0301 \u202eop\u200b het plein \n\n\n  bij de kerk ")
+    odd = odd_ack["addition"]
     cleaned = host.wait_for(lambda: [x for x in host.additions if x["id"] == odd])[0]["text"]
-    assert cleaned == "Caf\u00e9 op het plein"
+    assert cleaned == "Caf\u00e9 op het plein\n\nbij de kerk"
+    # The sender's ack carries the text as stored (its phone shows that, not what was typed).
+    assert odd_ack["text"] == cleaned
     mine = phone.call("addition", theme=0, text="x" * 500)
     assert mine["ok"]
     assert phone.call("addition", theme=1, text="") == {"ok": False, "error": "text_empty"}
@@ -725,7 +728,7 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
     # Notes on a card: to host, projector and the phones following that card.
     assert third.call("card", theme=2) == {"ok": True, "notes": []}
     note = phone.call("note", theme=2, field="how", text="Samen")
-    assert note == {"ok": True, "note": note["note"]}
+    assert note == {"ok": True, "note": note["note"], "text": "Samen"}
     shape = {"id": note["note"], "theme": 2, "field": "how", "text": "Samen"}
     for c in (host, projector, third):
         assert c.wait_for(lambda c=c: c.notes and c.notes[-1]) == shape, c.role
@@ -733,10 +736,11 @@ def test_after_the_break_tables_capacity_cards_and_pledges_work_as_documented(ro
         "ok": False,
         "error": "not_yours",
     }
-    assert phone.call("edit_note", note=note["note"], text="Samen!") == {
+    assert phone.call("edit_note", note=note["note"], text=" Samen! \u200b") == {
         "ok": True,
         "theme": 2,
         "field": "how",
+        "text": "Samen!",
     }
     assert host.call("remove_note", note=note["note"]) == {"ok": True, "theme": 2, "field": "how"}
     assert all(n["theme"] != 2 for n in other.notes), "only phones following that card"

@@ -5,6 +5,7 @@ import { acked, host, say, send } from './host/common.js';
 import { additionsFromState, listenForAdditions, render as drawAdditions } from './host/additions.js';
 import { applyNote, drawCards, notesFromState } from './host/cards.js';
 import { drawRecognition } from './host/recognition.js';
+import { drawNav } from './host/nav.js';
 import { drawTally } from './host/tally.js';
 import { drawThemes } from './host/themes.js';
 
@@ -25,6 +26,7 @@ host.live = connect({
       button.setAttribute('aria-pressed', String(button.dataset.phase === state.phase));
     }
     setStatus('set_phase', say('phase_now', { phase: texts.phases[state.phase] }), 'ok');
+    drawNav(state.phase);
     notesFromState(state);
     drawAll();
     if (state.additions) additionsFromState(state);
@@ -40,8 +42,10 @@ host.live = connect({
 listenForAdditions(host.live.socket);
 host.live.socket.on('note', applyNote);
 
-for (const button of document.querySelectorAll('button.phase')) {
+// The phase buttons in the card and Terug / Verder in the bar at the top: one way to switch.
+for (const button of document.querySelectorAll('button.phase, #host-nav button[data-phase]')) {
   button.addEventListener('click', () => {
+    if (!button.dataset.phase) return;
     // Success shows in the state that follows ("Nu op alle schermen: …"); only a refusal here.
     send('set_phase', { phase: button.dataset.phase }, { key: 'set_phase', status: 'set_phase', done: (ack) => ack.ok });
   });

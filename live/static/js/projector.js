@@ -63,6 +63,12 @@ function additionsFor() {
   return [...shown.values()].sort((a, b) => a.id - b.id);
 }
 
+// The colour key of ja / deels / nee only beside bars: not while every result is hidden.
+const legend = document.querySelector('.board-head .legend');
+function showLegend() {
+  legend.hidden = !list.querySelector('.theme-row .split:not([hidden])');
+}
+
 // Rows again from the state (a theme added, edited, reordered or removed; another phase or pace).
 function draw() {
   if (!state) return;
@@ -70,6 +76,7 @@ function draw() {
   document.body.classList.toggle('pace-one', oneAtATime(state));
   list.replaceChildren(...themes.map((theme) => buildRow(theme, state)));
   fillAll(list, tally, state.themes);
+  showLegend();
   fillCards(list, [...notes.values()]);
   layout();
 }
@@ -148,9 +155,11 @@ live = connect({
     tally = next;
     fillParticipants(tally);
     if (!state) return;
+    const legendWas = legend.hidden;
     fillAll(list, tally, state.themes);
+    showLegend();
     // Growing numbers can wrap a line; only then is the layout worked out again.
-    if (!fits()) layout();
+    if (legend.hidden !== legendWas || !fits()) layout();
   },
 });
 

@@ -1,7 +1,7 @@
 // Additions a page at a time, grouped per theme: show or hide each, merge one into another that
 // says the same, or make a new theme of it. The numbers of hidden and merged ones are in view.
 import { errorText, isolate, setStatus } from '../live.js';
-import { el, host, named, say, send, themeTitle, words } from './common.js';
+import { el, host, named, say, send, setDisabled, themeTitle, words } from './common.js';
 
 const PAGE = 50;
 const groups = document.getElementById('additions');
@@ -42,8 +42,9 @@ function renderSummary() {
   range.textContent = items.length
     ? say('page_range', { first: view.offset + 1, last: view.offset + items.length, of: matching })
     : say('page_empty', { of: matching });
-  document.getElementById('mod-prev').disabled = view.offset === 0;
-  document.getElementById('mod-next').disabled = view.offset + view.limit >= matching;
+  const [prev, next] = [document.getElementById('mod-prev'), document.getElementById('mod-next')];
+  setDisabled(prev, view.offset === 0, next, statusSelect);
+  setDisabled(next, view.offset + view.limit >= matching, prev, statusSelect);
   const beamerLine = document.getElementById('beamer-view');
   beamerLine.hidden = beamer === null;
   if (beamer) {
@@ -62,7 +63,21 @@ function closeTool(focusKey) {
   render(focusKey);
 }
 
+// Escape in an open form is Annuleren: it closes, the keyboard is back on the button that opened it.
+function escapable(form, a) {
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    closeTool(`${a.id}:${tool.kind}`);
+  });
+  return form;
+}
+
 function toolForm(a) {
+  return escapable(toolFormFor(a), a);
+}
+
+function toolFormFor(a) {
   if (tool.kind === 'merge') {
     // One on this page from a list, or any other by its number (the same text may be pages away).
     const others = items.filter((o) => o.id !== a.id && o.status !== 'merged' && o.status !== 'promoted');
@@ -87,7 +102,8 @@ function toolForm(a) {
       send('merge_addition', { addition: a.id, into }, {
         status: 'additions',
         done(ack) {
-          if (ack.ok) closeTool(null);
+          // The form goes; the keyboard stays on this addition (its Tonen / Verbergen button).
+          if (ack.ok) closeTool(`${a.id}:show`);
           return false;
         },
       });
@@ -113,7 +129,8 @@ function toolForm(a) {
       done(ack) {
         if (!ack.ok) return false;
         setStatus('additions', words.added, 'ok');
-        closeTool(null);
+        // A theme now, without buttons: the keyboard stays on the addition itself.
+        closeTool(`${a.id}:item`);
         return true;
       },
     });
@@ -129,7 +146,8 @@ function toolForm(a) {
 }
 
 function item(a) {
-  const li = el('li', { dataset: { status: a.status, addition: String(a.id) } },
+  // Focusable from script only: where the keyboard waits when an addition has no buttons left.
+  const li = el('li', { tabIndex: -1, dataset: { status: a.status, addition: String(a.id), focus: `${a.id}:item` } },
     el('p', { className: 'mod-meta' }, say('number', { n: a.id })),
     el('p', { className: 'mod-text' }, a.text)); // attendee text: never as HTML
   const [label, onBeamer] = beamerState(a);

@@ -60,6 +60,8 @@ function noteItem(note) {
           done(ack) {
             if (!ack.ok) return false;
             setStatus('cards', words.note_removed, 'ok');
+            // The note left the card: the keyboard goes on at the card's title.
+            drawCards(`card:${note.theme}`);
             return true;
           },
         }),
@@ -72,7 +74,7 @@ function themeCard(theme) {
   const headingId = `card-h-${theme.id}`;
   const mine = [...notes.values()].filter((n) => n.theme === theme.id).sort((a, b) => a.id - b.id);
   return el('section', { className: 'theme-card', 'aria-labelledby': headingId, dataset: { card: String(theme.id) } },
-    el('h3', { id: headingId }, theme.title),
+    el('h3', { id: headingId, tabIndex: -1, dataset: { focus: `card:${theme.id}` } }, theme.title),
     el('p', { className: 'roles' }, say('roles_line', roles)),
     // Only once people sign up: before that every theme would warn, and say nothing.
     roles.lead === 0 && PLEDGING.includes(host.state.phase) ? el('p', { className: 'warn no-lead' }, words.no_lead) : null,

@@ -94,6 +94,16 @@ export function keyed(container, keys, make, update) {
   if (active && active !== document.activeElement && active.isConnected) active.focus();
 }
 
+/**
+ * Enable or disable a button; a focused button that gets disabled hands the focus to the first
+ * of `others` that can take it, so the keyboard never drops back to the top of the page.
+ */
+export function setDisabled(button, disabled, ...others) {
+  const had = document.activeElement === button;
+  button.disabled = disabled;
+  if (had && disabled) others.find((o) => o && !o.disabled && !o.closest('[hidden]'))?.focus();
+}
+
 /** Show or clear the error under a field (and mark the field for screen readers). */
 export function fieldError(input, message) {
   const box = document.getElementById(input.getAttribute('aria-describedby')?.split(' ')[0] || '');

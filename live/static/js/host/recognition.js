@@ -1,7 +1,9 @@
 // Recognition: all themes at once or one at a time (Vorige / Volgende), the results on the beamer
 // hidden or shown (all at once or per theme), and raised hands counted per theme.
 import { errorText, isolate, setStatus, texts } from '../live.js';
-import { el, fieldError, host, keyed, named, recognitionOrder, say, send, tallyRow, themeTitle, words } from './common.js';
+import {
+  el, fieldError, host, keyed, named, recognitionOrder, say, send, setDisabled, tallyRow, themeTitle, words,
+} from './common.js';
 
 const ANSWERS = ['yes', 'partly', 'no'];
 const list = document.getElementById('per-theme');
@@ -110,8 +112,8 @@ export function drawRecognition() {
   for (const radio of document.querySelectorAll('input[name="pace"]')) radio.checked = radio.value === pace.mode;
   steps.hidden = pace.mode !== 'one';
   const at = order.indexOf(pace.theme);
-  prev.disabled = at <= 0;
-  next.disabled = at === -1 || at >= order.length - 1;
+  setDisabled(prev, at <= 0, next);
+  setDisabled(next, at === -1 || at >= order.length - 1, prev);
   document.getElementById('pace-now').textContent = pace.mode === 'one' && at >= 0
     ? say('pace_one', { title: isolate(themeTitle(pace.theme)), n: at + 1, of: order.length })
     : words.pace_all;
@@ -121,8 +123,9 @@ export function drawRecognition() {
     : shown === order.length
       ? words.results_all_shown
       : say('results_mixed', { shown, of: order.length });
-  document.getElementById('results-hide').disabled = shown === 0;
-  document.getElementById('results-show').disabled = shown === order.length;
+  const [hide, show] = [document.getElementById('results-hide'), document.getElementById('results-show')];
+  setDisabled(hide, shown === 0, show);
+  setDisabled(show, shown === order.length, hide);
   list.classList.toggle('locked', results.hidden);
   document.getElementById('results-locked').hidden = !results.hidden;
   keyed(list, order, makeTheme, fillTheme);

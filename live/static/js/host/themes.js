@@ -182,6 +182,13 @@ function makeTheme(id) {
     saveEdit(li, id);
   });
   form.querySelector('.cancel').addEventListener('click', () => closeEdit(li));
+  // Escape is Annuleren: nothing is saved, the keyboard is back on Bewerken.
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      closeEdit(li);
+    }
+  });
   li.querySelector('.merge').addEventListener('click', () => {
     const into = Number(li.querySelector('select').value);
     if (!into) return;
@@ -189,6 +196,8 @@ function makeTheme(id) {
       status: 'order',
       done(ack) {
         setStatus('order', ack.ok ? say('merged_themes', { n: ack.moved }) : errorText(ack.error), ack.ok ? 'ok' : 'error');
+        // This theme left the list: the keyboard goes on at the theme it joined.
+        if (ack.ok) list.querySelector(`li[data-key="${into}"] button.edit`)?.focus();
         return true;
       },
     });

@@ -186,7 +186,9 @@ export function createCard({ send }) {
         setStatus('card', '');
       } else if (item.event === 'note') {
         own.add(ack.note);
-        put({ id: ack.note, theme: item.payload.theme, field: item.payload.field, text: item.payload.text });
+        // The text as stored (the `note` message with it may have come first); an older server's
+        // ack has none.
+        put({ id: ack.note, theme: item.payload.theme, field: item.payload.field, text: ack.text ?? item.payload.text });
         setStatus(key, words.note_added, 'ok');
         const form = fields.querySelector(`.note-form[data-field="${item.payload.field}"]`);
         if (form.text.value.trim() === item.payload.text) form.text.value = '';
@@ -195,7 +197,7 @@ export function createCard({ send }) {
         if (note) {
           const li = itemOf(note.id);
           if (li) delete li.dataset.editing;
-          put({ ...note, text: item.payload.text });
+          put({ ...note, text: ack.text ?? item.payload.text });
           li?.querySelector('button')?.focus();
         }
         setStatus(`note-${ack.field}`, words.saved, 'ok');

@@ -144,7 +144,9 @@ export function createRecognition({ send }) {
     added(item, ack) {
       const theme = item.payload.theme;
       setStatus(`addition-${theme}`, words.addition_sent, 'ok');
-      showSent(theme, ack.addition, item.payload.text);
+      // The text as the server stored it (lines trimmed, invisible characters gone); an older
+      // server's ack has none.
+      showSent(theme, ack.addition, ack.text ?? item.payload.text);
       const form = box.querySelector(`.addition-form[data-theme="${theme}"]`);
       if (form && form.text.value.trim() === item.payload.text.trim()) {
         form.text.value = '';
