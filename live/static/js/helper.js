@@ -194,28 +194,29 @@ form.addEventListener('keydown', (event) => {
 
 // -- the connection ----------------------------------------------------------------------------
 
+function sayConn(text, kind) {
+  conn.textContent = text;
+  conn.dataset.kind = kind;
+  document.body.dataset.conn = kind; // a warning stays in view (live.css), also low on the form
+}
+
 let connectTries = 0;
 socket.on('connect', () => {
   connectTries = 0;
-  conn.textContent = texts.connection.ok;
-  conn.dataset.kind = 'ok';
+  sayConn(texts.connection.ok, 'ok');
   pump();
 });
-socket.on('disconnect', () => {
-  conn.textContent = texts.errors.offline;
-  conn.dataset.kind = 'warn';
-});
+socket.on('disconnect', () => sayConn(texts.errors.offline, 'warn'));
 socket.on('connect_error', (err) => {
   const slug = err && err.message;
-  conn.dataset.kind = 'warn';
   if (socket.active) {
-    conn.textContent = texts.errors.offline;
+    sayConn(texts.errors.offline, 'warn');
   } else if (TRANSIENT.has(slug)) {
     connectTries += 1;
-    conn.textContent = texts.connection.busy;
+    sayConn(texts.connection.busy, 'warn');
     setTimeout(() => socket.connect(), backoff(connectTries));
   } else {
-    conn.textContent = errorText(slug);
+    sayConn(errorText(slug), 'warn');
   }
 });
 

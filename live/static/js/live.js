@@ -114,6 +114,8 @@ export function connect({ role, onState, onTally = () => {}, onAck = () => {}, o
     if (conn) {
       conn.textContent = text;
       conn.dataset.kind = kind;
+      // live.css keeps a warning in view wherever the reader is on the page, not only at the top.
+      document.body.dataset.conn = kind;
     }
   };
 
