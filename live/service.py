@@ -275,6 +275,9 @@ class Live:
             for addition in result.get("additions", ()):
                 self.addition_changed(meeting_code, addition)
             self.fanout.changed(meeting_code)
+            # A form's person sat down at a table too: that may fill it, like a phone's choice.
+            if data["choice"] is not None and any(t.capacity for t in meeting.themes):
+                self.check_full(meeting_code)
         return result
 
     def send_note(self, code: str, kind: str, data: dict, result: dict) -> None:
@@ -386,7 +389,11 @@ class Live:
     def broadcast_state(self, code: str) -> None:
         """Send every role in a meeting its snapshot (after a phase change)."""
         meeting = self.store.meeting(code)
-        self.socketio.emit("state", self.snapshot(meeting, "phone"), to=room(code, "phone"))
+        phone = self.snapshot(meeting, "phone")
+        # What every screen now shows as full: ``check_full`` compares with this, so a theme that
+        # a new capacity opened up and a choice filled again is news again.
+        self._full[code] = frozenset(phone["full"])
+        self.socketio.emit("state", phone, to=room(code, "phone"))
         self.socketio.emit("state", self.snapshot(meeting, "helper"), to=room(code, "helper"))
         self.send_staff_states(meeting)
 

@@ -259,8 +259,8 @@ def test_the_evening_spreadsheet_has_every_addition_marked_and_every_count(eveni
     first = counts[ODD_TITLE]
     voters = [n for n in range(len(FORMULAS)) if n % 3 == 0]
     assert first[col["Ja (telefoon)"]] == len(voters)
-    assert first[col["Ja (hand of papier)"]] == 7 and first[col["Ja (samen)"]] == len(voters) + 7
-    assert counts["Verkeer"][col["Nee (hand of papier)"]] == 3
+    assert first[col["Ja (handen)"]] == 7 and first[col["Ja (samen)"]] == len(voters) + 7
+    assert counts["Verkeer"][col["Nee (handen)"]] == 3
     assert first[col["Gekozen aan tafel"]] == len(voters)
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -280,6 +280,37 @@ GET_ROUTES = [
     "/werkgroep/3/afspraak.ics",
     "/afronden",
 ]
+
+
+def test_the_record_counts_paper_forms_and_people_helped_apart_from_phones_and_hands(server, connect):
+    made = server.create_meeting()
+    code, key = made["code"], made["host_key"]
+    host = connect(code, "host", key)
+    helper = connect(code, "helper", made["helper_key"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    assert connect(code, "phone").call("vote", theme=1, answer="yes") == {"ok": True}
+    assert helper.call("submit_form", origin="paper", votes={"1": "yes"})["ok"]
+    assert helper.call("submit_form", origin="paper", votes={"1": "yes"})["ok"]
+    later = [{"theme": 1, "text": "Later"}]
+    assert helper.call("submit_form", origin="helper", votes={"1": "no"}, additions=later)["ok"]
+    assert host.call("manual_count", theme=1, answer="yes", count=4) == {"ok": True}
+    # The spreadsheet: a column per way of taking part; a paper form is never a phone.
+    status, _, body = get(f"{server.url}/{code}/verslag.xlsx", _bearer(key))
+    telling = list(load_workbook(io.BytesIO(body))["Telling"].iter_rows(values_only=True))
+    row = dict(zip(telling[0], next(r for r in telling if r[0] == "Groen in de wijk"), strict=True))
+    ways = ("telefoon", "papier", "met hulp", "handen", "samen")
+    assert [row[f"Ja ({way})"] for way in ways] == [1, 2, 0, 4, 7]
+    assert [row[f"Nee ({way})"] for way in ways] == [0, 0, 1, 0, 1]
+    # The record: the same columns, and the addition nobody looked at yet is counted too.
+    status, _, body = get(f"{server.url}/{code}/verslag", _bearer(key))
+    page = body.decode()
+    heads = '<th scope="col">Antwoord</th>' + "".join(
+        f'<th scope="col">{w}</th>' for w in ("Telefoon", "Papier", "Met hulp", "Handen", "Samen")
+    )
+    assert heads in page
+    assert '<th scope="row">Ja</th><td>1</td><td>2</td><td>0</td><td>4</td><td>7</td>' in page
+    assert '<th scope="row">Nee</th><td>0</td><td>0</td><td>1</td><td>0</td><td>1</td>' in page
+    assert "0 werd een thema, 1 nog niet bekeken</dd>" in page and "Nog niet bekeken: 1." in page
 
 
 def test_every_export_is_for_this_meetings_host_only(evening, server):

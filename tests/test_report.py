@@ -112,9 +112,10 @@ def test_the_evening_record_prints_on_a4_with_counts_sources_and_charts_and_with
     assert "Verslag: Dorpsavond" in flat
     assert "Meegedaan met de telefoon 6" in flat
     assert "Groen in de wijk" in flat and "Verkeer" in flat and "Samen eten" in flat
-    # Groen: 3 yes by phone, 4 by hand; the table says where the numbers come from.
-    assert re.search(r"Ja\s+3\s+4\s+7", text), text
-    assert re.search(r"Deels\s+2\s+0\s+2", text)
+    # Groen: 3 yes by phone, none on paper or with help, 4 by hand; the table says where the
+    # numbers come from.
+    assert re.search(r"Ja\s+3\s+0\s+0\s+4\s+7", text), text
+    assert re.search(r"Deels\s+2\s+0\s+0\s+0\s+2", text)
     assert "Meer bankjes bij de speeltuin" in flat  # the shown addition
     assert "Niet voor het scherm" not in flat  # a hidden one is only counted
     assert "Niet getoond: 1" in flat

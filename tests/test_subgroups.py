@@ -86,6 +86,31 @@ def test_two_phones_taking_the_last_seat_at_once_exactly_one_gets_it(topics, con
     assert host.call("edit_theme", theme=2, table=["x"] * 11) == no("bad_table")
 
 
+def test_a_paper_form_that_takes_the_last_seat_tells_every_screen_the_theme_is_full(topics, connect):
+    meeting, host, projector = topics
+    assert host.call("edit_theme", theme=2, capacity=1) == {"ok": True}
+    phone = connect(meeting["code"], "phone")
+    helper = connect(meeting["code"], "helper", meeting["helper_key"])
+    assert helper.call("submit_form", origin="paper", choice=2)["ok"]
+    # As for a phone's choice: the phones mark the full table before anybody taps it.
+    phone.wait_for(lambda: phone.state["full"] == [2], what="the full theme on the phone")
+    projector.wait_for(lambda: projector.state["full"] == [2], what="the full theme on the beamer")
+    assert phone.call("choose", theme=2) == no("theme_full", room=[1, 3])
+
+
+def test_a_seat_that_a_larger_capacity_opened_and_a_phone_took_makes_the_theme_full_again(topics, connect):
+    meeting, host, projector = topics
+    assert host.call("edit_theme", theme=2, capacity=1) == {"ok": True}
+    first, second = connect(meeting["code"], "phone"), connect(meeting["code"], "phone")
+    assert first.call("choose", theme=2) == {"ok": True}
+    second.wait_for(lambda: second.state["full"] == [2], what="full")
+    assert host.call("edit_theme", theme=2, capacity=2) == {"ok": True}
+    second.wait_for(lambda: second.state["full"] == [], what="a seat back")
+    assert second.call("choose", theme=2) == {"ok": True}
+    projector.wait_for(lambda: projector.state["full"] == [2], what="full again on the beamer")
+    first.wait_for(lambda: first.state["full"] == [2], what="full again on a phone")
+
+
 def test_the_host_locks_the_choice(topics, connect):
     meeting, host, projector = topics
     phone = connect(meeting["code"], "phone")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from live.exports import ROLE_ORDER, phone_for_people, theme_order, working_groups
+from live.exports import ROLE_ORDER, origins, phone_for_people, theme_order, working_groups
 from live.texts import ANSWER_LABELS, CARD_LABELS, MONTHS
 
 ANSWERS = ("yes", "partly", "no")
@@ -42,24 +42,31 @@ def _status(theme: dict, titles: dict) -> str:
     return "van het scherm gehaald" if theme["removed"] else "besproken"
 
 
+ORIGINS = ("phone", "paper", "helper")
+
+
 def recognition_rows(data: dict) -> list[dict]:
-    """Per theme (the whole first) the answers from phones and from hands or paper, their sum,
-    how many chose it at the tables and the volunteers per role."""
+    """Per theme (the whole first) the answers per way of taking part (``by``: own phone, paper
+    form, with a helper; ``phones`` is the first of these) and from raised hands, their sum, how
+    many chose it at the tables and the volunteers per role."""
     themes = theme_order(data)
     titles = {t["id"]: t["title"] for t in themes}
     rows = [{"id": WHOLE, "title": "De analyse als geheel", "status": "besproken"}]
     rows += [{"id": t["id"], "title": t["title"], "status": _status(t, titles)} for t in themes]
     for row in rows:
         row.update(
-            phones=dict.fromkeys(ANSWERS, 0),
+            by={origin: dict.fromkeys(ANSWERS, 0) for origin in ORIGINS},
             hands=dict.fromkeys(ANSWERS, 0),
             chosen=0,
             roles=dict.fromkeys(ROLE_ORDER, 0),
         )
     by_id = {r["id"]: r for r in rows}
+    # A paper form or a person helped is counted with its own way of taking part, never as a phone.
+    where = origins(data)
     for v in data["votes"]:
         if v["theme"] in by_id:
-            by_id[v["theme"]]["phones"][v["answer"]] += 1
+            origin = where.get(v["participant"], "phone")
+            by_id[v["theme"]]["by"].setdefault(origin, dict.fromkeys(ANSWERS, 0))[v["answer"]] += 1
     for m in data["manual_counts"]:
         if m["theme"] in by_id:
             by_id[m["theme"]]["hands"][m["answer"]] += m["count"]
@@ -70,7 +77,8 @@ def recognition_rows(data: dict) -> list[dict]:
         if p["theme"] in by_id and p["role"] in ROLE_ORDER:
             by_id[p["theme"]]["roles"][p["role"]] += 1
     for row in rows:
-        row["total"] = {a: row["phones"][a] + row["hands"][a] for a in ANSWERS}
+        row["phones"] = row["by"]["phone"]
+        row["total"] = {a: sum(n[a] for n in row["by"].values()) + row["hands"][a] for a in ANSWERS}
         row["answered"] = sum(row["total"].values())
     return rows
 

@@ -136,21 +136,22 @@ def working_groups_xlsx(data: dict, theme: int | None = None) -> bytes:
 
 
 def evening_xlsx(data: dict) -> bytes:
-    """The evening's counts per theme (phones and hands apart) and every addition, shown and
-    hidden alike, marked as such."""
+    """The evening's counts per theme (phones, paper forms, people helped and hands apart) and
+    every addition, shown and hidden alike, marked as such."""
     wb = Workbook()
     counts = wb.active
     counts.title = "Telling"
     header = ["Thema", "Status"]
     for answer in ("yes", "partly", "no"):
         label = ANSWER_LABELS[answer]
-        header += [f"{label} (telefoon)", f"{label} (hand of papier)", f"{label} (samen)"]
+        header += [f"{label} ({way})" for way in ("telefoon", "papier", "met hulp", "handen", "samen")]
     header += ["Gekozen aan tafel", "Trekkers", "Meedoen", "Af en toe"]
     rows = [header]
     for r in recognition_rows(data):
         row = [r["title"], r["status"]]
         for answer in ("yes", "partly", "no"):
-            row += [r["phones"][answer], r["hands"][answer], r["total"][answer]]
+            row += [r["by"][origin][answer] for origin in ("phone", "paper", "helper")]
+            row += [r["hands"][answer], r["total"][answer]]
         row += [r["chosen"], r["roles"]["lead"], r["roles"]["member"], r["roles"]["occasional"]]
         rows.append(row)
     _rows(counts, rows)
