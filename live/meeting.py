@@ -228,11 +228,24 @@ _FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 _BLANK = {"\u2800"}  # braille pattern blank
 # Line and paragraph separators break a line like a newline does.
 _BREAKS = {"Zl", "Zp"}
+# The two joiners are format characters, but text needs them where they join: the zero-width
+# joiner inside an emoji sequence (a family, a rainbow flag, a job with a skin tone) and the
+# non-joiner between two letters (Persian, some Indic and Arabic spellings). Anywhere else they
+# only hide things, and are dropped like the other format characters.
+_ZWJ, _ZWNJ = "\u200d", "\u200c"
 # Lines an addition or a note may take: each more line breaks the beamer's page for all the
 # others. Later line breaks become spaces, so no word is lost.
 MAX_LINES = 10
 # A raw string longer than this many times its limit is refused before it is cleaned.
 RAW_FACTOR = 8
+
+
+def _joins(joiner: str, before: str, after: str) -> bool:
+    """Whether a joiner between these two characters is part of how the text is written."""
+    if joiner == _ZWJ:
+        # emoji, skin tone or variation selector 16, then another emoji
+        return unicodedata.category(before) in ("So", "Sk", "Mn") and unicodedata.category(after) == "So"
+    return unicodedata.category(before)[0] in "LM" and unicodedata.category(after)[0] == "L"
 
 
 def _visible(ch: str) -> bool:
@@ -275,7 +288,11 @@ def clean_text(raw, limit: int, *, multiline: bool = False, required: bool = Tru
     # where they belong; they are how spoofed or invisible text is made.
     kept = []
     marks = 0  # combining marks on the current letter
-    for ch in text:
+    for i, ch in enumerate(text):
+        if ch in (_ZWJ, _ZWNJ):
+            if kept and i + 1 < len(text) and _joins(ch, kept[-1], text[i + 1]):
+                kept.append(ch)
+            continue
         if ch in _FILLERS:
             ch = " "
         category = unicodedata.category(ch)

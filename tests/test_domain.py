@@ -131,6 +131,18 @@ def test_hangul_fillers_become_spaces_and_visible_text_keeps_its_marks_and_emoji
     )
 
 
+def test_joiners_stay_where_they_join_and_go_everywhere_else():
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    rainbow = "\U0001f3f3\ufe0f\u200d\U0001f308"
+    coder = "\U0001f469\U0001f3fd\u200d\U0001f4bb"
+    assert m.clean_text(f"{family} {rainbow} {coder}", 50) == f"{family} {rainbow} {coder}"
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # "I want", spelled with a non-joiner
+    assert m.clean_text(persian, 50) == persian
+    # Between letters the joiner, and anywhere else either of them, only hides something.
+    assert m.clean_text("Ja\u200dn \u200c\u200dx \U0001f468\u200d", 50) == "Jan x \U0001f468"
+    assert refused(m.check_addition, make(), {"theme": 1, "text": "\u200d\u200c\u200d"}) == "text_empty"
+
+
 def test_an_addition_takes_at_most_ten_lines_and_loses_no_word():
     many = "\n".join(f"r{i}" for i in range(20))
     text = m.clean_text(many, 500, multiline=True)
