@@ -1,0 +1,70 @@
+"""A web-security review of every HTTP route, from outside: what an attacker with the README, the
+protocol and a browser can do against a real ``python -m live`` process (docs/security.md).
+
+Each test here failed before its fix, or checks a promise no other test covered."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+
+from conftest import get
+
+# Every route that reads a key (cookie, bearer or ``?key=``), with ``{t}`` a theme id.
+KEYED = ["/host", "/beamer", "/helper", "/papier", "/host/qr.svg", "/helper/qr.svg", "/afronden",
+         "/verslag", "/werkgroepen.csv", "/werkgroepen.xlsx", "/verslag.xlsx", "/bijeenkomst.json",
+         "/werkgroep/{t}", "/werkgroep/{t}/afspraak.ics"]  # fmt: skip
+
+
+def send(server, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
+    """One request as it is, no redirect followed: (status, headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def raw(server, request: bytes) -> bytes:
+    """Bytes on the wire, for what http.client refuses to send (two Host headers)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(request)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    return answer
+
+
+def new_log(server, since: int) -> str:
+    return server.log()[since:]
+
+
+def host_cookie(meeting) -> dict:
+    return {"Cookie": f"host_{meeting['code']}={meeting['host_key']}"}
+
+
+
+def test_no_answer_of_a_route_that_takes_a_key_is_ever_cached(server, meeting):
+    """Right key, no key, a wrong key in the address: a browser or proxy keeps none of it (a 403
+    page's address carries the wrong key; the helper link's redirect carried the right one)."""
+    code, theme = meeting["code"], 1
+    keys = {role: meeting[f"{role}_key"] for role in ("host", "projector", "helper")}
+    tries = [{}, host_cookie(meeting), {"Cookie": f"helper_{code}={keys['helper']}"}]
+    for route in KEYED:
+        path = f"/{code}" + route.format(t=theme)
+        for headers in tries:
+            status, answer, _ = get(server.url + path, headers)
+            assert "no-store" in answer.get("Cache-Control", ""), (path, headers, status)
+        for key in (*keys.values(), "fout"):
+            status, answer, _ = get(f"{server.url}{path}?key={key}")
+            assert "no-store" in answer.get("Cache-Control", ""), (path, key, status)
+    # The import answers with a new meeting's keys, like the create API.
+    exported = get(f"{server.url}/{code}/bijeenkomst.json", host_cookie(meeting))[2]
+    status, answer, body = send(
+        server, "POST", "/api/meetings/import", {"Content-Type": "application/json"}, exported
+    )
+    assert status == 201 and "host_key" in json.loads(body)
+    assert "no-store" in answer["Cache-Control"]
