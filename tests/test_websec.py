@@ -9,7 +9,7 @@ import http.client
 import json
 import socket
 
-from conftest import get
+from conftest import get, own_server
 
 # Every route that reads a key (cookie, bearer or ``?key=``), with ``{t}`` a theme id.
 KEYED = ["/host", "/beamer", "/helper", "/papier", "/host/qr.svg", "/helper/qr.svg", "/afronden",
@@ -68,3 +68,36 @@ def test_no_answer_of_a_route_that_takes_a_key_is_ever_cached(server, meeting):
     )
     assert status == 201 and "host_key" in json.loads(body)
     assert "no-store" in answer["Cache-Control"]
+
+
+def test_a_host_header_with_more_than_our_name_and_port_gets_400_and_no_traceback(server):
+    """The host check took what stood before the last ``:`` as the name, so ``127.0.0.1:1,evil``
+    (also what two ``Host`` lines become) passed it, and Werkzeug refused it only later, inside
+    the response: a 500 with a traceback in the log."""
+    port = server.port
+    since = len(server.log())
+    odd = [f"127.0.0.1:{port},evil.example", f"127.0.0.1:{port}@evil.example", f"127.0.0.1:{port}/x",
+           "127.0.0.1:x", "127.0.0.1:", f"127.0.0.1 :{port}", "127.0.0.1:999999"]  # fmt: skip
+    for host in odd:
+        request = f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        answer = raw(server, request)
+        assert answer.startswith(b"HTTP/1.1 400"), (host, answer[:200])
+        assert b"Onbekend adres" in answer, host
+    twice = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+    assert raw(server, twice.encode()).startswith(b"HTTP/1.1 400")
+    for host in (f"127.0.0.1:{port}", "127.0.0.1", f"LOCALHOST:{port}", f"[::1]:{port}"):
+        request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        assert raw(server, request).startswith(b"HTTP/1.1 200"), host
+    assert "Traceback" not in new_log(server, since)
+
+
+def test_trusted_hosts_with_several_names_answers_to_each_and_to_no_other(tmp_path):
+    """README: a comma-separated list. Flask read the same setting as one name, and every page
+    that builds a link or a header from the host was a 500."""
+    with own_server(tmp_path, TRUSTED_HOSTS="127.0.0.1,live.example.org") as srv:
+        for host in (f"127.0.0.1:{srv.port}", "live.example.org", "LIVE.example.org:443"):
+            for path in ("/healthz", "/"):
+                assert get(srv.url + path, {"Host": host})[0] == 200, (host, path)
+        assert srv.create_meeting()["code"]
+        assert get(srv.url + "/", {"Host": "evil.example"})[0] == 400
+        assert "Traceback" not in srv.log()
