@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import hmac
 import logging
+from urllib.parse import quote_from_bytes
 
 import qrcode
 import qrcode.image.svg
@@ -241,7 +242,10 @@ def phone(code):
     """The phone page, opened from the QR code."""
     meeting = _meeting_or_404(code)
     if code != meeting.code:
-        return redirect(url_for("live.phone", code=meeting.code, **request.args))
+        # The query (``t=``, ``lang=``) goes along as it came: never as arguments of url_for, where
+        # ``_scheme``, ``_external`` or ``code`` would shape the address or fail.
+        query = quote_from_bytes(request.query_string, safe="=&;%+/?:@!$'()*,~")
+        return redirect(url_for("live.phone", code=meeting.code) + (f"?{query}" if query else ""))
     response = make_response(render_template("phone.html", meeting=meeting, texts=_texts(meeting)))
     # The ticket goes with every later request of this phone (reloads, its socket), so it is
     # never held back for somebody else's mistyped codes.

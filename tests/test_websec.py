@@ -70,6 +70,22 @@ def test_no_answer_of_a_route_that_takes_a_key_is_ever_cached(server, meeting):
     assert "no-store" in answer["Cache-Control"]
 
 
+def test_a_lower_case_code_keeps_its_query_but_builds_no_address_from_it(server, meeting):
+    """``/abcde?...`` redirects to ``/ABCDE?...``. The query used to become arguments of Flask's
+    ``url_for``: ``?code=`` and ``?endpoint=`` were a 500 with a traceback, ``?_external=1&_scheme=``
+    chose the scheme of the redirect and ``?_anchor=`` added a fragment."""
+    code = meeting["code"]
+    since = len(server.log())
+    for query in ("code=ABCDE", "endpoint=x", "_external=1&_scheme=javascript", "_anchor=x",
+                  "_method=POST", "t=abc&lang=en", "t=1&t=2"):  # fmt: skip
+        status, headers, _ = get(f"{server.url}/{code.lower()}?{query}")
+        assert status == 302, (query, status)
+        assert headers["Location"] == f"/{code}?{query}", (query, headers["Location"])
+    status, headers, _ = get(f"{server.url}/{code.lower()}")
+    assert status == 302 and headers["Location"] == f"/{code}"
+    assert "Traceback" not in new_log(server, since)
+
+
 def test_a_host_header_with_more_than_our_name_and_port_gets_400_and_no_traceback(server):
     """The host check took what stood before the last ``:`` as the name, so ``127.0.0.1:1,evil``
     (also what two ``Host`` lines become) passed it, and Werkzeug refused it only later, inside
