@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import urllib.parse
 
 from conftest import get, own_server
 
@@ -105,6 +106,46 @@ def test_a_host_header_with_more_than_our_name_and_port_gets_400_and_no_tracebac
         request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
         assert raw(server, request).startswith(b"HTTP/1.1 200"), host
     assert "Traceback" not in new_log(server, since)
+
+
+def test_a_wrong_method_gets_a_stable_code_on_the_api_and_a_dutch_page_elsewhere(server, meeting):
+    code = meeting["code"]
+    for method in ("GET", "PUT", "DELETE", "PATCH"):
+        status, headers, body = send(server, method, "/api/meetings")
+        assert status == 405 and headers["Allow"], method
+        answer = json.loads(body)
+        assert answer["ok"] is False and answer["error"] == "method_not_allowed" and answer["message"]
+    for method, path in (("GET", f"/{code}/verwijderen"), ("GET", f"/{code}/datum"), ("PUT", "/"),
+                         ("DELETE", f"/{code}/host")):  # fmt: skip
+        status, headers, body = send(server, method, path, host_cookie(meeting))
+        assert status == 405 and headers["Allow"], (method, path)
+        assert headers["Content-Type"].startswith("text/html") and b'lang="nl"' in body
+        assert b"Deze pagina kan dat niet" in body, (method, path)
+    # HEAD and OPTIONS stay what Flask makes of them: no body, no CORS grant.
+    status, headers, body = send(server, "HEAD", f"/{code}/host", host_cookie(meeting))
+    assert status == 200 and body == b"" and "no-store" in headers["Cache-Control"]
+    status, headers, _ = send(server, "OPTIONS", "/api/meetings", {"Origin": "http://evil.example"})
+    assert status == 200 and "Access-Control-Allow-Origin" not in headers
+
+
+def test_the_start_form_sent_from_another_site_makes_no_meeting(server):
+    """A foreign page could make meetings in a visitor's name (their address's creation limit, a
+    laptop's disk in the hall). A browser says where a form came from; a script saying nothing
+    is let through, as the JSON API is."""
+    form = urllib.parse.urlencode({"title": "Dorpsavond", "themes": "Groen\nVerkeer"}).encode()
+    plain = {"Content-Type": "application/x-www-form-urlencoded"}
+    for foreign in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                    {"Origin": "http://evil.example"},
+                    {"Origin": "http://evil.example", "Sec-Fetch-Site": "same-origin"}):  # fmt: skip
+        status, headers, body = send(server, "POST", "/", {**plain, **foreign}, form)
+        assert status == 403, foreign
+        assert headers.get("Set-Cookie") is None and "Location" not in headers
+        assert b"een andere website" in body
+    ours = f"http://127.0.0.1:{server.port}"
+    for own in ({}, {"Sec-Fetch-Site": "same-origin", "Origin": ours}, {"Origin": ours},
+                {"Origin": "null"}):  # fmt: skip
+        status, headers, _ = send(server, "POST", "/", {**plain, **own}, form)
+        assert status == 303 and "/host#link-bewaren" in headers["Location"], own
 
 
 def test_trusted_hosts_with_several_names_answers_to_each_and_to_no_other(tmp_path):
