@@ -642,7 +642,7 @@ def delete_meeting(code):
         return _handoff_page(meeting, HANDOFF_ERRORS["confirm_code"], 400)
     _live().writer.call(_live().store.delete_meeting, meeting.code)
     response = make_response(render_template("deleted.html"))
-    for role in ("host", "projector", "join"):
+    for role in ("host", "projector", "helper", "join"):
         response.delete_cookie(f"{role}_{meeting.code}")
     return response
 

@@ -148,6 +148,41 @@ def test_the_start_form_sent_from_another_site_makes_no_meeting(server):
         assert status == 303 and "/host#link-bewaren" in headers["Location"], own
 
 
+def test_behind_https_every_cookie_is_secure_and_on_plain_http_none_is(tmp_path):
+    """``PROXY_COUNT=1`` and ``X-Forwarded-Proto: https``: the key cookies had ``Secure``, the
+    language cookie did not."""
+    with own_server(tmp_path, PROXY_COUNT=1) as srv:
+        code = srv.create_meeting()["code"]
+        for proto, secure in (("https", True), ("http", False)):
+            headers = {"X-Forwarded-Proto": proto, "X-Forwarded-For": "10.0.0.7"}
+            _, answer, _ = get(f"{srv.url}/{code}?lang=en", headers)
+            cookies = answer.get_all("Set-Cookie")
+            assert {c.split("=")[0] for c in cookies} == {f"join_{code}", "lang"}
+            for cookie in cookies:
+                flags = [f.strip().lower() for f in cookie.split(";")]
+                assert ("secure" in flags) is secure, (proto, cookie)
+                assert "samesite=lax" in flags and "path=/" in flags, cookie
+        # A value we do not have is not remembered, and nothing can be written into the header.
+        _, answer, _ = get(f"{srv.url}/{code}?lang=en%0d%0aSet-Cookie:%20x=y")
+        assert [c.split("=")[0] for c in answer.get_all("Set-Cookie")] == [f"join_{code}"]
+
+
+def test_deleting_a_meeting_clears_every_key_cookie_of_it(server):
+    """The helper cookie stayed behind after the meeting was deleted."""
+    meeting = server.create_meeting()
+    code = meeting["code"]
+    headers = {
+        **host_cookie(meeting),
+        "Sec-Fetch-Site": "same-origin",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    status, answer, _ = send(server, "POST", f"/{code}/verwijderen", headers, f"confirm={code}".encode())
+    assert status == 200
+    cleared = {c.split("=")[0] for c in answer.get_all("Set-Cookie") if "Max-Age=0" in c}
+    assert cleared == {f"{role}_{code}" for role in ("host", "projector", "helper", "join")}
+    assert "no-store" in answer["Cache-Control"]
+
+
 def test_trusted_hosts_with_several_names_answers_to_each_and_to_no_other(tmp_path):
     """README: a comma-separated list. Flask read the same setting as one name, and every page
     that builds a link or a header from the host was a 500."""
