@@ -10,7 +10,7 @@ import json
 import socket
 import urllib.parse
 
-from conftest import get, own_server
+from conftest import Client, get, own_server
 
 # Every route that reads a key (cookie, bearer or ``?key=``), with ``{t}`` a theme id.
 KEYED = ["/host", "/beamer", "/helper", "/papier", "/host/qr.svg", "/helper/qr.svg", "/afronden",
@@ -47,6 +47,8 @@ def host_cookie(meeting) -> dict:
     return {"Cookie": f"host_{meeting['code']}={meeting['host_key']}"}
 
 
+# -- keys in caches --------------------------------------------------------------------------
+
 
 def test_no_answer_of_a_route_that_takes_a_key_is_ever_cached(server, meeting):
     """Right key, no key, a wrong key in the address: a browser or proxy keeps none of it (a 403
@@ -71,6 +73,9 @@ def test_no_answer_of_a_route_that_takes_a_key_is_ever_cached(server, meeting):
     assert "no-store" in answer["Cache-Control"]
 
 
+# -- redirects -------------------------------------------------------------------------------
+
+
 def test_a_lower_case_code_keeps_its_query_but_builds_no_address_from_it(server, meeting):
     """``/abcde?...`` redirects to ``/ABCDE?...``. The query used to become arguments of Flask's
     ``url_for``: ``?code=`` and ``?endpoint=`` were a 500 with a traceback, ``?_external=1&_scheme=``
@@ -85,6 +90,9 @@ def test_a_lower_case_code_keeps_its_query_but_builds_no_address_from_it(server,
     status, headers, _ = get(f"{server.url}/{code.lower()}")
     assert status == 302 and headers["Location"] == f"/{code}"
     assert "Traceback" not in new_log(server, since)
+
+
+# -- the Host header -------------------------------------------------------------------------
 
 
 def test_a_host_header_with_more_than_our_name_and_port_gets_400_and_no_traceback(server):
@@ -108,6 +116,9 @@ def test_a_host_header_with_more_than_our_name_and_port_gets_400_and_no_tracebac
     assert "Traceback" not in new_log(server, since)
 
 
+# -- methods ---------------------------------------------------------------------------------
+
+
 def test_a_wrong_method_gets_a_stable_code_on_the_api_and_a_dutch_page_elsewhere(server, meeting):
     code = meeting["code"]
     for method in ("GET", "PUT", "DELETE", "PATCH"):
@@ -128,6 +139,9 @@ def test_a_wrong_method_gets_a_stable_code_on_the_api_and_a_dutch_page_elsewhere
     assert status == 200 and "Access-Control-Allow-Origin" not in headers
 
 
+# -- CSRF ------------------------------------------------------------------------------------
+
+
 def test_the_start_form_sent_from_another_site_makes_no_meeting(server):
     """A foreign page could make meetings in a visitor's name (their address's creation limit, a
     laptop's disk in the hall). A browser says where a form came from; a script saying nothing
@@ -146,6 +160,9 @@ def test_the_start_form_sent_from_another_site_makes_no_meeting(server):
                 {"Origin": "null"}):  # fmt: skip
         status, headers, _ = send(server, "POST", "/", {**plain, **own}, form)
         assert status == 303 and "/host#link-bewaren" in headers["Location"], own
+
+
+# -- cookies ---------------------------------------------------------------------------------
 
 
 def test_behind_https_every_cookie_is_secure_and_on_plain_http_none_is(tmp_path):
@@ -181,6 +198,51 @@ def test_deleting_a_meeting_clears_every_key_cookie_of_it(server):
     cleared = {c.split("=")[0] for c in answer.get_all("Set-Cookie") if "Max-Age=0" in c}
     assert cleared == {f"{role}_{code}" for role in ("host", "projector", "helper", "join")}
     assert "no-store" in answer["Cache-Control"]
+
+
+# -- what already held: each key opens what it should, in one spelling, from where it should ----
+
+
+def test_a_key_opens_only_its_own_routes_and_only_exactly_as_given(server, meeting):
+    code, host = meeting["code"], meeting["host_key"]
+    other = server.create_meeting()
+    phone = Client(server.url, code, "phone")
+    phone.wait_connected()
+    token = phone.token
+    phone.close()
+    refused = {
+        "no key": {},
+        "projector key": {"Authorization": f"Bearer {meeting['projector_key']}"},
+        "helper key": {"Cookie": f"helper_{code}={meeting['helper_key']}"},
+        "phone token": {"Authorization": f"Bearer {token}"},
+        "another meeting's host key": {"Cookie": f"host_{code}={other['host_key']}"},
+        "this key under another meeting's cookie": {"Cookie": f"host_{other['code']}={host}"},
+        "upper case": {"Cookie": f"host_{code}={host.upper()}"},
+        "lower case": {"Cookie": f"host_{code}={host.lower()}"},
+        "a character more": {"Cookie": f"host_{code}={host}x"},
+        "a character less": {"Authorization": f"Bearer {host[:-1]}"},
+        "join ticket": {"Cookie": f"join_{code}={meeting['join_link'].split('t=')[1]}"},
+    }
+    host_only = [r for r in KEYED if r not in ("/beamer", "/helper", "/papier")]
+    for name, headers in refused.items():
+        for route in host_only:
+            path = f"/{code}" + route.format(t=1)
+            assert get(server.url + path, headers)[0] == 403, (name, path)
+    for route in host_only:  # a key in the address opens no export: keys stay out of addresses
+        path = f"/{code}" + route.format(t=1)
+        assert get(f"{server.url}{path}?key={host}")[0] in (303, 403), path
+
+
+def test_no_file_outside_the_static_folder_is_served(server):
+    for path in ("/static/../live/views.py", "/static/%2e%2e/views.py", "/static/%2E%2E%2Fviews.py",
+                 "/static/..%5cviews.py", "/static/css%5c..%5c..%5cviews.py", "/static/%252e%252e/views.py",
+                 "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/static/css/..%00/live.css"):  # fmt: skip
+        status, headers, body = get(server.url + path)
+        if status == 308:  # Werkzeug merges the two slashes: to our own /static/etc/passwd
+            assert headers["Location"].startswith(("/static/", server.url + "/static/")), path
+            status, _, body = get(server.url + urllib.parse.urlsplit(headers["Location"]).path)
+        assert status in (400, 404), (path, status)
+        assert b"import" not in body and b"root:" not in body, path
 
 
 def test_trusted_hosts_with_several_names_answers_to_each_and_to_no_other(tmp_path):
