@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Flask, abort
@@ -25,6 +26,9 @@ def _offload(async_mode: str):
     return lambda fn, *args: fn(*args)
 
 
+HOST_HEADER = re.compile(r"(?:\[(?P<ipv6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?")
+
+
 class TrustedHosts:
     """WSGI middleware: answer only to our own host names, on every path including /socket.io/.
     A web page on another name that resolves to this laptop (DNS rebinding) gets nothing."""
@@ -34,11 +38,16 @@ class TrustedHosts:
         self.hosts = {h.strip().strip("[]").lower() for h in hosts if h.strip()}
 
     def __call__(self, environ, start_response):
+        # The whole header must be a name and an optional port: "ours:1,evil" (what two Host
+        # lines become) or "ours:1@evil" is refused here, not later by Werkzeug inside a response.
         host = environ.get("HTTP_HOST", "").lower()
-        name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
-        if name not in self.hosts:
+        match = HOST_HEADER.fullmatch(host)
+        name = match and (match["ipv6"] or match["name"])
+        if not name or name not in self.hosts or int(match["port"] or 1) > 65535:
             start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"Onbekend adres. Gebruik het adres dat op het grote scherm staat."]
+        # Names are case-insensitive; Werkzeug's own check (and our links) compare them as written.
+        environ["HTTP_HOST"] = host
         return self.wsgi_app(environ, start_response)
 
 
@@ -115,6 +124,10 @@ def create_app(config: dict | None = None) -> Flask:
     if trusted:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted
         app.wsgi_app = guard.inline(TrustedHosts(app.wsgi_app, hosts))  # outside Socket.IO's middleware
+    # Flask reads the same setting for a check of its own, which takes a string as one name and
+    # never matches an IPv6 address: "a,b" or "[::1]" were a 500 on every page. TrustedHosts has
+    # already refused every other Host.
+    app.config["TRUSTED_HOSTS"] = None
     guard.install(app, socketio)  # size, depth, budgets, headers on every response
     # Outermost: the host check, the guards and everything inside see the client's real host
     # and address.

@@ -54,14 +54,30 @@ UNKNOWN_EVENT = "\x00reserved"
 RATE_LIMITED_ACK = '[{"ok":false,"error":"rate_limited"}]'
 _EVENT_ID = re.compile(r"2(\d{1,100})[\[\"]")  # python-socketio reads ids of up to 100 digits
 
-# Pages that carry keys or contact details: never kept by a browser or proxy cache.
+# Every route that takes a key or answers with one, or with contact details: never kept by a
+# browser or proxy cache, whatever the answer (also its 403 page, whose address may carry a key,
+# and its redirect, which carried one).
 NO_STORE_ENDPOINTS = {
     "live.host",
     "live.projector",
+    "live.helper",
+    "live.paper",
     "live.host_qr",
+    "live.helper_qr",
+    "live.handoff",
+    "live.report",
     "live.export_csv",
+    "live.export_xlsx",
+    "live.export_evening_xlsx",
+    "live.export_json",
+    "live.working_group",
+    "live.set_follow_up",
+    "live.follow_up_ics",
+    "live.set_dates",
+    "live.delete_meeting",
     "live.create_from_api",
     "live.create_from_form",
+    "live.import_meeting",
 }
 SECURITY_HEADERS = [
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),

@@ -9,7 +9,7 @@ in ``live/translations`` (docs/translations.md).
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale
 
 DEFAULT = "nl"
@@ -44,7 +44,9 @@ def remember(response):
     wanted = _asked()
     if wanted and request.endpoint in TRANSLATED and request.cookies.get(COOKIE) != wanted:
         # Not HttpOnly: it holds no secret. Lax: it goes along when a QR code opens the page.
-        response.set_cookie(COOKIE, wanted, max_age=COOKIE_AGE, samesite="Lax")
+        # Secure behind HTTPS, like the key cookies (live/views.py ``_with_key_cookie``).
+        secure = request.is_secure or current_app.config["PUBLIC_URL"].startswith("https://")
+        response.set_cookie(COOKIE, wanted, max_age=COOKIE_AGE, samesite="Lax", secure=secure)
     return response
 
 

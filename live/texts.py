@@ -360,7 +360,12 @@ def count_words(key: str, n: int) -> str:
 CREATE_ERRORS = {
     "rate_limited": "Vanaf dit adres zijn te veel bijeenkomsten gemaakt. Probeer het later opnieuw.",
     "server_error": "Er ging iets mis. De bijeenkomst is niet opgeslagen. Probeer het later opnieuw.",
+    "cross_site": "Dit formulier kwam van een andere website. Er is geen bijeenkomst gemaakt. Vul het"
+    " formulier hier in.",
 }
+
+# An address asked with a method it does not take (GET on a form's address, PUT, DELETE).
+METHOD_NOT_ALLOWED = "Dit adres kan dat niet. Kijk in docs/protocol.md hoe u het gebruikt."
 
 
 def tr(text: str) -> str:

@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import hmac
 import logging
+from urllib.parse import quote_from_bytes
 
 import qrcode
 import qrcode.image.svg
@@ -46,6 +47,7 @@ from live.meeting import (
 from live.store import StoreFull
 from live.texts import (
     HANDOFF_ERRORS,
+    METHOD_NOT_ALLOWED,
     ROLE_LABELS,
     ROLE_SHORT,
     client_texts,
@@ -196,9 +198,25 @@ def _create(data, presented_key: str, importing: bool = False):
         return None, "server_error", 503, {}
 
 
+def _from_another_site() -> bool:
+    """Whether the browser says this POST was sent from a page that is not ours: Fetch metadata
+    other than ``same-origin`` (or ``none``: typed by the user), or an ``Origin`` that is not ours.
+    A client that says neither (a script, an old browser) is not refused: see ``_same_origin``
+    for the routes that need more."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin not in (None, "null") and origin != request.host_url.rstrip("/")
+
+
 @bp.post("/")
 def create_from_form():
     """Create a meeting from the start form and open its host screen."""
+    if _from_another_site():
+        # A foreign page must not make meetings in a visitor's name (nor use up their address's
+        # CREATE_RATE_LIMIT): refused before anything is counted or stored.
+        return render_template("start.html", form={}, error=create_error_text("cross_site")), 403
     form = {k: request.form.get(k, "") for k in ("title", "place", "date", "held_on", "themes")}
     keys, slug, status, headers = _create(form, request.form.get("organiser_key", ""))
     if keys is None:
@@ -241,7 +259,10 @@ def phone(code):
     """The phone page, opened from the QR code."""
     meeting = _meeting_or_404(code)
     if code != meeting.code:
-        return redirect(url_for("live.phone", code=meeting.code, **request.args))
+        # The query (``t=``, ``lang=``) goes along as it came: never as arguments of url_for, where
+        # ``_scheme``, ``_external`` or ``code`` would shape the address or fail.
+        query = quote_from_bytes(request.query_string, safe="=&;%+/?:@!$'()*,~")
+        return redirect(url_for("live.phone", code=meeting.code) + (f"?{query}" if query else ""))
     response = make_response(render_template("phone.html", meeting=meeting, texts=_texts(meeting)))
     # The ticket goes with every later request of this phone (reloads, its socket), so it is
     # never held back for somebody else's mistyped codes.
@@ -621,7 +642,7 @@ def delete_meeting(code):
         return _handoff_page(meeting, HANDOFF_ERRORS["confirm_code"], 400)
     _live().writer.call(_live().store.delete_meeting, meeting.code)
     response = make_response(render_template("deleted.html"))
-    for role in ("host", "projector", "join"):
+    for role in ("host", "projector", "helper", "join"):
         response.delete_cookie(f"{role}_{meeting.code}")
     return response
 
@@ -660,6 +681,18 @@ def not_found(_error):
     if request.path.startswith("/api/"):
         return jsonify(ok=False, error="not_found"), 404
     return render_template("not_found.html", typed=""), 404
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(error):
+    """A method the address does not take: a stable code on the API, a Dutch page elsewhere."""
+    if request.path.startswith("/api/"):
+        response = jsonify(ok=False, error="method_not_allowed", message=METHOD_NOT_ALLOWED)
+    else:
+        response = make_response(render_template("not_allowed.html"))
+    response.status_code = 405
+    response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ()))
+    return response
 
 
 @bp.app_errorhandler(429)

@@ -610,7 +610,7 @@ def send(server, method: str, path: str, headers: dict, body: bytes | None):
 
 
 # What an /api/ answer may refuse with (docs/protocol.md, "Creating a meeting").
-HTTP_REFUSALS = REFUSALS | {"too_large", "not_found", "organiser_key_required"}
+HTTP_REFUSALS = REFUSALS | {"too_large", "not_found", "organiser_key_required", "method_not_allowed"}
 
 
 def assert_clean_http(room, request) -> None:
