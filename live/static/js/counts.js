@@ -3,13 +3,25 @@
 import { texts } from './live.js';
 
 // The page's language picks the plural category; the words per category come from the catalogue.
-const plural = new Intl.PluralRules(document.documentElement.lang || 'nl');
+// Safari 12 has no Intl.PluralRules: there 1 is "one" and every other number "other", which is
+// right for Dutch and English (other languages fall back to their "other" words).
+const plural = typeof Intl === 'object' && typeof Intl.PluralRules === 'function'
+  ? new Intl.PluralRules(document.documentElement.lang || 'nl')
+  : { select: (n) => (n === 1 ? 'one' : 'other') };
+
+/** Of `forms` ({one, few, other, …}), the words after the number n in this language. */
+export function pluralWords(forms, n) {
+  const words = forms[plural.select(n)];
+  return words === undefined || words === null ? forms.other : words;
+}
 
 /** The words after the number n for a key of texts.counts, in the form the language needs. */
 export function countWords(key, n) {
-  const forms = texts.counts[key];
-  return forms[plural.select(n)] ?? forms.other;
+  return pluralWords(texts.counts[key], n);
 }
+
+/** row[key] as a number, 0 when the row lacks it. */
+const num = (row, key) => (row[key] === undefined || row[key] === null ? 0 : row[key]);
 
 // An element marked data-plural="key" holds the words after a count; data-k or data-count on
 // the same line says which number. Outside a theme row it follows the meeting-wide count.
@@ -40,17 +52,17 @@ export function fillTally(tally) {
   for (const row of tally.themes) max = Math.max(max, row.chosen, row.pledged);
   for (const row of tally.themes) {
     // A beamer's row of a hidden theme has `answered` but no split: never NaN on a screen.
-    const answered = row.answered ?? (row.yes + row.partly + row.no);
+    const answered = row.answered === undefined || row.answered === null ? row.yes + row.partly + row.no : row.answered;
     for (const el of document.querySelectorAll(`[data-theme="${row.theme}"] [data-k]`)) {
-      el.textContent = String(el.dataset.k === 'answered' ? answered : (row[el.dataset.k] ?? 0));
+      el.textContent = String(el.dataset.k === 'answered' ? answered : num(row, el.dataset.k));
     }
     for (const holder of document.querySelectorAll(`[data-theme="${row.theme}"]`)) {
-      for (const key of ['chosen', 'pledged']) fillWords(holder, key, row[key] ?? 0);
+      for (const key of ['chosen', 'pledged']) fillWords(holder, key, num(row, key));
     }
     for (const holder of document.querySelectorAll(`.theme-row[data-theme="${row.theme}"]`)) {
       for (const seg of holder.querySelectorAll('.seg')) {
         const kind = [...seg.classList].find((c) => c !== 'seg');
-        const share = kind === 'chosen' ? row.chosen / max : answered ? (row[kind] ?? 0) / answered : 0;
+        const share = kind === 'chosen' ? row.chosen / max : answered ? num(row, kind) / answered : 0;
         // CSSOM, not a style attribute: allowed by the Content-Security-Policy.
         seg.style.width = `${(share * 100).toFixed(1)}%`;
         seg.toggleAttribute('data-empty', share === 0);
@@ -62,10 +74,10 @@ export function fillTally(tally) {
 /** Whole percentages of yes/partly/no that add up to 100 (largest remainder), or zeros. */
 export function percentages(row) {
   const keys = ['yes', 'partly', 'no'];
-  const total = keys.reduce((sum, k) => sum + (row[k] ?? 0), 0);
+  const total = keys.reduce((sum, k) => sum + num(row, k), 0);
   const out = { yes: 0, partly: 0, no: 0 };
   if (!total) return out;
-  const exact = keys.map((k) => ((row[k] ?? 0) * 100) / total);
+  const exact = keys.map((k) => (num(row, k) * 100) / total);
   keys.forEach((k, i) => { out[k] = Math.floor(exact[i]); });
   let left = 100 - keys.reduce((sum, k) => sum + out[k], 0);
   const order = keys.map((k, i) => [exact[i] - out[k], k]).sort((a, b) => b[0] - a[0]);

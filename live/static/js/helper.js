@@ -2,10 +2,10 @@
 // a person is kept after their form is saved or cleared: not on screen, not in localStorage (the
 // shared outbox of live.js is not used here), and the form has no autofill.
 /* global io */
-import { TRANSIENT, backoff, errorText, newId, texts } from './live.js';
+import { pluralWords } from './counts.js';
+import { TRANSIENT, backoff, errorText, newId, requestSubmit, texts } from './live.js';
 
 const words = texts.helper;
-const plural = new Intl.PluralRules(document.documentElement.lang || 'nl');
 const code = document.body.dataset.code;
 const form = document.getElementById('form');
 const status = document.getElementById('form-status');
@@ -28,7 +28,7 @@ function say(text, kind = '') {
 
 function showCount() {
   document.getElementById('saved-count').textContent = String(saved);
-  document.getElementById('saved-words').textContent = words.count[plural.select(saved)] ?? words.count.other;
+  document.getElementById('saved-words').textContent = pluralWords(words.count, saved);
 }
 
 function setMode(next) {
@@ -189,7 +189,7 @@ form.addEventListener('keydown', (event) => {
   if (event.key !== 'Enter' || target.tagName === 'BUTTON') return;
   if (target.tagName === 'TEXTAREA' && !(event.ctrlKey || event.metaKey)) return;
   event.preventDefault();
-  form.requestSubmit();
+  requestSubmit(form);
 });
 
 // -- the connection ----------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 // Shared by the three screens: the socket connection, state versions, and an outbox that sends
 // every action with an id, in order, and retries it until the server acknowledges it.
+// Phones may be old (docs/accessibility.md, "Old phones"): this file and everything the phone,
+// helper and paper pages load keep to Safari 12.1 / Chrome 70 (tests/test_old_phones.py).
 /* global io */
 
 export const texts = JSON.parse(document.getElementById('texts').textContent);
@@ -12,7 +14,7 @@ const storage = (() => {
     return window.localStorage;
   } catch {
     const memory = new Map();
-    return { getItem: (k) => memory.get(k) ?? null, setItem: (k, v) => memory.set(k, v), removeItem: (k) => memory.delete(k) };
+    return { getItem: (k) => (memory.has(k) ? memory.get(k) : null), setItem: (k, v) => memory.set(k, v), removeItem: (k) => memory.delete(k) };
   }
 })();
 
@@ -35,6 +37,31 @@ const RTL_LETTER = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u{10800}-\u{10fff}\
  */
 export function isolate(text) {
   return document.documentElement.dir === 'rtl' || RTL_LETTER.test(text) ? `\u2068${text}\u2069` : text;
+}
+
+/** Empty `el` and put `children` in it: Element.replaceChildren, which Safari 12 lacks. */
+export function replaceChildren(el, ...children) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  el.append(...children);
+}
+
+/** Whether an element is on screen (not inside something hidden or a closed <details>). */
+export function isShown(el) {
+  if (typeof el.checkVisibility === 'function') return el.checkVisibility();
+  // Safari 12 / Chrome 70: a hidden element has no boxes.
+  return el.getClientRects().length > 0;
+}
+
+/** Submit a form as if its button was pressed: checks, then the submit event (Safari < 16 lacks
+ * HTMLFormElement.requestSubmit). */
+export function requestSubmit(form) {
+  if (typeof form.requestSubmit === 'function') {
+    form.requestSubmit();
+    return;
+  }
+  const button = form.querySelector('button[type="submit"], input[type="submit"], button:not([type])');
+  if (button) button.click();
+  else form.dispatchEvent(new Event('submit', { cancelable: true }));
 }
 
 export function errorText(slug) {

@@ -1,7 +1,7 @@
 // The phone screen for the whole evening: it follows the phase and draws every part from the
 // live state (phone/recognition.js, phone/topics.js, phone/card.js, phone/pledges.js). This file
 // owns the connection, what the server remembers for this phone, and the change of phase.
-import { connect, setStatus, showPhase, texts } from './live.js';
+import { connect, isShown, setStatus, showPhase, texts } from './live.js';
 import { createCard } from './phone/card.js';
 import { createPledges } from './phone/pledges.js';
 import { createRecognition } from './phone/recognition.js';
@@ -40,7 +40,7 @@ function announcePhase(phase) {
   news.textContent = `${words.new_part} ${heading.textContent}`;
   // Someone halfway through writing an addition that is still on screen keeps their place.
   const typing = document.activeElement;
-  if (typing && typing.tagName === 'TEXTAREA' && typing.value.trim() && typing.checkVisibility()) return;
+  if (typing && typing.tagName === 'TEXTAREA' && typing.value.trim() && isShown(typing)) return;
   window.scrollTo(0, 0);
   heading.focus({ preventScroll: true });
 }

@@ -1,7 +1,7 @@
 // The subgroup card on the phone: four fields of short notes, live from state.card and `note`
 // messages. Everyone adds notes; a phone edits or removes only its own. Each note is its own list
 // item, changed one at a time, so a note being typed or edited is never wiped by somebody else's.
-import { errorText, isolate, setStatus, texts } from '../live.js';
+import { errorText, isolate, replaceChildren, setStatus, texts } from '../live.js';
 import { button } from './button.js';
 
 const words = texts.phone;
@@ -17,10 +17,11 @@ export function createCard({ send }) {
 
   const listOf = (field) => fields.querySelector(`.card-field[data-field="${field}"] .notes`);
   const itemOf = (id) => fields.querySelector(`li[data-note="${id}"]`);
-  const fieldOfItem = (item) => notes.get(item.payload.note)?.field;
+  const fieldOfItem = (item) => (notes.get(item.payload.note) || {}).field;
+  const focus = (el) => el && el.focus();
 
   function fillItem(li, note) {
-    li.replaceChildren();
+    replaceChildren(li);
     delete li.dataset.editing;
     const text = document.createElement('span');
     text.className = 'note-text';
@@ -45,7 +46,7 @@ export function createCard({ send }) {
 
   function startEdit(li, id) {
     const note = notes.get(id);
-    li.replaceChildren();
+    replaceChildren(li);
     li.dataset.editing = '1';
     const form = document.createElement('form');
     form.className = 'note-edit';
@@ -95,7 +96,8 @@ export function createCard({ send }) {
   function drop(id) {
     notes.delete(id);
     own.delete(id);
-    itemOf(id)?.remove();
+    const li = itemOf(id);
+    if (li) li.remove();
     showEmpty();
   }
 
@@ -111,14 +113,14 @@ export function createCard({ send }) {
     document.getElementById('card-none').hidden = followed !== null;
     fields.hidden = followed === null;
     const kept = otherSelect.value;
-    otherSelect.replaceChildren(...themes.map((t) => new Option(t.title, String(t.id))));
-    otherSelect.value = kept || String(followed ?? '');
+    replaceChildren(otherSelect, ...themes.map((t) => new Option(t.title, String(t.id))));
+    otherSelect.value = kept || (followed === null ? '' : String(followed));
   }
 
   /** Show one card with all its notes (a new choice, another table, a connect). */
   function showCard(theme, list) {
     followed = theme;
-    for (const ul of fields.querySelectorAll('.notes')) ul.replaceChildren();
+    for (const ul of fields.querySelectorAll('.notes')) replaceChildren(ul);
     for (const [id, note] of notes) if (note.theme === theme) notes.delete(id);
     for (const note of list) put(note);
     drawHead();
@@ -188,7 +190,8 @@ export function createCard({ send }) {
         own.add(ack.note);
         // The text as stored (the `note` message with it may have come first); an older server's
         // ack has none.
-        put({ id: ack.note, theme: item.payload.theme, field: item.payload.field, text: ack.text ?? item.payload.text });
+        const text = ack.text === undefined || ack.text === null ? item.payload.text : ack.text;
+        put({ id: ack.note, theme: item.payload.theme, field: item.payload.field, text });
         setStatus(key, words.note_added, 'ok');
         const form = fields.querySelector(`.note-form[data-field="${item.payload.field}"]`);
         if (form.text.value.trim() === item.payload.text) form.text.value = '';
@@ -197,14 +200,14 @@ export function createCard({ send }) {
         if (note) {
           const li = itemOf(note.id);
           if (li) delete li.dataset.editing;
-          put({ ...note, text: ack.text ?? item.payload.text });
-          li?.querySelector('button')?.focus();
+          put({ ...note, text: ack.text === undefined || ack.text === null ? item.payload.text : ack.text });
+          if (li) focus(li.querySelector('button'));
         }
         setStatus(`note-${ack.field}`, words.saved, 'ok');
       } else if (item.event === 'remove_note') {
         drop(item.payload.note);
         setStatus(`note-${ack.field}`, words.note_removed, 'ok');
-        fields.querySelector(`#note-${ack.field}`)?.focus();
+        focus(fields.querySelector(`#note-${ack.field}`));
       }
     },
   };

@@ -52,7 +52,10 @@ export function showFieldErrors(slugs) {
 }
 
 // The chosen theme: a lone radio would answer `form.theme.value` even when it is not ticked.
-export const themeValue = () => form.querySelector('input[name="theme"]:checked')?.value || '';
+export function themeValue() {
+  const input = form.querySelector('input[name="theme"]:checked');
+  return (input && input.value) || '';
+}
 export function setTheme(value) {
   for (const input of form.querySelectorAll('input[name="theme"]')) input.checked = input.value === String(value);
 }

@@ -1,7 +1,7 @@
 // Pledges on the phone: one per theme, listed under each person's name with "Wijzigen" and
 // "Intrekken". A second person on the same phone is a participant of its own: a second token and
 // connection (live.js `person`), kept in localStorage with the first, never mixed with them.
-import { connect, errorText, isolate, newId, setStatus, texts } from '../live.js';
+import { connect, errorText, isolate, newId, replaceChildren, setStatus, texts } from '../live.js';
 import { button } from './button.js';
 import { clearFieldErrors, setTheme, showFieldErrors, themeValue } from './pledge_fields.js';
 
@@ -118,7 +118,7 @@ export function createPledges({ send }) {
       block.append(name, ul);
       blocks.push(block);
     }
-    people.replaceChildren(...blocks);
+    replaceChildren(people, ...blocks);
     listBox.hidden = blocks.length === 0;
   }
 
@@ -130,14 +130,15 @@ export function createPledges({ send }) {
     question.textContent = words.withdraw_ask.replace('{theme}', isolate(title(theme)));
     const no = button(words.withdraw_no, () => {
       drawList();
-      people.querySelector(`li[data-theme="${theme}"][data-person="${person}"] button`)?.focus();
+      const again = people.querySelector(`li[data-theme="${theme}"][data-person="${person}"] button`);
+      if (again) again.focus();
     });
     const yes = button(words.withdraw_yes, () => {
       sendAs(person, 'withdraw', { theme }, `withdraw-${theme}`);
       setStatus('withdraw', words.saving);
     });
     yes.className = 'primary';
-    tools.replaceChildren(yes, no);
+    replaceChildren(tools, yes, no);
     li.insertBefore(question, tools);
     no.focus();
   }
@@ -161,7 +162,8 @@ export function createPledges({ send }) {
     drawWho();
     setStatus('pledge', words.changing.replace('{theme}', isolate(title(theme))));
     form.scrollIntoView();
-    form.querySelector('input[name="theme"]:checked')?.focus();
+    const ticked = form.querySelector('input[name="theme"]:checked');
+    if (ticked) ticked.focus();
   }
 
   function answered(person, item, ack) {
@@ -170,7 +172,7 @@ export function createPledges({ send }) {
         setStatus('withdraw', errorText(ack.error), 'error');
         return;
       }
-      pledges.get(person)?.delete(item.payload.theme);
+      if (pledges.has(person)) pledges.get(person).delete(item.payload.theme);
       drawList();
       setStatus('withdraw', words.withdrawn.replace('{theme}', isolate(title(item.payload.theme))), 'ok');
       listBox.hidden = false; // the sentence stays readable even when nothing is left
@@ -197,7 +199,8 @@ export function createPledges({ send }) {
     const map = new Map((mine.pledges || []).map((p) => [p.theme, p]));
     pledges.set(person, map);
     const entry = folks.find((f) => f.id === person);
-    const newest = (mine.pledges || []).at(-1);
+    const list = mine.pledges || [];
+    const newest = list[list.length - 1];
     if (entry && newest) entry.name = newest.name;
     savePeople();
   }

@@ -146,7 +146,7 @@ export function createRecognition({ send }) {
       setStatus(`addition-${theme}`, words.addition_sent, 'ok');
       // The text as the server stored it (lines trimmed, invisible characters gone); an older
       // server's ack has none.
-      showSent(theme, ack.addition, ack.text ?? item.payload.text);
+      showSent(theme, ack.addition, ack.text === undefined || ack.text === null ? item.payload.text : ack.text);
       const form = box.querySelector(`.addition-form[data-theme="${theme}"]`);
       if (form && form.text.value.trim() === item.payload.text.trim()) {
         form.text.value = '';

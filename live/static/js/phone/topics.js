@@ -73,7 +73,7 @@ export function createTopics({ send, onChosen }) {
       const isFull = full.has(theme.id) && theme.id !== chosen;
       row.querySelector('.full-mark').hidden = !isFull;
       const input = row.querySelector('input');
-      input.checked = theme.id === (pending ?? chosen);
+      input.checked = theme.id === (pending === null ? chosen : pending);
       input.disabled = locked || isFull;
       if (list.children[at] !== row) list.insertBefore(row, list.children[at] || null);
     });
@@ -112,8 +112,8 @@ export function createTopics({ send, onChosen }) {
       draw();
     },
     applyMine(mine) {
-      chosen = mine.choice ?? null;
-      table = mine.table ?? null;
+      chosen = mine.choice === undefined ? null : mine.choice;
+      table = mine.table === undefined ? null : mine.table;
       if (chosen !== null) setStatus('choose', words.saved, 'ok');
       draw();
     },
