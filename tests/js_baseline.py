@@ -38,7 +38,7 @@ MEMBERS = {
     "checkVisibility": "Element.checkVisibility (Safari 17.4, Chrome 105): use isShown() from live.js",
     "requestSubmit": "HTMLFormElement.requestSubmit (Safari 16, Chrome 76): use requestSubmit() from live.js",
     "showModal": "HTMLDialogElement.showModal (Safari 15.4)",
-    "PluralRules": "Intl.PluralRules (Safari 13): use countWords()/pluralOf() from counts.js",
+    "PluralRules": "Intl.PluralRules (Safari 13): use countWords()/pluralWords() from counts.js",
     "ListFormat": "Intl.ListFormat (Safari 14.1, Chrome 72)",
     "RelativeTimeFormat": "Intl.RelativeTimeFormat (Safari 14, Chrome 71)",
     "Segmenter": "Intl.Segmenter (Safari 14.1, Chrome 87, Firefox 125)",
