@@ -564,6 +564,8 @@ def test_a_long_title_and_a_long_hosted_address_still_leave_the_qr_code_and_code
         made = srv.create_meeting(title="Wijkbijeenkomst Gendringen, Ulft en Varsseveld samen")
         beamer = open_page(browser, made["projector_url"].replace(public, srv.url), page_errors, **BEAMER)
         expect(beamer.locator(".lobby .join-display")).to_contain_text("oude-ijsselstreek.nl/")
+        # The address is in the page as served; the lobby is laid out once the state is in.
+        expect(beamer.locator("body")).to_have_attribute("data-phase", "lobby")
         found = {}
         for width, height in ((1280, 720), (1024, 768), (1920, 1080)):
             resize(beamer, width, height)
