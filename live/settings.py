@@ -124,7 +124,24 @@ SETTINGS = (
 )
 
 
+class SettingError(ValueError):
+    """A setting whose value is not of its kind (e.g. ``PORT=abc``)."""
+
+    def __init__(self, setting: Setting, value: str):
+        super().__init__(f"{setting.name}={value!r} is not a {setting.kind.__name__}")
+        self.name = setting.name
+        self.value = value
+        self.default = setting.default
+
+
 def from_environment(environ=None) -> dict:
     """The settings as a config dict, typed, with defaults filled in."""
     environ = os.environ if environ is None else environ
-    return {s.name: s.kind(environ.get(s.name, s.default)) for s in SETTINGS}
+    config = {}
+    for s in SETTINGS:
+        value = environ.get(s.name, s.default)
+        try:
+            config[s.name] = s.kind(value)
+        except ValueError:
+            raise SettingError(s, value) from None
+    return config
