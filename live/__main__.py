@@ -147,7 +147,8 @@ def main(argv=None) -> None:
         serve(app, listener, eventlet.wsgi)
     except KeyboardInterrupt:
         pass
-    print(startup.STOPPED, flush=True)
+    # On a new line after the terminal's "^C".
+    print(("\n" if sys.stdout.isatty() else "") + startup.STOPPED, flush=True)
 
 
 def serve(app, listener, wsgi) -> None:

@@ -22,12 +22,17 @@ class Setting:
 SETTINGS = (
     Setting("PORT", "5000", "TCP port the server listens on.", int),
     Setting("HOST", "0.0.0.0", "Address to listen on; 0.0.0.0 lets phones on the LAN in."),
-    Setting("DATA_DIR", "instance", "Folder for the embedded SQLite store (created if missing)."),
+    Setting(
+        "DATA_DIR",
+        "instance",
+        "Folder for the embedded SQLite store (created if missing; one server per folder).",
+    ),
     Setting("STORE", "sqlite", "Where meetings live: `sqlite` (embedded, the default)."),
     Setting(
         "PUBLIC_URL",
         "",
-        "Address phones use, e.g. `https://live.example.nl`; empty: the laptop's LAN address.",
+        "Address phones use (and the QR code holds), e.g. `https://live.example.nl` or another of"
+        " the laptop's addresses printed at start; empty: its address on the default route's network.",
     ),
     Setting(
         "TRUSTED_HOSTS",
