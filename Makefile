@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m live
+	@$(PY) -m live
 
 # Two workers (this machine has two cores); a test file stays on one worker.
 test: $(VENV)/.installed

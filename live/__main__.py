@@ -26,28 +26,17 @@ ASYNC_MODE = "eventlet"
 FULL_COLLECTION_EVERY = 100
 
 
-def lan_address() -> str:
-    """The laptop's address on the local network (no packet is sent: UDP connect only picks
-    the outgoing interface). Falls back to 127.0.0.1 without a network."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("10.254.254.254", 9))
-        return probe.getsockname()[0]
-    except OSError:
-        return "127.0.0.1"
-    finally:
-        probe.close()
-
-
-def own_host_names(lan_ip: str, listen_host: str, public_url: str) -> list[str]:
-    """The names this server may be reached by, for the Host-header check."""
+def own_host_names(own_addresses: list[str], listen_host: str, public_url: str) -> list[str]:
+    """The names this server may be reached by, for the Host-header check: every address of
+    this machine (a phone may use any address printed at start-up), its names, and
+    ``PUBLIC_URL``'s host."""
     from urllib.parse import urlsplit
 
     names = {
         "localhost",
         "127.0.0.1",
         "::1",
-        lan_ip,
+        *own_addresses,
         socket.gethostname(),
         socket.gethostname() + ".local",
         socket.getfqdn(),
@@ -70,11 +59,21 @@ def raise_open_file_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+def fail(message: str, code: int = 1) -> None:
+    """Stop before serving, with a Dutch message for the terminal and no traceback."""
+    print(message, file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
 def main(argv=None) -> None:
     """Parse the command line and run the server until stopped."""
-    from live.settings import from_environment
+    from live import startup
+    from live.settings import SettingError, from_environment
 
-    env = from_environment()
+    try:
+        env = from_environment()
+    except SettingError as err:
+        fail(startup.bad_setting(err.name, err.value, err.default))
     parser = argparse.ArgumentParser(prog="python -m live", description="Burgerkracht Live")
     parser.add_argument("--host", default=env["HOST"], help="address to listen on")
     parser.add_argument("--port", type=int, default=env["PORT"], help="port (PORT)")
@@ -82,46 +81,56 @@ def main(argv=None) -> None:
     parser.add_argument("--quiet", action="store_true", help="no QR code in the terminal")
     args = parser.parse_args(argv)
 
+    import sqlite3
+
     import eventlet.wsgi
     import qrcode
 
-    from live import guard
+    from live import guard, network
     from live.app import create_app
 
     # Take the port before anything else: a second server on a taken port must stop here.
     try:
         listener = guard.listen(args.host, args.port, backlog=2048)
     except guard.PortInUse:
-        print(
-            f"Poort {args.port} is al in gebruik. Draait Burgerkracht Live al? Kies dan een andere"
-            f" poort, bijvoorbeeld: PORT=5050 make run (of: python -m live --port 5050).",
-            file=sys.stderr,
-            flush=True,
-        )
-        sys.exit(2)
+        fail(startup.port_taken(args.host, args.port), 2)
+    except OSError as err:
+        fail(startup.port_refused(args.host, args.port, err))
     # Accepted sockets inherit TCP_NODELAY on Linux: small acks leave at once.
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # One server per data folder, and one that can write there (held until the process ends).
+    try:
+        data_lock = startup.claim_data_dir(args.data_dir, args.port)  # noqa: F841
+    except startup.StartError as err:
+        fail(str(err))
 
-    lan_ip = lan_address()
+    only_here = args.host in ("127.0.0.1", "::1", "localhost")
+    addresses = [] if only_here else network.phone_addresses()
+    lan_ip = addresses[0] if addresses else "127.0.0.1"
     lan_url = f"http://{lan_ip}:{args.port}"
     # An empty TRUSTED_HOSTS means our own names, not "any Host" (DNS rebinding).
-    trusted = env["TRUSTED_HOSTS"] or own_host_names(lan_ip, args.host, env["PUBLIC_URL"])
-    app = create_app(
-        {
-            "ASYNC_MODE": ASYNC_MODE,
-            "DATA_DIR": args.data_dir,
-            "LAN_URL": lan_url,
-            "PORT": args.port,
-            "TRUSTED_HOSTS": trusted,
-        }
-    )
-    public = app.config["PUBLIC_URL"] or lan_url
-    print(f"Burgerkracht Live draait. Open {public} op deze laptop of een telefoon.", flush=True)
-    if not args.quiet:
+    trusted = env["TRUSTED_HOSTS"] or own_host_names(network.all_addresses(), args.host, env["PUBLIC_URL"])
+    try:
+        app = create_app(
+            {
+                "ASYNC_MODE": ASYNC_MODE,
+                "DATA_DIR": args.data_dir,
+                "LAN_URL": lan_url,
+                "PORT": args.port,
+                "TRUSTED_HOSTS": trusted,
+            }
+        )
+    except (OSError, sqlite3.Error) as err:
+        fail(startup.store_failed(err, args.data_dir))
+    public_set = bool(app.config["PUBLIC_URL"])
+    public = app.config["PUBLIC_URL"] or (lan_url if addresses else "")
+    local = startup.local_url(args.host, args.port)
+    print(startup.banner(local, public, addresses[1:], args.port, public_set, only_here), flush=True)
+    if public and not args.quiet:
         qr = qrcode.QRCode(border=1)
         qr.add_data(public)
         qr.print_ascii(out=sys.stdout, invert=True)
-    sys.stdout.flush()
+    print("Stoppen: Ctrl+C. Alles wat binnenkomt, is meteen bewaard.", flush=True)
 
     raise_open_file_limit(app.config["MAX_CONNECTIONS"] + 100)
     # Everything built at start-up lives all evening: keep the collector from walking it again.
@@ -134,10 +143,22 @@ def main(argv=None) -> None:
     # Young garbage is still collected as often as before.
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+    try:
+        serve(app, listener, eventlet.wsgi)
+    except KeyboardInterrupt:
+        pass
+    # On a new line after the terminal's "^C".
+    print(("\n" if sys.stdout.isatty() else "") + startup.STOPPED, flush=True)
+
+
+def serve(app, listener, wsgi) -> None:
+    """Serve until stopped (eventlet's server returns on Ctrl+C)."""
+    from live import guard
+
     # Behind a reverse proxy every connection comes from the proxy: the cap on connections per
     # address would cap the whole hall, so it is the proxy's job there (deploy/nginx.conf).
     per_address = 0 if app.config["PROXY_COUNT"] else app.config["MAX_CONNECTIONS_PER_ADDRESS"]
-    eventlet.wsgi.server(
+    wsgi.server(
         listener,
         guard.inline(app),  # Flask's bound __call__: one interpreter frame less per connection
         max_size=app.config["MAX_CONNECTIONS"],

@@ -22,12 +22,17 @@ class Setting:
 SETTINGS = (
     Setting("PORT", "5000", "TCP port the server listens on.", int),
     Setting("HOST", "0.0.0.0", "Address to listen on; 0.0.0.0 lets phones on the LAN in."),
-    Setting("DATA_DIR", "instance", "Folder for the embedded SQLite store (created if missing)."),
+    Setting(
+        "DATA_DIR",
+        "instance",
+        "Folder for the embedded SQLite store (created if missing; one server per folder).",
+    ),
     Setting("STORE", "sqlite", "Where meetings live: `sqlite` (embedded, the default)."),
     Setting(
         "PUBLIC_URL",
         "",
-        "Address phones use, e.g. `https://live.example.nl`; empty: the laptop's LAN address.",
+        "Address phones use (and the QR code holds), e.g. `https://live.example.nl` or another of"
+        " the laptop's addresses printed at start; empty: its address on the default route's network.",
     ),
     Setting(
         "TRUSTED_HOSTS",
@@ -124,7 +129,24 @@ SETTINGS = (
 )
 
 
+class SettingError(ValueError):
+    """A setting whose value is not of its kind (e.g. ``PORT=abc``)."""
+
+    def __init__(self, setting: Setting, value: str):
+        super().__init__(f"{setting.name}={value!r} is not a {setting.kind.__name__}")
+        self.name = setting.name
+        self.value = value
+        self.default = setting.default
+
+
 def from_environment(environ=None) -> dict:
     """The settings as a config dict, typed, with defaults filled in."""
     environ = os.environ if environ is None else environ
-    return {s.name: s.kind(environ.get(s.name, s.default)) for s in SETTINGS}
+    config = {}
+    for s in SETTINGS:
+        value = environ.get(s.name, s.default)
+        try:
+            config[s.name] = s.kind(value)
+        except ValueError:
+            raise SettingError(s, value) from None
+    return config
