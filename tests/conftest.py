@@ -347,10 +347,13 @@ BEAMER = {"viewport": {"width": 1280, "height": 720}}
 _contexts: list = []
 
 
-def open_page(browser, url, errors, **context_args):
-    """A new page in its own browser context that records script and console errors."""
+def open_page(browser, url, errors, init_script: str | None = None, **context_args):
+    """A new page in its own browser context that records script and console errors;
+    ``init_script`` runs before any of the page's own scripts."""
     context = browser.new_context(**context_args)
     _contexts.append(context)
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import PHONE, _contexts
+from conftest import PHONE, _contexts, open_page
 from js_baseline import ScanError, scan, tokenize
 from playwright.sync_api import expect
 
@@ -231,15 +231,7 @@ TAKE_AWAY = """(() => {
 
 def open_phone(browser, url, errors, init_script: str | None = None):
     """A phone page; `init_script` runs before any of the page's own scripts."""
-    context = browser.new_context(**PHONE)
-    _contexts.append(context)
-    if init_script:
-        context.add_init_script(init_script)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.goto(url)
-    return page
+    return open_page(browser, url, errors, init_script, **PHONE)
 
 
 def test_a_phone_without_the_newer_apis_joins_votes_adds_chooses_and_pledges(
