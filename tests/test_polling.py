@@ -11,15 +11,14 @@ import http.client
 import json
 import re
 import secrets
-import shutil
 import threading
 import time
 
 import pytest
 import socketio
-from conftest import IN_CI, PHONE, Client, Server, free_port, open_page, own_server
+from conftest import PHONE, Client, open_page, own_server
 from playwright.sync_api import expect
-from test_proxy import Nginx, nginx_path
+from test_proxy import Nginx, behind_nginx
 
 POLL = "/socket.io/?EIO=4&transport=polling"
 SEP = "\x1e"  # Engine.IO's packet separator in a long-polling body
@@ -180,19 +179,8 @@ NO_WEBSOCKETS = {
 @pytest.fixture(scope="module")
 def polling_proxy(tmp_path_factory):
     """The real server behind deploy/nginx.conf, in a variant that refuses websockets."""
-    if nginx_path() is None or shutil.which("openssl") is None:
-        if IN_CI:
-            pytest.fail("nginx or openssl is not installed; .ci/run must install them")
-        pytest.skip("nginx not installed")
-    folder = tmp_path_factory.mktemp("polling-proxy")
-    port = free_port()
-    srv = Server(
-        folder / "server", env={"PROXY_COUNT": "1", "PUBLIC_URL": f"https://127.0.0.1:{port}"}
-    ).start()
-    nginx = Nginx(folder / "nginx", port, srv.port, edits=NO_WEBSOCKETS)
-    yield srv, nginx
-    nginx.stop()
-    srv.stop()
+    with behind_nginx(tmp_path_factory.mktemp("polling-proxy"), edits=NO_WEBSOCKETS) as pair:
+        yield pair
 
 
 def create_through(nginx: Nginx) -> dict:

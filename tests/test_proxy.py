@@ -4,6 +4,7 @@ X-Forwarded-* headers are believed."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import re
@@ -119,27 +120,32 @@ def _insecure() -> ssl.SSLContext:
     return context
 
 
-@pytest.fixture(scope="module")
-def proxied(tmp_path_factory):
-    """The real server with PROXY_COUNT=1 behind nginx running deploy/nginx.conf."""
+@contextlib.contextmanager
+def behind_nginx(folder, edits=None, **env):
+    """The real server with PROXY_COUNT=1 behind nginx running deploy/nginx.conf (with ``edits``
+    made to it, if any); yields (server, nginx)."""
     if nginx_path() is None or shutil.which("openssl") is None:
         if IN_CI:
             pytest.fail("nginx or openssl is not installed; .ci/run must install them")
         pytest.skip("nginx not installed")
-    folder = tmp_path_factory.mktemp("proxy")
     nginx_port = free_port()
     srv = Server(
         folder / "server",
-        env={
-            "PROXY_COUNT": "1",
-            "PUBLIC_URL": f"https://127.0.0.1:{nginx_port}",
-            "LOOKUP_RATE_LIMIT": "10/minute",
-        },
+        env={"PROXY_COUNT": "1", "PUBLIC_URL": f"https://127.0.0.1:{nginx_port}", **env},
     ).start()
-    nginx = Nginx(folder / "nginx", nginx_port, srv.port)
-    yield srv, nginx
-    nginx.stop()
-    srv.stop()
+    nginx = Nginx(folder / "nginx", nginx_port, srv.port, edits=edits)
+    try:
+        yield srv, nginx
+    finally:
+        nginx.stop()
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    """The real server with PROXY_COUNT=1 behind nginx running deploy/nginx.conf."""
+    with behind_nginx(tmp_path_factory.mktemp("proxy"), LOOKUP_RATE_LIMIT="10/minute") as pair:
+        yield pair
 
 
 def create_through(nginx: Nginx) -> dict:
