@@ -2,6 +2,7 @@
 // part before and after (host.js sends them like the phase buttons), and "Ga naar" a section.
 // It keeps its height in --nav-h, so a jump or the keyboard focus never lands under it.
 import { texts } from '../live.js';
+import { setDisabled } from './common.js';
 
 const bar = document.getElementById('host-nav');
 const prev = document.getElementById('nav-prev');
@@ -13,25 +14,23 @@ const PHASES = [...document.querySelectorAll('button.phase')].map((b) => b.datas
 const numbered = (phase) => `${PHASES.indexOf(phase) + 1}. ${texts.phases[phase]}`;
 
 function aim(button, phase) {
-  const hadFocus = document.activeElement === button;
   button.dataset.phase = phase || '';
-  button.disabled = !phase;
   const target = phase ? `: ${texts.phases[phase]}` : '';
   button.querySelector('.nav-target').textContent = target;
   // The whole name also when a narrow screen shows only "Terug" or "Verder".
   button.setAttribute('aria-label', `${button.dataset.word}${target}`);
-  return hadFocus && !phase;
 }
 
 /** Show the part that is on now, and aim Terug and Verder at its neighbours. */
 export function drawNav(phase) {
   const at = PHASES.indexOf(phase);
   document.getElementById('nav-phase').textContent = numbered(phase);
-  // A button that has no part left to go to hands the focus to its partner, never to the page.
-  const prevLost = aim(prev, PHASES[at - 1]);
-  const nextLost = aim(next, PHASES[at + 1]);
-  if (prevLost) next.focus();
-  if (nextLost) prev.focus();
+  aim(prev, PHASES[at - 1]);
+  aim(next, PHASES[at + 1]);
+  // A button that has no part left to go to hands the focus to its partner, never to the page:
+  // enable first, so the partner can take it.
+  const changes = [[prev, !prev.dataset.phase, next], [next, !next.dataset.phase, prev]];
+  for (const change of changes.sort((a, b) => a[1] - b[1])) setDisabled(...change);
 }
 
 function close(focusSummary) {
