@@ -64,13 +64,29 @@ PHONES = {
 }
 
 IN_CI = bool(os.environ.get("CI"))
-SEEDS = (
-    [int(os.environ["MODEL_SEED"])]
+# The test ids never hold a drawn seed: every xdist worker must collect the same tests. A run
+# draws its seeds once, from the run id that pytest-xdist hands every worker alike (or at random
+# in a run without xdist); each failure names its seed.
+WALKS = (
+    ["replay"]
     if os.environ.get("MODEL_SEED")
-    else [6, 11, 23, 42]
+    else [f"fixed{n}" for n in range(4)]
     if IN_CI
-    else [random.SystemRandom().randrange(10**6) for _ in range(int(os.environ.get("MODEL_WALKS", "3")))]
+    else [f"walk{n}" for n in range(int(os.environ.get("MODEL_WALKS", "3")))]
 )
+FIXED_SEEDS = (6, 11, 23, 42)
+
+
+def seed_for(walk: str) -> int:
+    """The seed of one walk: MODEL_SEED, CI's fixed ones, or drawn once per run."""
+    if walk == "replay":
+        return int(os.environ["MODEL_SEED"])
+    if walk.startswith("fixed"):
+        return FIXED_SEEDS[int(walk[5:])]
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(random.SystemRandom().random())
+    return random.Random(f"{run}:{walk}").randrange(10**6)
+
+
 STEPS = int(os.environ.get("MODEL_STEPS", "160"))
 CHECK_EVERY = 55
 
@@ -1008,8 +1024,10 @@ class Walk:
         self.check_exports()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_every_output_agrees_with_what_people_did(tmp_path, seed):
+@pytest.mark.parametrize("walk", WALKS)
+def test_every_output_agrees_with_what_people_did(tmp_path, walk):
+    seed = seed_for(walk)
+    print(f"model walk {walk}: MODEL_SEED={seed}")
     with own_server(tmp_path, **NO_LIMITS) as server:
         walk = Walk(server, seed)
         try:
