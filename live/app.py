@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import time
 
 from flask import Flask, abort
@@ -161,4 +163,26 @@ def create_app(config: dict | None = None) -> Flask:
             socketio.sleep(interval)
 
     socketio.start_background_task(erase_old_personal_data)
+    socketio.start_background_task(
+        live.writer.watch, app.config.get("WRITER_STALL", WRITER_STALL), socketio.sleep, _writer_failed
+    )
     return app
+
+
+# A writer that finishes nothing for this long (seconds) has stopped: the process ends so that a
+# supervisor starts it again. An import or an erasure writes in steps far shorter than this.
+WRITER_STALL = 60.0
+# The exit code of a stopped writer (EX_SOFTWARE): nothing was lost, every ack was committed.
+WRITER_EXIT = 70
+
+
+def _writer_failed(reason: str) -> None:
+    """End the process: a server that can no longer save must not look alive (``/healthz``)."""
+    log.critical("stopping: %s", reason)
+    print(
+        "De server kan niets meer opslaan en stopt nu. Alles wat bevestigd was, is bewaard.\n"
+        "Start hem opnieuw (make run); de telefoons komen vanzelf terug.",
+        file=sys.stderr,
+        flush=True,
+    )
+    os._exit(WRITER_EXIT)

@@ -368,7 +368,8 @@ def parse_follow_up(form) -> dict | None:
     if not any(raw.values()):
         return None
     time_of_day = raw["time"].replace(".", ":")
-    if time_of_day and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", time_of_day):
+    # ASCII digits only: \d would take ١٩:٣٠ or 𝟏𝟗:𝟑𝟎, which no calendar file can hold.
+    if time_of_day and not re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", time_of_day):
         raise Refused("bad_time")
     return {
         "date": parse_day(raw["date"], required=True),

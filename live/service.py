@@ -7,11 +7,13 @@ events do) or hold anything that several workers must share (the store does).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from limits import parse_many, strategies
 
 from live import meeting as domain
+from live.exports import archive
 from live.meeting import Meeting, Refused
 from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, open_store
 from live.throttle import Throttle, WindowCounts
@@ -26,6 +28,8 @@ MAX_PAGE = 100
 # What the beamer reports it shows changes on its own every ~10 s and when the host moderates;
 # more than this is not a beamer but someone with its key, and is refused.
 PROJECTOR_REPORTS = "10/5seconds;60/minute"
+# Rows an import writes in one step: some milliseconds, so other meetings' acks barely wait.
+IMPORT_STEP = 500
 
 
 def room(code: str, role: str) -> str:
@@ -47,6 +51,8 @@ class Live:
         self.store = open_store(config["STORE"], config["DATA_DIR"])
         self._secret = self.store.secret()
         self._full: dict[str, frozenset] = {}  # themes at capacity, as last told to the screens
+        self.offload = offload
+        self._importing = threading.Lock()
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
         self.fanout = Fanout(self, config["TALLY_INTERVAL"])
         self.throttle = Throttle(
@@ -75,20 +81,86 @@ class Live:
 
         return self._with_new_keys(create)
 
+    def import_archive(self, raw: bytes) -> dict:
+        """An import body to a new meeting: one import at a time per worker (a second one is
+        refused ``import_busy``), read and checked off the event loop, then written in steps."""
+        if not self._importing.acquire(blocking=False):
+            raise Refused("import_busy")
+        try:
+            try:
+                data = self.offload(archive.parse, raw)
+            except archive.BadArchive as bad:
+                raise Refused(bad.slug) from None
+            return self.import_meeting(data)
+        finally:
+            self._importing.release()
+
     def import_meeting(self, data: dict) -> dict:
-        """Recreate an exported meeting (``live.exports.archive``) under a new code if its own is
-        taken here, with new keys; returns the code and keys like ``create_meeting``."""
+        """Recreate an exported meeting (checked and cleaned by ``live.exports.archive.parse``)
+        under its own code if that is free here (else a new one), with new keys; returns the
+        code and keys like ``create_meeting``. Written in steps of ``IMPORT_STEP`` rows, so the
+        acks of other meetings never wait long behind it; a failed step removes it all."""
         wanted = domain.normalise_code(data["meeting"].get("code"))
         meeting = {k: v for k, v in data["meeting"].items() if k != "code"}
-        data = {**data, "meeting": meeting}
 
-        def create(code, hashes):
+        def begin(code, hashes):
             try:
-                return self.writer.call(self.store.import_meeting, code, data, *hashes)
-            except ValueError:  # the store found rows or columns it cannot hold: nothing stored
+                return self.writer.call(self.store.import_begin, code, meeting, *hashes)
+            except ValueError:  # the store found a value it cannot hold: nothing stored
                 raise Refused("bad_payload") from None
 
-        return self._with_new_keys(create, wanted)
+        keys = self._with_new_keys(begin, wanted)
+        try:
+            self._import_rows(keys["code"], data)
+        except BaseException:
+            self.writer.call(self.store.import_abort, keys["code"])
+            raise
+        self.writer.call(self.store.import_finish, keys["code"])
+        return keys
+
+    def _import_rows(self, code: str, data: dict) -> None:
+        """Every row of an import, in steps, with participants, additions and notes renumbered
+        and every reference to them following (merged additions too)."""
+
+        def write(table, rows):
+            ids = []
+            for start in range(0, len(rows), IMPORT_STEP):
+                try:
+                    step = rows[start : start + IMPORT_STEP]
+                    ids += self.writer.call(self.store.import_rows, code, table, step)
+                except ValueError:
+                    raise Refused("bad_payload") from None
+            return ids
+
+        def renumbered(rows, key, ids):
+            try:
+                return [{**row, key: ids[row[key]]} for row in rows]
+            except KeyError:  # a row pointing at a participant or addition the file lacks
+                raise Refused("bad_payload") from None
+
+        people = dict(zip(
+            [row["id"] for row in data["participants"]],
+            write("participants", [{**row, "id": None} for row in data["participants"]]),
+            strict=True,
+        ))
+        people[HOST_ACTOR] = HOST_ACTOR
+        additions = data["additions"]
+        # Merged additions point at their root once every addition has its new id (below).
+        mine = renumbered(additions, "participant", people)
+        fresh = [{**row, "id": None, "merged_into": None} for row in mine]
+        added = dict(zip([row["id"] for row in additions], write("additions", fresh), strict=True))
+        themes = data["themes"]
+        write("themes", [{**row, "from_addition": added.get(row.get("from_addition"))} for row in themes])
+        for table in ("votes", "choices", "pledges"):
+            write(table, renumbered(data[table], "participant", people))
+        write("notes", [{**row, "id": None} for row in renumbered(data["notes"], "participant", people)])
+        write("manual_counts", data["manual_counts"])
+        merged = [row for row in additions if row.get("merged_into")]
+        links = [(added[row["id"]], added.get(row["merged_into"])) for row in merged]
+        if any(into is None for _, into in links):
+            raise Refused("bad_payload")
+        for start in range(0, len(links), IMPORT_STEP):
+            self.writer.call(self.store.import_links, code, links[start : start + IMPORT_STEP])
 
     @staticmethod
     def _with_new_keys(create, wanted: str | None = None) -> dict:
@@ -127,6 +199,11 @@ class Live:
         if meeting is None and address is not None:
             self.throttle.lookup_failed(address)
         return meeting
+
+    def was_deleted(self, raw_code) -> bool:
+        """Whether a typed or sent code belonged to a meeting that was deleted."""
+        code = domain.normalise_code(raw_code)
+        return code is not None and self.store.deleted(code)
 
     def ticket(self, code: str) -> str:
         """The join ticket for a meeting's QR code and shared link."""

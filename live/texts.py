@@ -289,6 +289,9 @@ HOST = {
     "merge_addition_label": "Met welke aanvulling?",
     "make_theme": "Maak hier een nieuw thema van",
     "make_theme_button": "Thema maken",
+    # The theme's title is part of the analysis: it stays in the record after names are erased.
+    "theme_title_stays": "De titel blijft in het verslag staan, ook als de namen gewist zijn. Zet er geen"
+    " namen of andere dingen over iemand in.",
     "theme_title": "Titel van het nieuwe thema",
     "no_other": "Er is geen andere aanvulling op deze pagina.",
     "pick_addition": "Kies een aanvulling",
@@ -362,6 +365,10 @@ CREATE_ERRORS = {
     "server_error": "Er ging iets mis. De bijeenkomst is niet opgeslagen. Probeer het later opnieuw.",
     "cross_site": "Dit formulier kwam van een andere website. Er is geen bijeenkomst gemaakt. Vul het"
     " formulier hier in.",
+    "import_busy": "Er wordt al een bijeenkomst ingelezen. Probeer het over een minuut opnieuw.",
+    "too_many_rows": "Dit bestand is te groot om in te lezen. Er is niets opgeslagen.",
+    "too_large": "Dit bestand is te groot om in te lezen (meer dan 8 MB). Er is niets opgeslagen.",
+    "bad_payload": "Dit is geen bestand van een bijeenkomst dat we kunnen inlezen. Er is niets opgeslagen.",
 }
 
 # An address asked with a method it does not take (GET on a form's address, PUT, DELETE).

@@ -28,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask_babel import format_date, get_locale
+from werkzeug.exceptions import HTTPException
 
 from live import links
 
@@ -108,8 +109,16 @@ def _meeting_or_404(raw_code):
     except Refused:
         abort(429)
     if meeting is None:
-        abort(404)
+        _gone_or_404(raw_code)
     return meeting
+
+
+def _gone_or_404(raw_code):
+    """410 with its own page for the code of a deleted meeting (codes are never given out
+    again, so an old QR code says the meeting is gone), else 404."""
+    if _live().was_deleted(raw_code):
+        abort(make_response(render_template("gone.html", typed=""), 410))
+    abort(404)
 
 
 def _presented_key(role: str, code: str):
@@ -154,7 +163,7 @@ def _with_key_cookie(response, role: str, code: str, key: str):
 @bp.get("/")
 def start():
     """The start page: create a meeting, or type a code to join one."""
-    return render_template("start.html", form={}, error=None)
+    return _form_page(make_response(render_template("start.html", form={}, error=None)))
 
 
 @bp.record_once
@@ -173,22 +182,32 @@ def _organiser_key_matches(presented: str) -> bool:
     return hmac.compare_digest(*digest)
 
 
-def _create(data, presented_key: str, importing: bool = False):
-    """Create a meeting for this request: ``(keys, None, 201, {})`` or ``(None, slug, status,
-    headers)``. With ``importing``, ``data`` is an exported meeting to recreate."""
+def _creation_refused(presented_key: str):
+    """Why this request may not make a meeting, checked before its body is read: ``(slug,
+    status, headers)`` for the address's ``CREATE_RATE_LIMIT`` or a wrong organiser key, else None."""
     throttle = _live().throttle
     address, limit = request.remote_addr or "", current_app.config["CREATE_RATE_LIMIT"]
     if not throttle.creation_allowed(address, limit):
         wait = throttle.creation_retry_after(address, limit)
-        return None, "rate_limited", 429, {"Retry-After": str(wait)}
+        return "rate_limited", 429, {"Retry-After": str(wait)}
     if not _organiser_key_matches(presented_key):
-        return None, "organiser_key_required", 403, {}
+        return "organiser_key_required", 403, {}
+    return None
+
+
+def _create(make, presented_key: str):
+    """Create a meeting for this request with ``make()``: ``(keys, None, 201, {})`` or ``(None,
+    slug, status, headers)``."""
+    refused = _creation_refused(presented_key)
+    if refused is not None:
+        return None, *refused
     try:
-        if importing:
-            return _live().import_meeting(data), None, 201, {}
-        return _live().create_meeting(data), None, 201, {}
+        return make(), None, 201, {}
     except Refused as refused:
-        return None, refused.slug, 400, {}
+        status, headers = (503, {"Retry-After": "60"}) if refused.slug == "import_busy" else (400, {})
+        return None, refused.slug, status, headers
+    except HTTPException:  # a body over its limit: 413, nothing read or stored
+        raise
     except StoreFull:
         log.error("creating a meeting failed: the store is full")
         return None, "storage_full", 503, {}
@@ -201,13 +220,17 @@ def _create(data, presented_key: str, importing: bool = False):
 def _from_another_site() -> bool:
     """Whether the browser says this POST was sent from a page that is not ours: Fetch metadata
     other than ``same-origin`` (or ``none``: typed by the user), or an ``Origin`` that is not ours.
-    A client that says neither (a script, an old browser) is not refused: see ``_same_origin``
-    for the routes that need more."""
+    ``Origin: null`` (a sandboxed frame, a ``data:`` page) counts as another site unless the Fetch
+    metadata says same-origin: the start page sends ``Referrer-Policy: same-origin``, so our own
+    form carries our origin. A client that says neither (a script, an old browser) is not refused:
+    see ``_same_origin`` for the routes that need more."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
         return True
     origin = request.headers.get("Origin")
-    return origin not in (None, "null") and origin != request.host_url.rstrip("/")
+    if origin == "null":
+        return site is None
+    return origin is not None and origin != request.host_url.rstrip("/")
 
 
 @bp.post("/")
@@ -218,7 +241,9 @@ def create_from_form():
         # CREATE_RATE_LIMIT): refused before anything is counted or stored.
         return render_template("start.html", form={}, error=create_error_text("cross_site")), 403
     form = {k: request.form.get(k, "") for k in ("title", "place", "date", "held_on", "themes")}
-    keys, slug, status, headers = _create(form, request.form.get("organiser_key", ""))
+    keys, slug, status, headers = _create(
+        lambda: _live().create_meeting(form), request.form.get("organiser_key", "")
+    )
     if keys is None:
         return render_template("start.html", form=form, error=create_error_text(slug)), status, headers
     # The fragment opens host.html's "keep this link" panel: a cookie is one browser's memory only.
@@ -232,7 +257,8 @@ def create_from_api():
     """``POST /api/meetings`` with JSON: 201 with the code, links and keys."""
     auth = request.headers.get("Authorization", "")
     presented = auth[7:].strip() if auth.startswith("Bearer ") else ""
-    keys, slug, status, headers = _create(request.get_json(silent=True), presented)
+    data = request.get_json(silent=True)
+    keys, slug, status, headers = _create(lambda: _live().create_meeting(data), presented)
     if keys is None:
         return jsonify(ok=False, error=slug, message=create_error_text(slug)), status, headers
     return jsonify(_created_links(keys["code"], keys)), 201
@@ -247,6 +273,8 @@ def join_by_code():
     except Refused:
         abort(429)
     if meeting is None:
+        if _live().was_deleted(typed):
+            return render_template("gone.html", typed=typed), 410
         return render_template("not_found.html", typed=typed), 404
     return redirect(url_for("live.phone", code=meeting.code))
 
@@ -356,8 +384,6 @@ def host_qr(code):
 # Every route here is for this meeting's host (cookie or bearer key); the formats live in
 # live/exports and take the store's plain data. Changes (follow-up, day, delete) are POSTs from
 # our own pages only.
-
-IMPORT_MAX = 32 * 1024 * 1024  # a whole meeting as JSON; every other body stays at 256 KiB
 
 
 def _host_meeting(code):
@@ -649,15 +675,17 @@ def delete_meeting(code):
 
 @bp.post("/api/meetings/import")
 def import_meeting():
-    """``POST /api/meetings/import`` with an exported JSON file: the meeting again, new keys."""
-    request.max_content_length = IMPORT_MAX
+    """``POST /api/meetings/import`` with an exported JSON file: the meeting again, new keys.
+    The rate limit and the organiser key are checked before the body is read; the body is
+    bounded while it is read and parsed off the event loop (``Live.import_archive``)."""
     auth = request.headers.get("Authorization", "")
     presented = auth[7:].strip() if auth.startswith("Bearer ") else ""
-    try:
-        data = archive.read_archive(request.get_json(silent=True))
-    except archive.BadArchive:
-        return jsonify(ok=False, error="bad_payload", message=error_text("bad_payload")), 400
-    keys, slug, status, headers = _create(data, presented, importing=True)
+
+    def make():
+        request.max_content_length = archive.MAX_BYTES  # a 413 before a byte more is read
+        return _live().import_archive(request.get_data(cache=False))
+
+    keys, slug, status, headers = _create(make, presented)
     if keys is None:
         return jsonify(ok=False, error=slug, message=create_error_text(slug)), status, headers
     return jsonify(_created_links(keys["code"], keys)), 201
@@ -671,8 +699,14 @@ def favicon():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness for hosting: answers when the worker runs."""
+    """Liveness for hosting: ok when a write round trip through the writer comes back within
+    ``HEALTH_TIMEOUT`` s; 503 ``writer_stalled`` when it does not (restart the worker)."""
+    if not _live().writer.health(HEALTH_TIMEOUT):
+        return jsonify(ok=False, error="writer_stalled"), 503
     return jsonify(ok=True)
+
+
+HEALTH_TIMEOUT = 5.0
 
 
 @bp.app_errorhandler(404)

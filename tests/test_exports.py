@@ -557,8 +557,8 @@ def test_deleting_a_meeting_leaves_none_of_its_bytes_in_any_store_file(tmp_path)
             f"{srv.url}/{code}/verwijderen", {"confirm": code.lower()}, _same_site(srv, key, code)
         )
         assert status == 200 and b"verwijderd" in body
-        assert get(f"{srv.url}/{code}/verslag", _bearer(key))[0] == 404
-        assert get(f"{srv.url}/{code}", {})[0] == 404
+        assert get(f"{srv.url}/{code}/verslag", _bearer(key))[0] == 410  # gone, and its code retired
+        assert get(f"{srv.url}/{code}", {})[0] == 410
         # A phone still connected is told, and writes nothing back.
         ack = phone.call("pledge", theme=1, role="member", name="Kees", email=mail, consent=True)
         assert ack == {"ok": False, "error": "unknown_meeting"}

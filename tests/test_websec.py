@@ -150,16 +150,20 @@ def test_the_start_form_sent_from_another_site_makes_no_meeting(server):
     plain = {"Content-Type": "application/x-www-form-urlencoded"}
     for foreign in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
                     {"Origin": "http://evil.example"},
-                    {"Origin": "http://evil.example", "Sec-Fetch-Site": "same-origin"}):  # fmt: skip
+                    {"Origin": "http://evil.example", "Sec-Fetch-Site": "same-origin"},
+                    # A sandboxed frame or a data: page, from a browser without Fetch metadata.
+                    {"Origin": "null"}):  # fmt: skip
         status, headers, body = send(server, "POST", "/", {**plain, **foreign}, form)
         assert status == 403, foreign
         assert headers.get("Set-Cookie") is None and "Location" not in headers
         assert b"een andere website" in body
     ours = f"http://127.0.0.1:{server.port}"
     for own in ({}, {"Sec-Fetch-Site": "same-origin", "Origin": ours}, {"Origin": ours},
-                {"Origin": "null"}):  # fmt: skip
+                {"Origin": "null", "Sec-Fetch-Site": "same-origin"}):  # fmt: skip
         status, headers, _ = send(server, "POST", "/", {**plain, **own}, form)
         assert status == 303 and "/host#link-bewaren" in headers["Location"], own
+    # The start page asks the browser to send our origin with its form, not "null".
+    assert send(server, "GET", "/")[1]["Referrer-Policy"] == "same-origin"
 
 
 # -- cookies ---------------------------------------------------------------------------------

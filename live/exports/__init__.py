@@ -12,6 +12,7 @@ This module holds what every format shares: the working groups, and keeping atte
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import phonenumbers
 
@@ -23,8 +24,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%", "\uff1d", "\uff
 
 
 def looks_like_formula(text: str) -> bool:
-    """Whether a spreadsheet could read this text (after leading spaces) as a formula."""
-    return text.lstrip(" ").startswith(FORMULA_START)
+    """Whether a spreadsheet could read this text as a formula after what it may skip at the
+    start: any Unicode space (U+00A0, U+3000 …) and invisible format characters (U+200B, U+FEFF)."""
+    start = 0
+    while start < len(text) and (text[start].isspace() or unicodedata.category(text[start]) in ("Zs", "Cf")):
+        if text[start] in ("\t", "\r", "\n"):
+            break  # these start a formula themselves
+        start += 1
+    return text[start:].startswith(FORMULA_START)
 
 
 def phone_for_people(phone: str) -> str:

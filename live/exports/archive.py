@@ -1,24 +1,95 @@
 """The whole meeting as JSON, for archiving, and reading such a file back for an import.
 
 The format is described in docs/export.md: the store's plain data with a small envelope. An
-import checks the envelope and the shape here; the store checks every table and column.
+import is bounded like creating a meeting before anything is stored: ``parse`` reads the bytes
+(in the writer's pool, never on the event loop), checks the envelope, the number of rows, every
+known column's type, and cleans and bounds every text as the live screens do. Unknown columns
+are refused. ``parse`` is pure: it holds no lock and touches nothing of the event loop.
 """
 
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 import re
 import time
 
-from live.meeting import ANSWERS, NOTE_FIELDS, ORIGINS, PACES, PHASES, ROLES, Refused, parse_day
+from live.meeting import (
+    ANSWERS,
+    MAX_ADDITION,
+    MAX_CAPACITY,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_PLACE,
+    MAX_TABLES,
+    MAX_THEMES,
+    MAX_TITLE,
+    NOTE_FIELDS,
+    ORIGINS,
+    PACES,
+    PHASES,
+    ROLES,
+    Refused,
+    clean_email,
+    clean_phone,
+    clean_text,
+    parse_day,
+    parse_follow_up,
+)
 
 FORMAT = "burgerkracht-live/meeting"
 VERSION = 1
 LISTS = ("themes", "participants", "votes", "choices", "pledges", "notes", "additions", "manual_counts")
 
 
+# The largest import body. A 2,000-phone evening with ten themes is about 2 MiB.
+MAX_BYTES = 8 * 1024 * 1024
+# Rows an import may hold, per list: a large sports-hall evening fits with room to spare, and
+# nothing beyond it reaches the store. Theme rows count removed and merged themes too; of the
+# themes still in use at most ``MAX_THEMES``, as when creating.
+MAX_ROWS = {
+    "themes": 4 * MAX_THEMES,
+    "participants": 20_000,
+    "votes": 200_000,
+    "choices": 20_000,
+    "pledges": 60_000,
+    "notes": 10_000,
+    "additions": 20_000,
+    "manual_counts": 4 * MAX_THEMES * len(ANSWERS),
+}
+MAX_EMAIL, MAX_PHONE = 254, 40
+
+
 class BadArchive(ValueError):
-    """The file is not a meeting export this server can read."""
+    """The file is not a meeting export this server can read; ``slug`` says why."""
+
+    def __init__(self, why: str, slug: str = "bad_payload"):
+        super().__init__(why)
+        self.slug = slug
+
+
+def _slow_decoder() -> json.JSONDecoder:
+    """A JSON decoder in pure Python: some ten times slower than the C one, but it lets the event
+    loop's thread run every few milliseconds (the C parser holds the interpreter until done)."""
+    decoder = json.JSONDecoder()
+    decoder.parse_string = json.decoder.py_scanstring
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    return decoder
+
+
+def parse(raw: bytes) -> dict:
+    """An import body (UTF-8 JSON bytes, at most ``MAX_BYTES``) as checked and cleaned plain
+    data; ``BadArchive`` when it is not an export this server takes."""
+    if len(raw) > MAX_BYTES:
+        raise BadArchive("too large", "too_large")
+    try:
+        body = _slow_decoder().decode(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadArchive("not JSON") from None
+    data = read_archive(body)
+    return clean(data)
 
 
 def meeting_json(data: dict) -> bytes:
@@ -44,6 +115,14 @@ def read_archive(body) -> dict:
         data[name] = rows
     if not data["themes"]:
         raise BadArchive("no themes")
+    for name in LISTS:
+        if len(data[name]) > MAX_ROWS[name]:
+            raise BadArchive(f"too many {name}", "too_many_themes" if name == "themes" else "too_many_rows")
+    for name, rows in (("meeting", [meeting]), *((n, data[n]) for n in LISTS)):
+        for row in rows:
+            unknown = set(row) - set(COLUMNS[name]) - {"code"}
+            if unknown:
+                raise BadArchive(f"unknown columns in {name}: {sorted(unknown)}")
     _check_values("meeting", [meeting])
     for name in LISTS:
         _check_values(name, data[name])
@@ -146,3 +225,83 @@ def _check_values(name: str, rows: list) -> None:
             check = checks.get(column)
             if check is not None and not check(value):
                 raise BadArchive(f"{name}.{column} cannot be read")
+
+
+# -- cleaning: every text as the live screens would have taken it ------------------------------------
+
+
+def _text_of(value: str, limit: int, multiline: bool = False) -> str:
+    """Text cleaned and bounded as when it was typed; an erased (empty) text stays empty."""
+    if value == "":
+        return ""
+    try:
+        return clean_text(value, limit, multiline=multiline, required=False)
+    except Refused as refused:
+        raise BadArchive(f"a text cannot be taken: {refused.slug}", refused.slug) from None
+
+
+def _contact(value: str, check, limit: int) -> str:
+    if value == "":
+        return ""
+    if len(value) > limit:
+        raise BadArchive("a contact is too long", "text_too_long")
+    try:
+        return check(value)
+    except Refused as refused:
+        raise BadArchive(f"a contact cannot be taken: {refused.slug}", refused.slug) from None
+
+
+def _tables(raw: str) -> str:
+    places = json.loads(raw) if raw else []
+    if len(places) > MAX_TABLES:
+        raise BadArchive("too many tables", "too_many_tables")
+    return json.dumps([_text_of(p, MAX_PLACE) for p in places]) if places else ""
+
+
+def _follow_up(raw: str) -> str:
+    if not raw:
+        return ""
+    try:
+        fields = parse_follow_up(json.loads(raw))
+    except Refused as refused:
+        raise BadArchive(f"a follow-up meeting cannot be taken: {refused.slug}", refused.slug) from None
+    return json.dumps(fields) if fields else ""
+
+
+def clean(data: dict) -> dict:
+    """The checked archive with every text cleaned and bounded, and the limits of creating."""
+    meeting = dict(data["meeting"])
+    for key, limit in (("title", MAX_TITLE), ("place", MAX_TITLE), ("date", 40)):
+        if key in meeting:
+            meeting[key] = _text_of(meeting[key], limit)
+    if not meeting["title"]:
+        raise BadArchive("no title", "text_empty")
+    themes = []
+    for row in data["themes"]:
+        row = dict(row)
+        row["title"] = _text_of(row.get("title", ""), MAX_TITLE)
+        if not row["title"]:
+            raise BadArchive("a theme without a title", "text_empty")
+        row["description"] = _text_of(row.get("description", ""), MAX_DESCRIPTION)
+        row["tables"] = _tables(row.get("tables", ""))
+        row["follow_up"] = _follow_up(row.get("follow_up", ""))
+        if row.get("capacity") is not None and not 1 <= row["capacity"] <= MAX_CAPACITY:
+            raise BadArchive("a capacity out of range", "bad_capacity")
+        themes.append(row)
+    if sum(1 for row in themes if not row.get("removed")) > MAX_THEMES:
+        raise BadArchive("too many themes", "too_many_themes")
+    pledges = [
+        {
+            **row,
+            "name": _text_of(row.get("name", ""), MAX_NAME),
+            "email": _contact(row.get("email", ""), clean_email, MAX_EMAIL),
+            "phone": _contact(row.get("phone", ""), clean_phone, MAX_PHONE),
+        }
+        for row in data["pledges"]
+    ]
+    notes = [{**row, "text": _text_of(row.get("text", ""), MAX_NOTE, True)} for row in data["notes"]]
+    additions = [
+        {**row, "text": _text_of(row.get("text", ""), MAX_ADDITION, True)} for row in data["additions"]
+    ]
+    return {**data, "meeting": meeting, "themes": themes, "pledges": pledges, "notes": notes,
+            "additions": additions}  # fmt: skip

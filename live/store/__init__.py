@@ -14,9 +14,14 @@ error. Either way the write is rolled back and the store stays usable for the ne
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from live.meeting import Meeting, Theme
+
+# Set (``WRITING.active``) while the writer runs store code in its own thread. Nothing the event
+# loop owns (its green locks, the read connection) may be touched there: see ``live.writer``.
+WRITING = threading.local()
 
 HOST_ACTOR = 0
 # The helper devices of a meeting, for deduplicating their forms by message id (a form's own
@@ -175,14 +180,40 @@ class Store:
         read at one moment; keys and tokens are left out. None for an unknown code."""
         raise NotImplementedError
 
-    def import_meeting(self, code: str, data: dict, host_key_hash: str, projector_key_hash: str) -> bool:
-        """Recreate an exported meeting under ``code`` with new keys; False if the code is taken.
-        Bad data raises (``KeyError``, ``TypeError``, ``ValueError`` or the store's error) and
-        nothing is stored."""
+    # An import is written in steps, so that the other meetings' acks never wait long behind
+    # it: begun (the meeting row, unseen by everyone), rows in bounded chunks, the links between
+    # additions, then finished (seen) or aborted (gone). Bad data raises ``ValueError`` and leaves
+    # that step unwritten; a store that restarts mid-import removes the unfinished meeting.
+
+    def import_begin(
+        self, code: str, meeting: dict, host_key_hash: str, projector_key_hash: str, helper_key_hash: str
+    ) -> bool:
+        """Start an import under ``code``; False if the code is taken or was ever deleted."""
+        raise NotImplementedError
+
+    def import_rows(self, code: str, table: str, rows: list[dict]) -> list[int]:
+        """Add rows of one table to a meeting being imported; returns the id each row got."""
+        raise NotImplementedError
+
+    def import_links(self, code: str, links: list[tuple[int, int]]) -> None:
+        """Point imported additions at the addition they were merged into: ``(id, into)``."""
+        raise NotImplementedError
+
+    def import_finish(self, code: str) -> bool:
+        """Make an imported meeting visible."""
+        raise NotImplementedError
+
+    def import_abort(self, code: str) -> None:
+        """Remove a meeting whose import did not finish (no tombstone: it never existed)."""
+        raise NotImplementedError
+
+    def deleted(self, code: str) -> bool:
+        """Whether a meeting with this code existed and was deleted (its code is never reused)."""
         raise NotImplementedError
 
     def delete_meeting(self, code: str) -> int:
-        """Delete every row of a meeting, leaving no copy in any file; returns the rows deleted."""
+        """Delete every row of a meeting, leaving no copy in any file, and retire its code;
+        returns the rows deleted."""
         raise NotImplementedError
 
     def close(self) -> None:

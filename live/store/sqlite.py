@@ -20,7 +20,7 @@ import threading
 import time
 
 from live.meeting import MAX_THEMES, ORIGINS, Meeting, Refused, Theme
-from live.store import HOST_ACTOR, Action, Replayed, Store, StoreFull
+from live.store import HOST_ACTOR, WRITING, Action, Replayed, Store, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,12 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 -- Counts per status and the projector's shown additions, without a walk over every addition.
 CREATE INDEX IF NOT EXISTS additions_by_status ON additions (code, status, id);
+-- The codes of deleted meetings: never given out again, so an old QR code or link can only say
+-- that its meeting is gone, never open somebody else's.
+CREATE TABLE IF NOT EXISTS deleted_codes (
+    code TEXT PRIMARY KEY,
+    deleted_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS handled (
     code TEXT NOT NULL,
     actor INTEGER NOT NULL,
@@ -153,6 +159,8 @@ ADDED_COLUMNS = {
         # The day the meeting is held (ISO date) and its own retention; NULL: RETENTION_DAYS.
         "held_on": "TEXT NOT NULL DEFAULT ''",
         "retention_days": "INTEGER",
+        # 1 while an import writes the meeting in steps: nobody sees it until the last one.
+        "importing": "INTEGER NOT NULL DEFAULT 0",
     },
     "themes": {
         "position": "INTEGER",
@@ -175,7 +183,7 @@ ADDED_COLUMNS = {
 
 # Columns the whole-meeting export leaves out: the meeting code (the import gives a new one when
 # it is taken), and secrets (the import makes new keys; old phones cannot come back anyway).
-EXPORT_SKIP = {"code", "host_key_hash", "projector_key_hash", "helper_key_hash", "token_hash"}
+EXPORT_SKIP = {"code", "host_key_hash", "projector_key_hash", "helper_key_hash", "token_hash", "importing"}
 # The tables of one meeting, in an order an import can insert them in.
 MEETING_TABLES = ("meetings", "themes", "participants", "votes", "choices", "pledges", "notes",
                   "additions", "manual_counts")
@@ -295,6 +303,15 @@ class SQLiteStore(Store):
         _migrate(self._w)
         self._r = _connect(self.path)
         self._r_lock = threading.Lock()
+        # The columns an import may fill, read once here: the writer's thread must never read
+        # through ``_r``, whose lock belongs to the event loop.
+        self._cols = {
+            table: {row[1] for row in self._w.execute(f"PRAGMA table_info({table})")}
+            for table in MEETING_TABLES
+        }
+        for (code,) in self._w.execute("SELECT code FROM meetings WHERE importing = 1").fetchall():
+            log.warning("an import that did not finish is removed")
+            self.import_abort(code)
         self._themes: dict[str, list[Theme]] = {}
         self._secret: str | None = None
         self._erased = False
@@ -303,6 +320,10 @@ class SQLiteStore(Store):
     # -- reads -----------------------------------------------------------------------------
 
     def _read(self, sql: str, args=()) -> list[tuple]:
+        if getattr(WRITING, "active", False):
+            # The read lock is the event loop's (a green lock): taken from the writer's thread it
+            # kills that thread and every write after it. Fail loudly instead, in tests too.
+            raise RuntimeError("the writer's thread read through the event loop's connection")
         with self._r_lock:
             return self._r.execute(sql, args).fetchall()
 
@@ -310,7 +331,7 @@ class SQLiteStore(Store):
         rows = self._read(
             "SELECT code, title, place, date, phase, version, host_key_hash, projector_key_hash,"
             " created_at, pace, current_theme, results_hidden, hidden_themes, choices_locked,"
-            " helper_key_hash FROM meetings WHERE code = ?",
+            " helper_key_hash FROM meetings WHERE code = ? AND importing = 0",
             (code,),
         )
         if not rows:
@@ -545,6 +566,9 @@ class SQLiteStore(Store):
         conn = self._w
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if self._code_retired(conn, code):
+                self._rollback(conn)
+                return False
             conn.execute(
                 "INSERT INTO meetings (code, title, place, date, host_key_hash,"
                 " projector_key_hash, created_at, helper_key_hash, held_on)"
@@ -1110,7 +1134,7 @@ class SQLiteStore(Store):
     def meeting_record(self, code):
         rows = self._read(
             "SELECT code, title, place, date, held_on, retention_days, created_at, phase"
-            " FROM meetings WHERE code = ?",
+            " FROM meetings WHERE code = ? AND importing = 0",
             (code,),
         )
         keys = ("code", "title", "place", "date", "held_on", "retention_days", "created_at", "phase")
@@ -1129,9 +1153,6 @@ class SQLiteStore(Store):
             (json.dumps(follow_up) if follow_up else "", code, theme),
         )
         return cur.rowcount == 1
-
-    def _columns(self, table: str) -> list[str]:
-        return [row[1] for row in self._read(f"PRAGMA table_info({table})")]
 
     def export_meeting(self, code):
         out = {}
@@ -1153,56 +1174,89 @@ class SQLiteStore(Store):
         meeting = {"code": code, **out.pop("meetings")[0]}
         return {"meeting": meeting, **out}
 
-    def import_meeting(self, code, data, host_key_hash, projector_key_hash, helper_key_hash=""):
+    @staticmethod
+    def _code_retired(conn, code) -> bool:
+        return conn.execute("SELECT 1 FROM deleted_codes WHERE code = ?", (code,)).fetchone() is not None
+
+    def deleted(self, code):
+        return bool(self._read("SELECT 1 FROM deleted_codes WHERE code = ?", (code,)))
+
+    def import_begin(self, code, meeting, host_key_hash, projector_key_hash, helper_key_hash):
         conn = self._w
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if conn.execute("SELECT 1 FROM meetings WHERE code = ?", (code,)).fetchone():
+            taken = conn.execute("SELECT 1 FROM meetings WHERE code = ?", (code,)).fetchone()
+            if taken or self._code_retired(conn, code):
                 self._rollback(conn)
                 return False
             self._insert(conn, "meetings", {
-                **data["meeting"], "code": code, "host_key_hash": host_key_hash,
+                **meeting, "code": code, "host_key_hash": host_key_hash, "importing": 1,
                 "projector_key_hash": projector_key_hash, "helper_key_hash": helper_key_hash,
             })
-            # Participants, additions and notes get new ids here; references follow them.
-            people = {HOST_ACTOR: HOST_ACTOR}
-            for row in data.get("participants", []):
-                # A random token hash that no phone has: old phones cannot come back here anyway.
-                fresh = {"id": None, "code": code, "token_hash": secrets.token_hex(32)}
-                people[row["id"]] = self._insert(conn, "participants", {**row, **fresh})
-            added = {}
-            for row in data.get("additions", []):
-                fresh = {"id": None, "code": code, "participant": people[row["participant"]]}
-                added[row["id"]] = self._insert(conn, "additions", {**row, **fresh})
-            for row in data.get("themes", []):
-                origin = row.get("from_addition")
-                self._insert(conn, "themes", {
-                    **row, "code": code, "from_addition": None if origin is None else added[origin],
-                })
-            for table in ("votes", "choices", "pledges", "notes"):
-                for row in data.get(table, []):
-                    fresh = {"code": code, "participant": people[row["participant"]]}
-                    if table == "notes":
-                        fresh["id"] = None
-                    self._insert(conn, table, {**row, **fresh})
-            for row in data.get("manual_counts", []):
-                self._insert(conn, "manual_counts", {**row, "code": code})
             conn.execute("COMMIT")
-        except (KeyError, TypeError, AttributeError, sqlite3.IntegrityError, sqlite3.InterfaceError,
-                OverflowError) as exc:
-            self._rollback(conn)
-            raise ValueError(f"not a meeting this store can hold: {type(exc).__name__}") from None
         except BaseException as exc:
-            self._rollback(conn)
-            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-                raise StoreFull("no room to import the meeting") from exc
-            raise
+            self._import_failed(conn, exc)
         return True
+
+    def import_rows(self, code, table, rows):
+        conn = self._w
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            busy = conn.execute("SELECT 1 FROM meetings WHERE code = ? AND importing = 1", (code,))
+            if not busy.fetchone():
+                raise KeyError("no import under way for this code")
+            ids = []
+            for row in rows:
+                if table == "participants":
+                    # A random token hash that no phone has: old phones cannot come back here anyway.
+                    row = {**row, "token_hash": secrets.token_hex(32)}
+                ids.append(self._insert(conn, table, {**row, "code": code}))
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            self._import_failed(conn, exc)
+        return ids
+
+    def import_links(self, code, links):
+        conn = self._w
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "UPDATE additions SET merged_into = ? WHERE code = ? AND id = ?",
+                [(into, code, addition) for addition, into in links],
+            )
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            self._import_failed(conn, exc)
+
+    def import_finish(self, code):
+        cur = self._w.execute("UPDATE meetings SET importing = 0 WHERE code = ? AND importing = 1", (code,))
+        return cur.rowcount == 1
+
+    def import_abort(self, code):
+        conn = self._w
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM meetings WHERE code = ? AND importing = 1", (code,)).fetchone():
+                for table in reversed(MEETING_TABLES):
+                    conn.execute(f"DELETE FROM {table} WHERE code = ?", (code,))
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    def _import_failed(self, conn, exc: BaseException):
+        """Roll back one import step and raise what the caller expects (``docs``: the contract)."""
+        self._rollback(conn)
+        if isinstance(exc, (KeyError, TypeError, AttributeError, sqlite3.IntegrityError,
+                            sqlite3.InterfaceError, OverflowError)):
+            raise ValueError(f"not a meeting this store can hold: {type(exc).__name__}") from None
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise StoreFull("no room to import the meeting") from exc
+        raise exc
 
     def _insert(self, conn, table: str, row: dict) -> int:
         """Insert the columns of ``row`` this table has (others are refused: ``KeyError``)."""
-        have = set(self._columns(table))
-        unknown = set(row) - have
+        unknown = set(row) - self._cols[table]
         if unknown:
             raise KeyError(f"unknown columns for {table}: {sorted(unknown)}")
         cols = [c for c in row if row[c] is not None or c != "id"]
@@ -1225,6 +1279,11 @@ class SQLiteStore(Store):
                 deleted = 0
                 for table in (*reversed(MEETING_TABLES), "handled"):
                     deleted += conn.execute(f"DELETE FROM {table} WHERE code = ?", (code,)).rowcount
+                if deleted:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO deleted_codes (code, deleted_at) VALUES (?, ?)",
+                        (code, time.time()),
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 self._rollback(conn)

@@ -115,7 +115,9 @@ function toolFormFor(a) {
         el('button', { type: 'button', className: 'primary', dataset: { focus: `${a.id}:go` }, onclick: go }, words.merge),
         el('button', { type: 'button', dataset: { focus: `${a.id}:cancel` }, onclick: () => closeTool(`${a.id}:merge`) }, words.cancel)));
   }
+  const hint = el('span', { id: `promote-${a.id}-hint`, className: 'hint' }, words.theme_title_stays);
   const input = el('input', { id: `promote-${a.id}`, maxLength: 120, autocomplete: 'off', dataset: { focus: `${a.id}:title` } });
+  input.setAttribute('aria-describedby', hint.id);
   input.value = tool.draft ?? a.text.slice(0, 120);
   input.addEventListener('input', () => { tool.draft = input.value; });
   const go = () => {
@@ -139,7 +141,7 @@ function toolFormFor(a) {
     if (event.key === 'Enter') go();
   });
   return el('div', { className: 'mod-tool' },
-    el('p', { className: 'field' }, el('label', { htmlFor: input.id }, words.theme_title), input),
+    el('p', { className: 'field' }, el('label', { htmlFor: input.id }, words.theme_title), hint, input),
     el('div', { className: 'button-row' },
       el('button', { type: 'button', className: 'primary', dataset: { focus: `${a.id}:make` }, onclick: go }, words.make_theme_button),
       el('button', { type: 'button', dataset: { focus: `${a.id}:cancel` }, onclick: () => closeTool(`${a.id}:promote`) }, words.cancel)));
