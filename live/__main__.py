@@ -166,7 +166,7 @@ def serve(app, listener, wsgi) -> None:
         # A half-sent request is closed after REQUEST_TIMEOUT (each read; the headers as a
         # whole by the protocol's deadline); guard.Guard lifts it for websockets.
         socket_timeout=app.config["REQUEST_TIMEOUT"],
-        protocol=guard.protocol(app.config["REQUEST_TIMEOUT"], per_address),
+        protocol=guard.protocol(app.config["REQUEST_TIMEOUT"], per_address, app.config["MAX_CONNECTIONS"]),
     )
 
 

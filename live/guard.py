@@ -635,7 +635,7 @@ class _Body:
         return getattr(self.stream, name)
 
 
-def protocol(request_timeout: float, per_address: int):
+def protocol(request_timeout: float, per_address: int, max_connections: int = 10_000):
     """An eventlet HTTP protocol with a deadline for each request's line and headers, a deadline
     and a shared budget for request bodies (``Bodies``), and a cap on open connections per
     address; long-lived websockets and long polls are not cut, because the deadline stops once
@@ -644,7 +644,8 @@ def protocol(request_timeout: float, per_address: int):
     import eventlet.wsgi
 
     open_per_address: dict[str, int] = {}
-    bodies = Bodies(request_timeout)
+    # A quarter of the connections at most may be receiving a body at once.
+    bodies = Bodies(request_timeout, budget=max(8, min(BODY_BUDGET, max_connections // 4)))
 
     class GuardedProtocol(eventlet.wsgi.HttpProtocol):
         """HttpProtocol with a header deadline and a per-address connection cap."""

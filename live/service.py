@@ -81,14 +81,15 @@ class Live:
 
         return self._with_new_keys(create)
 
-    def import_archive(self, raw: bytes) -> dict:
+    def import_archive(self, read_body) -> dict:
         """An import body to a new meeting: one import at a time per worker (a second one is
-        refused ``import_busy``), read and checked off the event loop, then written in steps."""
+        refused ``import_busy`` before its body is read), ``read_body()`` then checked off the
+        event loop, then written in steps."""
         if not self._importing.acquire(blocking=False):
             raise Refused("import_busy")
         try:
             try:
-                data = self.offload(archive.parse, raw)
+                data = self.offload(archive.parse, read_body())
             except archive.BadArchive as bad:
                 raise Refused(bad.slug) from None
             return self.import_meeting(data)

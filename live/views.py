@@ -683,7 +683,13 @@ def import_meeting():
 
     def make():
         request.max_content_length = archive.MAX_BYTES  # a 413 before a byte more is read
-        return _live().import_archive(request.get_data(cache=False))
+        try:
+            return _live().import_archive(lambda: request.get_data(cache=False))
+        except Refused as refused:
+            if refused.slug == "import_busy":  # read and dropped, so the client hears the answer
+                while request.stream.read(64 * 1024):
+                    pass
+            raise
 
     keys, slug, status, headers = _create(make, presented)
     if keys is None:

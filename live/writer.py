@@ -50,6 +50,7 @@ class Writer:
         # Jobs not yet done, and since when the writer has finished none of them (None: no job
         # waits); why the writer's loop ended, if it did.
         self._unfinished = 0
+        self._inflight: list[_Job] = []
         self._stuck_since: float | None = None
         self.died: BaseException | None = None
 
@@ -116,10 +117,11 @@ class Writer:
             log.critical("the writer stopped", exc_info=True)
             with self._lock:
                 self.died = exc
-                jobs, self._pending = self._pending, []
+                jobs, self._pending = self._inflight + self._pending, []
             for job in jobs:
-                job.error = RuntimeError("the writer has stopped")
-                job.done.set()
+                if not job.done.is_set():
+                    job.error = RuntimeError("the writer has stopped")
+                    job.done.set()
 
     def _loop(self) -> None:
         while True:
@@ -130,7 +132,9 @@ class Writer:
                     jobs, self._pending = self._pending, []
                 if not jobs:
                     break
+                self._inflight = jobs
                 self._flush(jobs)
+                self._inflight = []
 
     def _flush(self, jobs: list[_Job]) -> None:
         actions = [job for job in jobs if job.action is not None]

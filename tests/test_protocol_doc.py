@@ -289,7 +289,7 @@ def test_deleting_needs_the_code_again_and_open_connections_are_told_the_meeting
     assert status == 200 and b'lang="nl"' in page
     assert host.call("set_phase", phase="recognition") == {"ok": False, "error": "unknown_meeting"}
     assert phone.call("vote", theme=1, answer="yes") == {"ok": False, "error": "unknown_meeting"}
-    assert get(f"{url}/{code}", {})[0] == 404
+    assert get(f"{url}/{code}", {})[0] == 410  # gone: its code is never given out again
     # The tally still waiting finds the meeting gone and sends nothing, instead of failing.
     time.sleep(0.3)
     assert "update for a meeting failed" not in server.log()

@@ -270,7 +270,7 @@ def _follow_up(raw: str) -> str:
 
 def clean(data: dict) -> dict:
     """The checked archive with every text cleaned and bounded, and the limits of creating."""
-    meeting = dict(data["meeting"])
+    meeting = {"created_at": time.time(), **data["meeting"]}
     for key, limit in (("title", MAX_TITLE), ("place", MAX_TITLE), ("date", 40)):
         if key in meeting:
             meeting[key] = _text_of(meeting[key], limit)

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS meetings (
     current_theme INTEGER,
     results_hidden INTEGER NOT NULL DEFAULT 0,
     hidden_themes TEXT NOT NULL DEFAULT '',
-    choices_locked INTEGER NOT NULL DEFAULT 0
+    choices_locked INTEGER NOT NULL DEFAULT 0,
+    importing INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS themes (
     code TEXT NOT NULL REFERENCES meetings(code),
@@ -195,6 +196,25 @@ _DUE = (
     "coalesce(CAST(strftime('%s', nullif(held_on, '')) AS REAL), created_at)"
     " + 86400 * coalesce(retention_days, ?)"
 )
+
+
+# The tables whose rows get new ids in an import (references to them follow, in the service).
+RENUMBERED = ("participants", "additions", "notes")
+
+
+def _grouped(table: str, rows: list[dict], known: set) -> list[tuple[tuple, list]]:
+    """Rows as ``(columns, [values, …])`` groups of the same columns, for ``executemany``;
+    ``KeyError`` for a column the table lacks, ``TypeError`` for a value that is no number or text."""
+    groups: dict[tuple, list] = {}
+    for row in rows:
+        cols = tuple(row)
+        if not known.issuperset(cols):
+            raise KeyError(f"unknown columns for {table}: {sorted(set(cols) - known)}")
+        values = tuple(row.values())
+        if not all(v is None or isinstance(v, (int, float, str)) for v in values):
+            raise TypeError(f"a value for {table} is not a number or text")
+        groups.setdefault(cols, []).append(values)
+    return list(groups.items())
 
 
 def _today() -> str:
@@ -1205,12 +1225,19 @@ class SQLiteStore(Store):
             busy = conn.execute("SELECT 1 FROM meetings WHERE code = ? AND importing = 1", (code,))
             if not busy.fetchone():
                 raise KeyError("no import under way for this code")
-            ids = []
-            for row in rows:
-                if table == "participants":
-                    # A random token hash that no phone has: old phones cannot come back here anyway.
-                    row = {**row, "token_hash": secrets.token_hex(32)}
-                ids.append(self._insert(conn, table, {**row, "code": code}))
+            if table in RENUMBERED:
+                ids = []
+                for row in rows:
+                    if table == "participants":
+                        # A random token hash no phone has: old phones cannot come back here anyway.
+                        row = {**row, "token_hash": secrets.token_hex(32)}
+                    ids.append(self._insert(conn, table, {**row, "code": code}))
+            else:  # votes and the like: one statement for the whole step
+                ids = []
+                mine = [{**row, "code": code} for row in rows]
+                for cols, values in _grouped(table, mine, self._cols[table]):
+                    marks = ", ".join("?" * len(cols))
+                    conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", values)
             conn.execute("COMMIT")
         except BaseException as exc:
             self._import_failed(conn, exc)
