@@ -127,7 +127,7 @@ def test_imports_exports_and_deletes_while_phones_vote_never_stop_the_writer(tmp
         try:
             body = json.dumps(big_evening()).encode()
             imported = []
-            for _ in range(3):
+            for _ in range(2):
                 status, keys = post(srv, IMPORT, body)
                 assert status == 201, keys
                 imported.append(keys)
