@@ -142,6 +142,19 @@ def on_addition(payload=None, *_extra):
     return _act("addition", payload, "phone")
 
 
+@socketio.on("endorse")
+def on_endorse(payload=None, *_extra):
+    """Phone: ``{id, addition, on}`` "Dat herken ik ook" on a shown addition, or taken back;
+    acked ``{ok, endorsements}``. The host and the beamer hear the counts, coalesced."""
+    return _act("endorse", payload, "phone")
+
+
+@socketio.on("addition_hands")
+def on_addition_hands(payload=None, *_extra):
+    """Host: ``{id, addition, count}`` raised hands for a shown addition (replaces the last)."""
+    return _act("addition_hands", payload, "host")
+
+
 @socketio.on("choose")
 def on_choose(payload=None, *_extra):
     """Phone: ``{id, theme}`` the one theme to work on after the break (changeable); the ack
@@ -309,7 +322,7 @@ def on_merge_addition(payload=None, *_extra):
     return _act("merge_addition", payload, "host")
 
 
-ORDERS = ("oldest", "newest")
+ORDERS = ("oldest", "newest", "endorsed")
 STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
 MAX_OFFSET = 10**9
 MAX_REPORTED = 500  # ids one beamer report may hold: far more than fit on a screen

@@ -156,6 +156,9 @@ class Live:
             write(table, renumbered(data[table], "participant", people))
         write("notes", [{**row, "id": None} for row in renumbered(data["notes"], "participant", people)])
         write("manual_counts", data["manual_counts"])
+        endorsed = renumbered(data["endorsements"], "participant", people)
+        write("endorsements", renumbered(endorsed, "addition", added))
+        write("addition_hands", renumbered(data["addition_hands"], "addition", added))
         merged = [row for row in additions if row.get("merged_into")]
         links = [(added[row["id"]], added.get(row["merged_into"])) for row in merged]
         if any(into is None for _, into in links):
@@ -282,6 +285,8 @@ class Live:
                     self.addition_changed(meeting_code, data["addition"])  # now "promoted"
             elif kind in NOTES:
                 self.send_note(meeting_code, kind, data, result)
+            elif kind in ENDORSING:
+                self.fanout.changed(meeting_code, tally=False, endorsed=True)
             elif kind == "addition":
                 self.addition_changed(meeting_code, result["addition"])
             elif kind == "moderate":
@@ -383,16 +388,21 @@ class Live:
         if addition is None:
             return
         self.socketio.emit("addition", addition, to=room(code, "host"))
+        # Phones and helpers see what the beamer shows (to tap "Dat herken ik ook"), never the
+        # count per tap, never who wrote it.
+        audience = [room(code, "projector"), room(code, "phone"), room(code, "helper")]
         if addition["status"] == "shown":
             self.socketio.emit("addition", addition, to=room(code, "projector"))
+            seen = {key: addition[key] for key in ("id", "theme", "text", "status", "version")}
+            self.socketio.emit("addition", seen, to=[room(code, "phone"), room(code, "helper")])
         elif addition["status"] in ("hidden", "merged"):
             # Only that it is gone: the beamer never receives the text of a hidden addition.
             # (A pending addition that is hidden was never on the beamer; the notice is harmless.)
             # A merged addition leaves the beamer too; the beamer sees it as hidden.
             gone = {key: addition[key] for key in ("id", "theme", "version")}
             gone["status"] = "hidden"
-            self.socketio.emit("addition", gone, to=room(code, "projector"))
-        self.fanout.changed(code, tally=False, counts=True)
+            self.socketio.emit("addition", gone, to=audience)
+        self.fanout.changed(code, tally=False, counts=True, endorsed=addition["status"] == "merged")
 
     def additions_page(self, code: str, order: str, offset: int, limit: int, status=None) -> dict:
         """One page of a meeting's additions for the host, with the counts per status."""
@@ -403,6 +413,15 @@ class Live:
         """How many additions a meeting has, per status, with the version they belong to."""
         page = self.store.additions_page(code, limit=0)
         return {"version": page["version"], "total": page["total"], **page["counts"]}
+
+    def endorsements(self, meeting: Meeting) -> tuple[dict, dict]:
+        """``endorsements`` messages for the host and the beamer: ``{at, counts: {addition id:
+        n}}`` of the shown additions; the beamer's without the themes whose results are hidden."""
+        rows = self.store.endorsements(meeting.code)
+        at = int(time.time() * 1000)
+        host = {"at": at, "counts": {str(a): n for a, (_theme, n) in rows.items()}}
+        beamer = {"at": at, "counts": {str(a): n for a, (t, n) in rows.items() if meeting.results_shown(t)}}
+        return host, beamer
 
     def projector_showing(self, code: str, view: dict) -> dict:
         """Relay what the beamer shows now to the host devices, as ``projector_view``."""
@@ -440,8 +459,12 @@ class Live:
             state["tally"] = projector_tally(tally)
             # Only what the host shows: pending and hidden text never reaches the beamer.
             page = self.store.additions_page(meeting.code, "oldest", 0, None, "shown")
-            state["additions"] = page["additions"]
+            state["additions"] = [hide_count(meeting, a) for a in page["additions"]]
             state["additions_version"] = page["version"]
+        else:  # phone and helper: what the beamer shows, without counts or who wrote it
+            page = self.store.additions_page(meeting.code, "oldest", 0, None, "shown")
+            seen = ("id", "theme", "text", "status")
+            state["additions"] = [{k: a[k] for k in seen} for a in page["additions"]]
         return state
 
     def send_staff_states(self, meeting: Meeting) -> None:
@@ -491,21 +514,22 @@ class Fanout:
         self._last: dict[str, float] = {}
         self.sent = 0
 
-    def changed(self, code: str, tally: bool = True, counts: bool = False) -> None:
+    def changed(self, code: str, tally: bool = True, counts: bool = False, endorsed: bool = False) -> None:
         """Note a change; a flush is scheduled unless one already is."""
         dirty = self._dirty.get(code)
         if dirty is None:
-            self._dirty[code] = [tally, counts]
+            self._dirty[code] = [tally, counts, endorsed]
             self.live.socketio.start_background_task(self._flush_later, code)
         else:
             dirty[0] = dirty[0] or tally
             dirty[1] = dirty[1] or counts
+            dirty[2] = dirty[2] or endorsed
 
     def _flush_later(self, code: str) -> None:
         wait = self._last.get(code, 0.0) + self.interval - time.monotonic()
         if wait > 0:
             self.live.socketio.sleep(wait)
-        tally, counts = self._dirty.pop(code, (True, False))
+        tally, counts, endorsed = self._dirty.pop(code, (True, False, False))
         self._last[code] = time.monotonic()
         try:
             live = self.live
@@ -518,9 +542,20 @@ class Fanout:
                 live.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
             if counts:
                 live.socketio.emit("additions_counts", live.additions_counts(code), to=room(code, "host"))
+            if endorsed:
+                host, beamer = live.endorsements(meeting)
+                live.socketio.emit("endorsements", host, to=room(code, "host"))
+                live.socketio.emit("endorsements", beamer, to=room(code, "projector"))
             self.sent += 1
         except Exception:
             log.exception("update for a meeting failed")
+
+
+def hide_count(meeting: Meeting, addition: dict) -> dict:
+    """A shown addition for the beamer: without its count while its theme's results are hidden."""
+    if meeting.results_shown(addition["theme"]):
+        return addition
+    return {k: v for k, v in addition.items() if k != "endorsements"}
 
 
 def projector_tally(tally: dict) -> dict:
@@ -541,6 +576,8 @@ RESHAPE = {
     "lock_choices",
     "merge_themes",
 }
+# Endorsements of additions: their counts go out coalesced (``endorsements``), never per tap.
+ENDORSING = {"endorse", "addition_hands"}
 # Changes to a subgroup card: sent as one small ``note`` message each.
 NOTES = {"note", "edit_note", "remove_note"}
 # Acks that carry the attendee text as stored (trimmed lines, at most 10, invisible characters gone).
@@ -567,4 +604,6 @@ CHECKS = {
     "note": domain.check_note,
     "edit_note": domain.check_edit_note,
     "remove_note": domain.check_remove_note,
+    "endorse": domain.check_endorse,
+    "addition_hands": domain.check_addition_hands,
 }

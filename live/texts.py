@@ -50,6 +50,7 @@ ERRORS = {
     "bad_date": N_("Vul een datum in, zoals 2026-03-12."),
     "unknown_theme": N_("Dit onderwerp bestaat niet."),
     "unknown_addition": N_("Deze aanvulling bestaat niet."),
+    "not_shown": N_("Deze aanvulling staat niet meer op het scherm."),
     "unknown_meeting": N_("Deze bijeenkomst bestaat niet. Kijk of de code klopt."),
     "unknown_event": N_("Dit kan hier niet."),
     "wrong_phase": N_("Dat kan nu niet. De gespreksleider is al verder."),
@@ -144,6 +145,10 @@ PHONE = {
     "whole_label": N_("Wat mist er in het geheel?"),
     "theme_label": N_("Wat wilt u zeggen over dit thema?"),
     "add_summary": N_("Iets aanvullen?"),
+    # The shown additions of a theme on the phone, with one button each ("Dat herken ik ook").
+    "others_label": N_("Dit zeiden anderen. Herkent u dat?"),
+    "endorse": N_("Dat herken ik ook"),
+    "endorsed": N_("U herkent dit ✓"),
     "one_at_a_time": N_("Beantwoord deze vraag. Daarna gaat de gespreksleider verder."),
     "every_theme": N_("Kies bij elk thema: ja, deels of nee. U kunt het later nog veranderen."),
     "go_to": N_("Ga naar:"),
@@ -273,6 +278,11 @@ HOST = {
     "on_beamer_chosen": "Gekozen voor de beamer",
     "show": "Tonen op beamer",
     "hide": "Verbergen",
+    # "Dat herken ik ook" on phones, paper forms and helpers, plus the hands the host counts.
+    "endorsed_count": "{n} herkennen dit",
+    "endorsed_one": "1 herkent dit",
+    "hands_label": "Handen omhoog voor deze aanvulling",
+    "hands_save": "Handen opslaan",
     "no_additions": "Nog geen aanvullingen.",
     "additions_summary": (
         "{total} {word}: {pending} nog niet bekeken, {shown} gekozen voor de beamer, {hidden} verborgen."

@@ -208,7 +208,8 @@ class Client:
             if "additions" in state and data["version"] >= newer:
                 self._addition_versions[data["id"]] = data["version"]
                 kept = [a for a in state["additions"] if a["id"] != data["id"]]
-                if self.role != "projector" or data["status"] == "shown":
+                # The beamer, phones and helpers keep only what the beamer shows.
+                if self.role not in ("projector", "phone", "helper") or data["status"] == "shown":
                     kept.append({k: data[k] for k in ("id", "theme", "text", "status")})
                 state["additions"] = sorted(kept, key=lambda a: a["id"])
             self._changed.notify_all()

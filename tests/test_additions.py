@@ -77,13 +77,16 @@ def test_the_store_pages_additions_in_both_orders_with_counts_that_agree(store):
     assert [a["id"] for a in store.additions_page(code, "oldest", 5, 10)["additions"]] == ids[5:]
     shown = store.additions_page(code, "oldest", 0, None, "shown")
     assert shown["total"] == 1 and shown["additions"] == [
-        {"id": ids[2], "theme": 1, "text": "Idee 2", "status": "shown"}
+        {"id": ids[2], "theme": 1, "text": "Idee 2", "status": "shown", "endorsements": 0}
     ]
     assert store.additions_page(code, limit=0)["additions"] == []
     assert store.additions_page("ZZZZZ")["total"] == 0
 
     one = store.addition(code, ids[4])
-    assert one == {"id": ids[4], "theme": 1, "text": "Idee 4", "status": "hidden", "version": page["version"]}
+    assert one == {
+        "id": ids[4], "theme": 1, "text": "Idee 4", "status": "hidden", "endorsements": 0,
+        "version": page["version"],
+    }  # fmt: skip
     assert store.addition(code, 987654) is None
     assert store.addition("ZZZZZ", ids[0]) is None
 
@@ -108,7 +111,7 @@ def test_each_new_addition_reaches_the_host_as_one_small_message_and_never_as_a_
 
     # One message per addition, with just that addition, and no snapshot at all.
     assert sorted(a["id"] for a in host.additions) == sorted(ids)
-    assert all(set(a) == {"id", "theme", "text", "status", "version"} for a in host.additions)
+    assert all(set(a) == {"id", "theme", "text", "status", "endorsements", "version"} for a in host.additions)
     assert all(a["status"] == "pending" for a in host.additions)
     assert max(size(a) for a in host.additions) < 200
     assert (len(host.states), len(projector.states)) == states_before

@@ -802,7 +802,7 @@ class Walk:
         page = self.host.sio.call("list_additions", {"limit": 100}, timeout=10)
         expected_additions = [
             {"id": n, "theme": a["theme"], "text": a["text"], "status": a["status"],
-             **({"merged_into": a["merged_into"]} if a["status"] == "merged" else {})}
+             **({"merged_into": a["merged_into"]} if a["status"] == "merged" else {}), "endorsements": 0}
             for n, a in sorted(m.additions.items())
         ]  # fmt: skip
         assert page["additions"] == expected_additions

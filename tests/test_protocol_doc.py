@@ -372,8 +372,11 @@ def test_each_role_gets_the_snapshot_the_docs_describe(room):
         assert "token" not in screen.state and "mine" not in screen.state
     assert {"additions_total", "additions_counts"} <= set(host.state)
     assert set(host.state["additions_counts"]) == {"pending", "shown", "hidden", "promoted", "merged"}
-    for private in ("tally", "additions", "cards", "token", "mine", "join_url"):
+    for private in ("tally", "cards", "token", "mine", "join_url"):
         assert private not in helper.state
+    # Phones and helpers see the shown additions (to tap "Dat herken ik ook"), without counts.
+    for screen in (phone, helper):
+        assert all(set(a) == {"id", "theme", "text", "status"} for a in screen.state["additions"])
 
 
 def test_a_host_screen_connecting_asks_the_beamer_what_it_shows(room, connect):
@@ -456,6 +459,7 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
         "theme": 1,
         "text": "Meer bankjes",
         "status": "pending",
+        "endorsements": 0,
         "version": news["version"],
     }
     assert news["version"] >= host.state["additions_version"]
@@ -469,6 +473,7 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
         "theme": 1,
         "text": "Meer bankjes",
         "status": "shown",
+        "endorsements": 0,
         "version": shown["version"],
     }
     assert host.call("moderate", addition=aid, show=False) == {"ok": True}
@@ -481,14 +486,20 @@ def test_votes_additions_and_moderation_reach_host_and_beamer_as_the_docs_say(ro
     assert (len(host.states), len(projector.states)) == states_before, "additions never send a state"
     # Tallies and counts go to the screens that show them, never to phones or the helper.
     assert not (phone.tallies or other.tallies or helper.tallies) and not (projector.counts or phone.counts)
-    assert not (phone.additions or helper.additions)
+    # Phones and helpers hear that it left the beamer, never its text.
+    for screen in (phone, helper):
+        heard = screen.wait_for(lambda s=screen: [a for a in s.additions if a["status"] == "hidden"])
+        assert heard == [{"id": aid, "theme": 1, "status": "hidden", "version": gone["version"]}]
+        assert [a for a in screen.additions if a["status"] == "shown"] == [
+            {"id": aid, "theme": 1, "text": "Meer bankjes", "status": "shown", "version": shown["version"]}
+        ]
     assert host.call("moderate", addition=aid, show=True) == {"ok": True}
     hidden = phone.call("addition", theme=2, text="Niet voor de beamer")["addition"]
     assert host.call("moderate", addition=hidden, show=False) == {"ok": True}
     beamer = Client(server.url, m["code"], "projector", m["projector_key"])
     try:  # a beamer that connects now: only the shown additions, oldest first, never hidden text
         assert beamer.state["additions"] == [
-            {"id": aid, "theme": 1, "text": "Meer bankjes", "status": "shown"}
+            {"id": aid, "theme": 1, "text": "Meer bankjes", "status": "shown", "endorsements": 0}
         ]
         assert beamer.state["additions_version"] <= beamer.state["version"]
     finally:

@@ -41,7 +41,8 @@ from live.meeting import (
 
 FORMAT = "burgerkracht-live/meeting"
 VERSION = 1
-LISTS = ("themes", "participants", "votes", "choices", "pledges", "notes", "additions", "manual_counts")
+LISTS = ("themes", "participants", "votes", "choices", "pledges", "notes", "additions", "manual_counts",
+         "endorsements", "addition_hands")
 
 
 # The largest import body. A 2,000-phone evening with ten themes is about 2 MiB.
@@ -58,6 +59,8 @@ MAX_ROWS = {
     "notes": 10_000,
     "additions": 20_000,
     "manual_counts": 4 * MAX_THEMES * len(ANSWERS),
+    "endorsements": 200_000,
+    "addition_hands": 20_000,
 }
 MAX_EMAIL, MAX_PHONE = 254, 40
 
@@ -214,6 +217,8 @@ COLUMNS = {
         "created_at": _number, "merged_into": _optional(_whole),
     },
     "manual_counts": {"theme": _whole, "answer": _word(*ANSWERS), "count": _whole},
+    "endorsements": {"addition": _whole, "participant": _whole},
+    "addition_hands": {"addition": _whole, "count": lambda v: _whole(v) and 0 <= v <= 100_000},
 }  # fmt: skip
 
 

@@ -97,6 +97,35 @@ def _bars(row: dict, most: int) -> list[dict]:
     ]
 
 
+def endorsement_counts(data: dict) -> dict[int, dict]:
+    """Per addition (a group's root): how many recognised themselves in it, ``{phone, forms,
+    hands, total}`` (forms: paper forms and people a helper helped). Counts only, never who."""
+    origin = {p["id"]: p.get("origin") or "phone" for p in data.get("participants", [])}
+    counts: dict[int, dict] = {}
+
+    def of(addition):
+        return counts.setdefault(addition, {"phone": 0, "forms": 0, "hands": 0, "total": 0})
+
+    for row in data.get("endorsements", []):
+        entry = of(row["addition"])
+        entry["phone" if origin.get(row["participant"], "phone") == "phone" else "forms"] += 1
+        entry["total"] += 1
+    for row in data.get("addition_hands", []):
+        entry = of(row["addition"])
+        entry["hands"] += row["count"]
+        entry["total"] += row["count"]
+    return counts
+
+
+def merged_groups(data: dict) -> dict[int, int]:
+    """Per addition that others were merged into: how many were merged into it."""
+    groups: dict[int, int] = {}
+    for a in data["additions"]:
+        if a["status"] == "merged" and a.get("merged_into"):
+            groups[a["merged_into"]] = groups.get(a["merged_into"], 0) + 1
+    return groups
+
+
 def record(data: dict, default_days: int) -> dict:
     """Everything the printed record of the evening shows, without a single name."""
     meeting = data["meeting"]
@@ -108,10 +137,17 @@ def record(data: dict, default_days: int) -> dict:
         origin = p.get("origin") or "phone"
         origin_count[origin] = origin_count.get(origin, 0) + 1
     additions = data["additions"]
+    endorsed, groups = endorsement_counts(data), merged_groups(data)
+    nobody = {"phone": 0, "forms": 0, "hands": 0, "total": 0}
     for row in rows:
         mine = [a for a in additions if a["theme"] == row["id"]]
         row["bars"] = _bars(row, most)
-        row["shown"] = [a["text"] for a in mine if a["status"] == "shown" and a["text"]]
+        # Each shown addition with how many recognised themselves in it and what was merged in.
+        row["shown"] = [
+            {"text": a["text"], "endorsed": endorsed.get(a["id"], nobody), "merged": groups.get(a["id"], 0)}
+            for a in mine
+            if a["status"] == "shown" and a["text"]
+        ]
         row["hidden"] = sum(a["status"] == "hidden" for a in mine)
         row["merged"] = sum(a["status"] == "merged" for a in mine)
         row["promoted"] = sum(a["status"] == "promoted" for a in mine)

@@ -16,7 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from live.exports import looks_like_formula, phone_for_people, theme_order, working_groups
-from live.exports.evening import recognition_rows
+from live.exports.evening import endorsement_counts, recognition_rows
 from live.texts import ADDITION_STATUS, ANSWER_LABELS, CARD_LABELS, CONTACT_BY, ORIGIN_LABELS, ROLE_SHORT
 
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
@@ -158,18 +158,24 @@ def evening_xlsx(data: dict) -> bytes:
     additions = wb.create_sheet("Aanvullingen")
     titles = {t["id"]: t["title"] for t in theme_order(data)}
     titles.setdefault(0, "Het geheel")
+    # Numbered within the meeting: the same after an import, where the ids are new.
+    number = {a["id"]: n for n, a in enumerate(data["additions"], start=1)}
+    endorsed = endorsement_counts(data)
+    nobody = {"phone": 0, "forms": 0, "hands": 0, "total": 0}
     _rows(
         additions,
-        [["Nummer", "Thema", "Tekst", "Status"]]
+        [["Nummer", "Thema", "Tekst", "Status", "Herkend door", "Telefoon", "Papier en helper", "Handen",
+          "Samengevoegd in (nummer)"]]  # fmt: skip
         + [
-            # Numbered within the meeting: the same after an import, where the ids are new.
             [
-                n,
+                number[a["id"]],
                 titles.get(a["theme"], str(a["theme"])),
                 a["text"],
                 ADDITION_STATUS.get(a["status"], a["status"]),
+                *(endorsed.get(a["id"], nobody)[k] for k in ("total", "phone", "forms", "hands")),
+                number.get(a.get("merged_into")) if a["status"] == "merged" else None,
             ]
-            for n, a in enumerate(data["additions"], start=1)
+            for a in data["additions"]
         ],
     )
     return _finish(wb)

@@ -136,7 +136,12 @@ class Store:
 
     def addition(self, code: str, addition_id: int) -> dict | None:
         """One addition as it is now, with the meeting's version: ``{id, theme, text, status,
-        version}``, or None."""
+        endorsements, version}``, or None."""
+        raise NotImplementedError
+
+    def endorsements(self, code: str) -> dict[int, tuple[int, int]]:
+        """``{addition id: (theme, count)}`` for every shown addition: the people who tapped "Dat
+        herken ik ook" (phones, paper forms, helpers) plus the host's raised hands."""
         raise NotImplementedError
 
     def pledges(self, code: str) -> list[dict]:

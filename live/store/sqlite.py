@@ -118,6 +118,20 @@ CREATE TABLE IF NOT EXISTS additions (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS additions_by_meeting ON additions (code, id);
+-- "Dat herken ik ook": one row per participant and addition (always a group's root), so a tap
+-- counts once and a second tap takes it back; raised hands per addition, typed by the host.
+CREATE TABLE IF NOT EXISTS endorsements (
+    code TEXT NOT NULL,
+    addition INTEGER NOT NULL,
+    participant INTEGER NOT NULL,
+    PRIMARY KEY (code, addition, participant)
+);
+CREATE TABLE IF NOT EXISTS addition_hands (
+    code TEXT NOT NULL,
+    addition INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (code, addition)
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -187,7 +201,7 @@ ADDED_COLUMNS = {
 EXPORT_SKIP = {"code", "host_key_hash", "projector_key_hash", "helper_key_hash", "token_hash", "importing"}
 # The tables of one meeting, in an order an import can insert them in.
 MEETING_TABLES = ("meetings", "themes", "participants", "votes", "choices", "pledges", "notes",
-                  "additions", "manual_counts")
+                  "additions", "manual_counts", "endorsements", "addition_hands")
 # A meeting's due moment for erasure: the start (UTC) of its day, or its creation for meetings made
 # before the day was kept, plus its retention days. So 0 days: erased at the next run.
 # A day SQLite cannot read (an imported file written by hand) counts as the creation time: never
@@ -224,11 +238,21 @@ def _today() -> str:
 ADDITION_STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
 
 
+# How many people recognise themselves in addition ``a`` (taps and raised hands); a merged one's
+# count lives with its root.
+_ENDORSED = (
+    "(SELECT count(*) FROM endorsements e WHERE e.code = a.code AND e.addition = a.id)"
+    " + coalesce((SELECT h.count FROM addition_hands h WHERE h.code = a.code AND h.addition = a.id), 0)"
+)
+
+
 def _addition(row) -> dict:
-    """An addition as the protocol has it; a merged one also names the addition it went into."""
+    """An addition as the protocol has it (``row``: id, theme, text, status, merged_into,
+    endorsements); a merged one also names the addition it went into."""
     addition = dict(zip(("id", "theme", "text", "status"), row[:4], strict=True))
     if addition["status"] == "merged":
         addition["merged_into"] = row[4]
+    addition["endorsements"] = row[5]
     return addition
 
 
@@ -495,6 +519,10 @@ class SQLiteStore(Store):
             "SELECT id, theme, field, text FROM notes WHERE code = ? AND participant = ? ORDER BY id",
             (code, participant),
         )
+        endorsed = self._read(
+            "SELECT addition FROM endorsements WHERE code = ? AND participant = ? ORDER BY addition",
+            (code, participant),
+        )
         keys = ("theme", "role", "name", "email", "phone", "contact_by", "share")
         mine = {
             "votes": {str(theme): answer for theme, answer in votes},
@@ -503,6 +531,7 @@ class SQLiteStore(Store):
             "pledges": [{**dict(zip(keys, row, strict=True)), "share": bool(row[6])} for row in pledges],
             "additions": [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in additions],
             "notes": [{"id": i, "theme": t, "field": f, "text": text} for i, t, f, text in notes],
+            "endorsed": [addition for (addition,) in endorsed],
         }
         # The newest pledge, as the first version's clients expect.
         mine["pledge"] = mine["pledges"][-1] if mine["pledges"] else None
@@ -532,9 +561,10 @@ class SQLiteStore(Store):
                         "SELECT status, count(*) FROM additions WHERE code = ? GROUP BY status", (code,)
                     ).fetchall()
                 )
+                ordering = f"{_ENDORSED} DESC, id" if order == "endorsed" else f"id {direction}"
                 rows = self._r.execute(
-                    f"SELECT id, theme, text, status, merged_into FROM additions WHERE {where}"
-                    f" ORDER BY id {direction} LIMIT ? OFFSET ?",
+                    f"SELECT id, theme, text, status, merged_into, {_ENDORSED} FROM additions a"
+                    f" WHERE {where} ORDER BY {ordering} LIMIT ? OFFSET ?",
                     (*args, -1 if limit is None else limit, offset),
                 ).fetchall()
             finally:
@@ -549,13 +579,20 @@ class SQLiteStore(Store):
 
     def addition(self, code, addition_id):
         rows = self._read(
-            "SELECT a.id, a.theme, a.text, a.status, a.merged_into, m.version FROM additions a"
-            " JOIN meetings m ON m.code = a.code WHERE a.code = ? AND a.id = ?",
+            f"SELECT a.id, a.theme, a.text, a.status, a.merged_into, {_ENDORSED}, m.version"
+            " FROM additions a JOIN meetings m ON m.code = a.code WHERE a.code = ? AND a.id = ?",
             (code, addition_id),
         )
         if not rows:
             return None
-        return {**_addition(rows[0]), "version": rows[0][5]}
+        return {**_addition(rows[0]), "version": rows[0][6]}
+
+    def endorsements(self, code):
+        rows = self._read(
+            f"SELECT a.id, a.theme, {_ENDORSED} FROM additions a WHERE a.code = ? AND a.status = 'shown'",
+            (code,),
+        )
+        return {addition: (theme, count) for addition, theme, count in rows}
 
     def pledges(self, code):
         rows = self._read(
@@ -881,6 +918,51 @@ class SQLiteStore(Store):
         self._bump(conn, code)
         return {"ok": True}
 
+    @staticmethod
+    def _endorsed(conn, code, addition) -> int:
+        (count,) = conn.execute(
+            f"SELECT {_ENDORSED} FROM additions a WHERE a.code = ? AND a.id = ?", (code, addition)
+        ).fetchone()
+        return count
+
+    def _shown_root(self, conn, code, addition) -> int:
+        """The addition that counts for ``addition`` (its group's root), if the beamer shows it."""
+        row = conn.execute(
+            "SELECT status, merged_into FROM additions WHERE code = ? AND id = ?", (code, addition)
+        ).fetchone()
+        if row is None:
+            raise Refused("unknown_addition")
+        root, status = addition, row[0]
+        if status == "merged" and row[1] is not None:
+            root = row[1]
+            found = conn.execute(
+                "SELECT status FROM additions WHERE code = ? AND id = ?", (code, root)
+            ).fetchone()
+            status = found[0] if found else "hidden"
+        if status != "shown":
+            raise Refused("not_shown")
+        return root
+
+    def _do_endorse(self, conn, code, actor, data):
+        root = self._shown_root(conn, code, data["addition"])
+        if data["on"]:
+            conn.execute("INSERT OR IGNORE INTO endorsements VALUES (?, ?, ?)", (code, root, actor))
+        else:
+            conn.execute(
+                "DELETE FROM endorsements WHERE code = ? AND addition = ? AND participant = ?",
+                (code, root, actor),
+            )
+        return {"ok": True, "endorsements": self._endorsed(conn, code, root), "addition": root}
+
+    def _do_addition_hands(self, conn, code, actor, data):
+        root = self._shown_root(conn, code, data["addition"])
+        conn.execute(
+            "INSERT INTO addition_hands VALUES (?, ?, ?)"
+            " ON CONFLICT (code, addition) DO UPDATE SET count = excluded.count",
+            (code, root, data["count"]),
+        )
+        return {"ok": True, "endorsements": self._endorsed(conn, code, root), "addition": root}
+
     def _do_merge_addition(self, conn, code, actor, data):
         addition, into = data["addition"], data["into"]
         found = {
@@ -916,6 +998,23 @@ class SQLiteStore(Store):
             "UPDATE additions SET status = 'merged', merged_into = ? WHERE code = ? AND id = ?",
             (root, code, addition),
         )
+        # Who recognised themselves in it now counts for the root (once, if they tapped both);
+        # raised hands add up.
+        conn.execute(
+            "INSERT OR IGNORE INTO endorsements SELECT code, ?, participant FROM endorsements"
+            " WHERE code = ? AND addition = ?",
+            (root, code, addition),
+        )
+        conn.execute("DELETE FROM endorsements WHERE code = ? AND addition = ?", (code, addition))
+        hands = conn.execute(
+            "DELETE FROM addition_hands WHERE code = ? AND addition = ? RETURNING count", (code, addition)
+        ).fetchone()
+        if hands:
+            conn.execute(
+                "INSERT INTO addition_hands VALUES (?, ?, ?)"
+                " ON CONFLICT (code, addition) DO UPDATE SET count = count + excluded.count",
+                (code, root, hands[0]),
+            )
         self._bump(conn, code)
         return {"ok": True, "into": root, "moved": sorted(moved)}
 

@@ -53,6 +53,7 @@ function statusKey(item) {
   const p = item.payload;
   if (item.event === 'vote') return `vote-${p.theme}`;
   if (item.event === 'addition') return `addition-${p.theme}`;
+  if (item.event === 'endorse') return `endorse-${p.addition}`;
   if (NOTE_EVENTS.has(item.event)) return card.statusKey(item);
   return item.event;
 }
@@ -84,7 +85,8 @@ live = connect({
     setStatus(statusKey(item), words.saving);
   },
   onAck(item, ack) {
-    if (item.event === 'choose') topics.answered(item, ack);
+    if (item.event === 'endorse') recognition.endorsedAck(item, ack);
+    else if (item.event === 'choose') topics.answered(item, ack);
     else if (NOTE_EVENTS.has(item.event)) card.answered(item, ack);
     else if (item.event === 'pledge' || item.event === 'withdraw') pledges.answered(item, ack);
     else if (!ack.ok) setStatus(statusKey(item), texts.errors[ack.error] || texts.errors.server_error, 'error');
@@ -93,3 +95,4 @@ live = connect({
   },
 });
 live.socket.on('note', (note) => card.onNote(note));
+live.socket.on('addition', (a) => recognition.onAddition(a));

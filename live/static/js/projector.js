@@ -167,6 +167,18 @@ live.socket.on('addition', (change) => {
   recent = [...recent.slice(-99), change];
   if (apply(change)) layout();
 });
+// Counts of "Dat herken ik ook", coalesced by the server (at most ten a second), newest only.
+let endorsedAt = 0;
+live.socket.on('endorsements', (message) => {
+  if (message.at < endorsedAt) return;
+  endorsedAt = message.at;
+  for (const a of shown.values()) {
+    const n = message.counts[String(a.id)];
+    if (n) a.endorsements = n;
+    else delete a.endorsements;
+  }
+  if (pages.setEndorsements(message.counts) && !fits()) layout();
+});
 live.socket.on('note', (note) => {
   if (note.removed) notes.delete(note.id);
   else notes.set(note.id, note);

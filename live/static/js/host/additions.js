@@ -155,6 +155,11 @@ function item(a) {
   const [label, onBeamer] = beamerState(a);
   li.dataset.onBeamer = onBeamer;
   li.append(el('p', { className: 'mod-state' }, label));
+  if (a.endorsements) {
+    const n = a.endorsements;
+    li.append(el('p', { className: 'mod-endorsed' }, n === 1 ? words.endorsed_one : say('endorsed_count', { n })));
+  }
+  if (a.status === 'shown') li.append(handsForm(a));
   const about = `${say('number', { n: a.id })}`;
   const actions = el('div', { className: 'button-row' });
   if (a.status !== 'promoted') {
@@ -181,6 +186,29 @@ function item(a) {
   return li;
 }
 
+/** Raised hands for a shown addition: "Dat herken ik ook" from people without a phone. */
+function handsForm(a) {
+  const input = el('input', {
+    id: `hands-${a.id}`, type: 'number', min: '0', max: '100000', inputMode: 'numeric',
+    dataset: { focus: `${a.id}:hands` },
+  });
+  const save = () => {
+    const count = Number(input.value);
+    if (!Number.isInteger(count) || count < 0) {
+      setStatus('additions', errorText('bad_count'), 'error');
+      input.focus();
+      return;
+    }
+    send('addition_hands', { addition: a.id, count }, { status: 'additions' });
+  };
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') save();
+  });
+  return el('p', { className: 'field hands' },
+    el('label', { htmlFor: input.id }, words.hands_label), input,
+    el('button', { type: 'button', dataset: { focus: `${a.id}:hands-save` }, onclick: save }, words.hands_save));
+}
+
 function groupOrder() {
   const ids = host.state ? host.state.themes.map((t) => t.id) : [];
   return [...ids, 0];
@@ -196,7 +224,7 @@ function itemKey(a) {
   const others = open === 'merge'
     ? items.filter((o) => o.id !== a.id && o.status !== 'merged' && o.status !== 'promoted').map((o) => [o.id, o.text])
     : [];
-  return JSON.stringify([a.theme, a.status, a.text, a.merged_into, beamerState(a), open, others]);
+  return JSON.stringify([a.theme, a.status, a.text, a.merged_into, a.endorsements, beamerState(a), open, others]);
 }
 
 function itemFor(a) {
@@ -333,6 +361,14 @@ export function listenForAdditions(socket) {
   socket.on('addition', (change) => {
     recent = [...recent.slice(-99), change];
     if (apply(change)) renderSoon();
+  });
+  // Counts of "Dat herken ik ook" (coalesced, at most ten a second), newest only.
+  let endorsedAt = 0;
+  socket.on('endorsements', (message) => {
+    if (message.at < endorsedAt) return;
+    endorsedAt = message.at;
+    items = items.map((a) => (a.status === 'shown' ? { ...a, endorsements: message.counts[String(a.id)] || 0 } : a));
+    renderSoon();
   });
   socket.on('additions_counts', (message) => {
     if (message.version < counts.version) return;

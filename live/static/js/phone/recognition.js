@@ -10,6 +10,9 @@ const box = document.getElementById('rec-themes');
 const intro = document.getElementById('rec-intro');
 const template = document.getElementById('tpl-theme');
 const sentIds = new Set();
+// What the beamer shows, by addition id ({id, theme, text}), and what this phone recognises.
+const shown = new Map();
+const endorsed = new Set();
 
 const length = (text) => [...text].length; // code points, as the server counts
 
@@ -87,6 +90,54 @@ function makeCard(id, send) {
   return card;
 }
 
+/** The shown additions under each theme's card, each with its "Dat herken ik ook" button. */
+function drawOthers(send) {
+  for (const card of box.children) {
+    const theme = Number(card.dataset.theme);
+    const others = card.querySelector('.others');
+    const list = others.querySelector('.others-list');
+    const items = [...shown.values()].filter((a) => a.theme === theme);
+    const kept = new Map([...list.children].map((li) => [Number(li.dataset.addition), li]));
+    for (const [id, li] of kept) if (!shown.has(id) || shown.get(id).theme !== theme) li.remove();
+    for (const a of items) {
+      let li = kept.get(a.id);
+      if (!li || !li.isConnected) {
+        li = document.createElement('li');
+        li.dataset.addition = String(a.id);
+        const text = document.createElement('p');
+        text.className = 'other-text';
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'endorse';
+        button.addEventListener('click', () => {
+          const on = !endorsed.has(a.id);
+          setPressed(a.id, on);
+          send('endorse', { addition: a.id, on });
+          setStatus(`endorse-${a.id}`, words.saving);
+        });
+        const status = document.createElement('p');
+        status.className = 'saved';
+        status.setAttribute('aria-live', 'polite');
+        status.dataset.status = `endorse-${a.id}`;
+        li.append(text, button, status);
+        list.append(li);
+      }
+      li.querySelector('.other-text').textContent = a.text; // attendee text: never as HTML
+      setPressed(a.id, endorsed.has(a.id));
+    }
+    others.hidden = items.length === 0;
+  }
+}
+
+function setPressed(id, on) {
+  if (on) endorsed.add(id);
+  else endorsed.delete(id);
+  const button = box.querySelector(`li[data-addition="${id}"] .endorse`);
+  if (!button) return;
+  button.setAttribute('aria-pressed', on ? 'true' : 'false');
+  button.textContent = on ? words.endorsed : words.endorse;
+}
+
 function showSent(theme, id, text) {
   if (id != null && sentIds.has(id)) return;
   if (id != null) sentIds.add(id);
@@ -129,6 +180,26 @@ export function createRecognition({ send }) {
       const only = pace.mode === 'one' && ids.includes(pace.theme) ? pace.theme : null;
       for (const card of box.children) card.hidden = only !== null && Number(card.dataset.theme) !== only;
       intro.textContent = only === null ? words.every_theme : words.one_at_a_time;
+      shown.clear();
+      for (const a of state.additions || []) if (a.status === 'shown') shown.set(a.id, a);
+      drawOthers(send);
+    },
+    /** The host showed an addition on the beamer, or took it off. */
+    onAddition(a) {
+      if (a.status === 'shown') shown.set(a.id, a);
+      else shown.delete(a.id);
+      drawOthers(send);
+    },
+    /** The server's answer to a tap: pressed or not, as stored. */
+    endorsedAck(item, ack) {
+      const id = item.payload.addition;
+      if (ack.ok) {
+        setPressed(id, item.payload.on);
+        setStatus(`endorse-${id}`, '', 'ok');
+      } else {
+        setPressed(id, !item.payload.on);
+        setStatus(`endorse-${id}`, errorText(ack.error), 'error');
+      }
     },
     applyMine(mine) {
       for (const [theme, answer] of Object.entries(mine.votes || {})) {
@@ -136,9 +207,13 @@ export function createRecognition({ send }) {
         setStatus(`vote-${theme}`, words.saved, 'ok');
       }
       for (const a of mine.additions || []) showSent(a.theme, a.id, a.text);
+      endorsed.clear();
+      for (const id of mine.endorsed || []) endorsed.add(id);
+      drawOthers(send);
     },
     applyPending(item) {
       if (item.event === 'vote') check(`vote-${item.payload.theme}`, item.payload.answer);
+      if (item.event === 'endorse') setPressed(item.payload.addition, item.payload.on);
     },
     /** An addition was saved: show it under its theme and empty the box if it still holds it. */
     added(item, ack) {

@@ -3,6 +3,24 @@
 // additions take turns, and a pager line says which part is on the screen.
 import { additionsLabel, longestThemesLabel, themesLabel } from './board.js';
 
+/** "3 herkennen dit" under an addition (nothing for none, or while its results are hidden);
+ * true when the line appeared or went, so the layout must be worked out again. */
+function setEndorsed(item, n) {
+  let line = item.querySelector('.endorsed');
+  const had = Boolean(line);
+  if (!n) {
+    if (line) line.remove();
+    return had;
+  }
+  if (!line) {
+    line = document.createElement('span');
+    line.className = 'endorsed';
+    item.append(line);
+  }
+  line.textContent = n === 1 ? '1 herkent dit' : `${n} herkennen dit`;
+  return !had;
+}
+
 // How long one screen stays up before the next (the protocol promises 10 s for additions).
 export const TURN_EVERY_MS = 10000;
 // The board may shrink a little, but only as far as the floor allows (see floorPx).
@@ -81,6 +99,15 @@ export class Pages {
     return [...this.list.querySelectorAll(':scope > .theme-row')];
   }
 
+  /** New counts of "Dat herken ik ook" on the additions in view; whether a line came or went. */
+  setEndorsements(counts) {
+    let changed = false;
+    for (const item of this.list.querySelectorAll('.additions li[data-addition]')) {
+      changed = setEndorsed(item, counts[item.dataset.addition]) || changed;
+    }
+    return changed;
+  }
+
   clearAdditions() {
     for (const list of this.list.querySelectorAll('.additions')) list.replaceChildren();
   }
@@ -91,6 +118,7 @@ export class Pages {
     const item = document.createElement('li');
     item.dataset.addition = String(addition.id);
     item.textContent = addition.text; // attendee text: never as HTML
+    setEndorsed(item, addition.endorsements);
     list.append(item);
     return item;
   }
