@@ -567,18 +567,10 @@ def check_phase(payload: dict) -> str:
     return phase
 
 
-def _addition_id(payload: dict) -> int:
-    addition = payload.get("addition")
-    # Beyond SQLite's 64-bit integers the whole write batch would fail, for everyone in it.
-    if isinstance(addition, bool) or not isinstance(addition, int) or not 1 <= addition < 2**63:
-        raise Refused("unknown_addition")
-    return addition
-
-
 def check_endorse(meeting: Meeting, payload: dict) -> dict:
     """"Dat herken ik ook" on a shown addition (``on``), or taken back; the store checks that
     the beamer shows it (``not_shown``) and counts a merged one for its group's root."""
-    addition = _addition_id(payload)
+    addition = _addition_id(payload.get("addition"))
     on = payload.get("on")
     if not isinstance(on, bool):
         raise Refused("bad_payload")
@@ -588,7 +580,7 @@ def check_endorse(meeting: Meeting, payload: dict) -> dict:
 
 def check_addition_hands(meeting: Meeting, payload: dict) -> dict:
     """Raised hands for one shown addition, typed by the host; a new count replaces the last."""
-    addition = _addition_id(payload)
+    addition = _addition_id(payload.get("addition"))
     count = payload.get("count")
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
         raise Refused("bad_count")

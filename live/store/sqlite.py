@@ -952,7 +952,7 @@ class SQLiteStore(Store):
                 "DELETE FROM endorsements WHERE code = ? AND addition = ? AND participant = ?",
                 (code, root, actor),
             )
-        return {"ok": True, "endorsements": self._endorsed(conn, code, root), "addition": root}
+        return {"ok": True, "endorsements": self._endorsed(conn, code, root)}
 
     def _do_addition_hands(self, conn, code, actor, data):
         root = self._shown_root(conn, code, data["addition"])
@@ -961,7 +961,7 @@ class SQLiteStore(Store):
             " ON CONFLICT (code, addition) DO UPDATE SET count = excluded.count",
             (code, root, data["count"]),
         )
-        return {"ok": True, "endorsements": self._endorsed(conn, code, root), "addition": root}
+        return {"ok": True, "endorsements": self._endorsed(conn, code, root)}
 
     def _do_merge_addition(self, conn, code, actor, data):
         addition, into = data["addition"], data["into"]
