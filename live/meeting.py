@@ -800,6 +800,8 @@ def for_projector(rows: list[dict]) -> list[dict]:
 # Where a participant's answers came from: their own phone, a paper form typed in by a helper,
 # or a helper's device handed to them. Raised hands are not participants (see manual counts).
 ORIGINS = ("phone", "paper", "helper")
+# Shown additions one form may say its person recognises ("Dat herken ik ook").
+MAX_ENDORSE = 100
 FORM_ORIGINS = ("paper", "helper")
 
 
@@ -869,10 +871,17 @@ def check_form(meeting: Meeting, payload: dict) -> dict:
         if any(p["theme"] == pledge["theme"] for p in pledges):
             raise FieldRefused("duplicate_pledge", f"pledges.{n}.theme")
         pledges.append(pledge)
-    if not (votes or additions or choice is not None or pledges):
+    endorse_raw = optional(payload, "endorse", [])
+    if not isinstance(endorse_raw, list) or len(endorse_raw) > MAX_ENDORSE:
+        raise FieldRefused("bad_payload", "endorse")
+    endorse = sorted({_at(f"endorse.{n}", _addition_id, raw) for n, raw in enumerate(endorse_raw)})
+    if not (votes or additions or choice is not None or pledges or endorse):
         # A blank form is not a person taking part: most likely Enter was pressed too soon.
         raise FieldRefused("form_empty", "form")
-    return {"origin": origin, "votes": votes, "additions": additions, "choice": choice, "pledges": pledges}
+    return {
+        "origin": origin, "votes": votes, "additions": additions, "choice": choice, "pledges": pledges,
+        "endorse": endorse,
+    }  # fmt: skip
 
 
 # The pledge field each pledge refusal is about, so the helper screen can mark that box.

@@ -357,7 +357,7 @@ class Live:
         if result.get("ok") and not isinstance(result, Replayed):
             for addition in result.get("additions", ()):
                 self.addition_changed(meeting_code, addition)
-            self.fanout.changed(meeting_code)
+            self.fanout.changed(meeting_code, endorsed=bool(data["endorse"]))
             # A form's person sat down at a table too: that may fill it, like a phone's choice.
             if data["choice"] is not None and any(t.capacity for t in meeting.themes):
                 self.check_full(meeting_code)

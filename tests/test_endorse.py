@@ -178,3 +178,40 @@ def test_three_phones_tap_and_the_beamer_and_the_record_show_the_count(
     assert page_errors == []
     _, _, record = get(f"{server.url}/{code}/verslag", {"Authorization": f"Bearer {meeting['host_key']}"})
     assert "2 herkennen dit: 2 telefoon, 0 papier of helper, 0 handen" in record.decode()
+
+
+def test_a_helper_records_it_for_a_paper_form_and_the_record_counts_it_apart(server, meeting, connect):
+    code = meeting["code"]
+    host = connect(code, "host", meeting["host_key"])
+    phone = connect(code, "phone")
+    helper = connect(code, "helper", meeting["helper_key"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    shown = shown_addition(host, phone)
+    pending = phone.call("addition", theme=2, text="Nog niet op het scherm")["addition"]
+    # The helper screen has the shown additions, by number.
+    helper.wait_for(lambda: [a for a in helper.additions if a["id"] == shown], what="shown to the helper")
+    refused = helper.call("submit_form", origin="paper", endorse=[pending])
+    assert refused == {"ok": False, "error": "not_shown"}
+    assert helper.call("submit_form", origin="paper", endorse=[shown, shown])["ok"]  # once per form
+    assert phone.call("endorse", addition=shown, on=True)["endorsements"] == 2
+    assert host.call("addition_hands", addition=shown, count=4)["endorsements"] == 6
+    key = {"Authorization": f"Bearer {meeting['host_key']}"}
+    _, _, record = get(f"{server.url}/{code}/verslag", key)
+    assert "6 herkennen dit: 1 telefoon, 1 papier of helper, 4 handen" in record.decode()
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    _, _, raw = get(f"{server.url}/{code}/verslag.xlsx", key)
+    rows = list(load_workbook(BytesIO(raw))["Aanvullingen"].iter_rows(values_only=True))
+    assert rows[1][2:9] == ("Drempels op de Dorpsstraat", "getoond", 6, 1, 1, 4, None)
+    # The archive keeps the counts (who, only as a participant id), and an import keeps them.
+    import json
+
+    from conftest import api
+
+    _, _, archive = get(f"{server.url}/{code}/bijeenkomst.json", key)
+    status, copy = api(server.url + "/api/meetings/import", json.loads(archive))
+    assert status == 201, copy
+    _, _, again = get(f"{server.url}/{copy['code']}/verslag", {"Authorization": f"Bearer {copy['host_key']}"})
+    assert "6 herkennen dit: 1 telefoon, 1 papier of helper, 4 handen" in again.decode()

@@ -1200,6 +1200,8 @@ class SQLiteStore(Store):
             )
         for pledge in data["pledges"]:
             self._do_pledge(conn, code, participant, pledge)
+        for addition in data.get("endorse", ()):
+            self._do_endorse(conn, code, participant, {"addition": addition, "on": True})
         return {"ok": True, "participant": participant, "additions": additions}
 
     @staticmethod

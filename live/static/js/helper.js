@@ -107,7 +107,9 @@ function collect() {
     phone: value('pledge-phone'),
     consent,
   }] : [];
+  const endorse = [...form.querySelectorAll('.endorse-list input:checked')].map((box) => Number(box.value));
   const payload = { id: newId(), origin: mode, votes, additions, pledges };
+  if (endorse.length) payload.endorse = endorse;
   if (choice && choice.value) payload.choice = Number(choice.value);
   return payload;
 }
@@ -220,12 +222,46 @@ socket.on('connect_error', (err) => {
   }
 });
 
+// The additions the beamer shows, by number: a tick for each one this person recognises.
+const shownAdditions = new Map();
+function drawEndorse() {
+  const box = document.getElementById('endorse-box');
+  const list = box.querySelector('.endorse-list');
+  const kept = new Map([...list.children].map((li) => [Number(li.dataset.addition), li]));
+  for (const [id, li] of kept) if (!shownAdditions.has(id)) li.remove();
+  for (const a of [...shownAdditions.values()].sort((x, y) => x.id - y.id)) {
+    if (kept.has(a.id)) continue;
+    const li = document.createElement('li');
+    li.dataset.addition = String(a.id);
+    const label = document.createElement('label');
+    label.className = 'choice wide';
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.value = String(a.id);
+    const text = document.createElement('span');
+    text.textContent = `${a.id}. ${a.text}`; // attendee text: never as HTML
+    label.append(input, text);
+    li.append(label);
+    list.append(li);
+  }
+  box.hidden = shownAdditions.size === 0;
+}
+
+socket.on('addition', (a) => {
+  if (a.status === 'shown') shownAdditions.set(a.id, a);
+  else shownAdditions.delete(a.id);
+  drawEndorse();
+});
+
 function shownThemes() {
   return [...form.querySelectorAll('fieldset.theme:not(.whole)')]
     .map((box) => `${box.dataset.theme}:${box.querySelector('.theme-title').textContent}`).join('\n');
 }
 
 socket.on('state', (state) => {
+  shownAdditions.clear();
+  for (const a of state.additions || []) shownAdditions.set(a.id, a);
+  drawEndorse();
   const now = state.themes.map((t) => `${t.id}:${t.title}`).join('\n');
   if (now === shownThemes()) return;
   const filled = form.querySelector('input:checked:not([value=""]), input[type="checkbox"]:checked')
