@@ -7,6 +7,7 @@ Nobody is identified anywhere: phones never get counts or authors, screens get c
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -175,6 +176,17 @@ def test_three_phones_tap_and_the_beamer_and_the_record_show_the_count(
     button.focus()
     dutch.keyboard.press("Space")
     expect(count).to_have_text("2 herkennen dit", timeout=1500)
+    # WCAG 2.1 AA on the phones with the list and on the beamer with the count; a finger's target.
+    from test_accessibility import axe_violations, report
+
+    found = {name: axe_violations(p) for name, p in (("phone", dutch), ("phone ar", arabic), ("beamer", beamer))}
+    assert not any(found.values()), report(found)
+    box = dutch.locator(f'li[data-addition="{shown}"] button.endorse').bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    shots = os.environ.get("SCREENSHOT_DIR")
+    if shots:
+        for name, p in (("endorse-phone", dutch), ("endorse-phone-ar", arabic), ("endorse-beamer", beamer)):
+            p.screenshot(path=f"{shots}/{name}.png", full_page=name != "endorse-beamer")
     assert page_errors == []
     _, _, record = get(f"{server.url}/{code}/verslag", {"Authorization": f"Bearer {meeting['host_key']}"})
     assert "2 herkennen dit: 2 telefoon, 0 papier of helper, 0 handen" in record.decode()
