@@ -89,6 +89,7 @@ FORM = {
     ),
     "choice": THEME,
     "pledges": st.lists(FORM_PLEDGE, max_size=3),
+    "endorse": st.lists(SOME_ID, max_size=3),
 }
 
 # Every client event of docs/protocol.md: who sends it, and plausible values for its fields.
@@ -123,10 +124,12 @@ EVENTS = {
     "merge_themes": ("host", {"theme": NEVER_A_THEME, "into": THEME}),
     "manual_count": ("host", {"theme": THEME, "answer": st.sampled_from(ANSWERS), "count": SOME_ID}),
     "merge_addition": ("host", {"addition": SOME_ID, "into": SOME_ID}),
+    "endorse": ("phone", {"addition": SOME_ID, "on": st.booleans()}),
+    "addition_hands": ("host", {"addition": SOME_ID, "count": SOME_ID}),
     "list_additions": (
         "host",
         {
-            "order": st.sampled_from(["oldest", "newest", "x"]),
+            "order": st.sampled_from(["oldest", "newest", "endorsed", "x"]),
             "offset": SOME_ID,
             "limit": SOME_ID,
             "status": st.sampled_from(["pending", "shown", "hidden", "promoted", "merged", "x"]),
@@ -283,6 +286,8 @@ PLAUSIBLE = {
     "merge_themes": {"theme": 2, "into": 1},
     "manual_count": {"theme": 1, "answer": "yes", "count": 4},
     "merge_addition": {"addition": 1, "into": 2},
+    "endorse": {"addition": 1, "on": True},
+    "addition_hands": {"addition": 1, "count": 2},
     "submit_form": {"origin": "paper", "votes": {"1": "yes"}},
     "list_additions": {"order": "newest"},
     "showing": {"additions": [], "page": 0, "pages": 0},
