@@ -462,9 +462,7 @@ class Live:
             state["additions"] = [hide_count(meeting, a) for a in page["additions"]]
             state["additions_version"] = page["version"]
         else:  # phone and helper: what the beamer shows, without counts or who wrote it
-            page = self.store.additions_page(meeting.code, "oldest", 0, None, "shown")
-            seen = ("id", "theme", "text", "status")
-            state["additions"] = [{k: a[k] for k in seen} for a in page["additions"]]
+            state["additions"] = self.store.additions(meeting.code, shown_only=True)
         return state
 
     def send_staff_states(self, meeting: Meeting) -> None:

@@ -179,7 +179,8 @@ def test_three_phones_tap_and_the_beamer_and_the_record_show_the_count(
     # WCAG 2.1 AA on the phones with the list and on the beamer with the count; a finger's target.
     from test_accessibility import axe_violations, report
 
-    found = {name: axe_violations(p) for name, p in (("phone", dutch), ("phone ar", arabic), ("beamer", beamer))}
+    screens = (("phone", dutch), ("phone ar", arabic), ("beamer", beamer))
+    found = {name: axe_violations(p) for name, p in screens}
     assert not any(found.values()), report(found)
     box = dutch.locator(f'li[data-addition="{shown}"] button.endorse').bounding_box()
     assert box["height"] >= 44 and box["width"] >= 44

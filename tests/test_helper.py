@@ -380,6 +380,7 @@ def test_a_form_is_checked_with_the_phone_rules_in_any_phase():
         "additions": [{"theme": 0, "text": "Meer licht"}],  # cleaned as a phone's text is
         "choice": 1,
         "pledges": [],
+        "endorse": [],
     }
     pledge = check_form(_meeting("results"), form("helper", pledges=[PLEDGE]))["pledges"][0]
     assert (pledge["phone"], pledge["contact_by"], pledge["share"]) == ("+31612345678", "phone", False)

@@ -994,8 +994,17 @@ class Walk:
                     chosen, roles["lead"], roles["member"], roles["occasional"]), (title, text)  # fmt: skip
             mine = [a for _, a in sorted(m.additions.items()) if a["theme"] == theme]
             listed = section.find("ul", class_="additions")
+            # A shown addition says how many were merged into it (nobody endorses in this walk).
+            merged_in = Counter(b["merged_into"] for b in m.additions.values() if b["status"] == "merged")
+
+            def line(n, a, merged_in=merged_in):
+                k = merged_in[n]
+                words = f" ({k} {'aanvulling' if k == 1 else 'aanvullingen'} samengevoegd)"
+                return a["text"] + (words if k else "")
+
+            shown = [(n, a) for n, a in sorted(m.additions.items()) if a["theme"] == theme]
             assert [li.text() for li in (listed.find_all("li") if listed else [])] == [
-                a["text"] for a in mine if a["status"] == "shown"
+                line(n, a) for n, a in shown if a["status"] == "shown"
             ]
             found = re.search(r"Niet getoond: (\d+)\. Samengevoegd: (\d+)\.", text)
             counted = Counter(a["status"] for a in mine)

@@ -294,6 +294,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
             " SELECT code, participant, theme, role, name, email, phone, consent_at FROM pledges_v1;"
             " DROP TABLE pledges_v1; COMMIT;"
         )
+    # One transaction: each ALTER rewrites the schema's pages, and as many commits would fill the
+    # write-ahead log with copies of them.
+    conn.execute("BEGIN")
     for table, columns in ADDED_COLUMNS.items():
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         for name, decl in columns.items():
@@ -301,6 +304,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
                 if (table, name) == ("handled", "at"):  # rows from before count from now
                     conn.execute("UPDATE handled SET at = ?", (time.time(),))
+    conn.execute("COMMIT")
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -343,7 +347,9 @@ class SQLiteStore(Store):
         self.path = os.path.join(data_dir, "live.sqlite3")
         _make_private(data_dir, self.path)
         self._w = _connect(self.path)
-        self._w.executescript(SCHEMA)
+        # One (deferred) transaction: its pages reach the write-ahead log once, and a store file
+        # that has every table takes no write lock at all.
+        self._w.executescript(f"BEGIN; {SCHEMA} COMMIT;")
         _migrate(self._w)
         self._r = _connect(self.path)
         self._r_lock = threading.Lock()
