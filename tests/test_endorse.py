@@ -184,13 +184,29 @@ def test_three_phones_tap_and_the_beamer_and_the_record_show_the_count(
     assert not any(found.values()), report(found)
     box = dutch.locator(f'li[data-addition="{shown}"] button.endorse').bounding_box()
     assert box["height"] >= 44 and box["width"] >= 44
+    # The host sees the count, types raised hands with the keyboard alone, and sorts by it.
+    host_page = open_page(browser, meeting["host_url"], page_errors, viewport={"width": 1280, "height": 900})
+    item = host_page.locator(f'#additions li[data-addition="{shown}"]')
+    expect(item.locator(".mod-endorsed")).to_have_text("2 herkennen dit")
+    hands = item.get_by_label("Handen omhoog voor deze aanvulling")
+    hands.fill("3")
+    hands.press("Enter")
+    expect(item.locator(".mod-endorsed")).to_have_text("5 herkennen dit")
+    expect(count).to_have_text("5 herkennen dit", timeout=1500)
+    host_page.select_option("#mod-order", "endorsed")
+    first = host_page.locator("#additions li[data-addition]").first
+    expect(first).to_have_attribute("data-addition", str(shown))
+    found = {"host": axe_violations(host_page)}
+    assert not any(found.values()), report(found)
     shots = os.environ.get("SCREENSHOT_DIR")
     if shots:
-        for name, p in (("endorse-phone", dutch), ("endorse-phone-ar", arabic), ("endorse-beamer", beamer)):
+        pages = (("endorse-phone", dutch), ("endorse-phone-ar", arabic), ("endorse-beamer", beamer),
+                 ("endorse-host", host_page))  # fmt: skip
+        for name, p in pages:
             p.screenshot(path=f"{shots}/{name}.png", full_page=name != "endorse-beamer")
     assert page_errors == []
     _, _, record = get(f"{server.url}/{code}/verslag", {"Authorization": f"Bearer {meeting['host_key']}"})
-    assert "2 herkennen dit: 2 telefoon, 0 papier of helper, 0 handen" in record.decode()
+    assert "5 herkennen dit: 2 telefoon, 0 papier of helper, 3 handen" in record.decode()
 
 
 def test_a_helper_records_it_for_a_paper_form_and_the_record_counts_it_apart(server, meeting, connect):
