@@ -392,7 +392,9 @@ class Live:
         # count per tap, never who wrote it.
         audience = [room(code, "projector"), room(code, "phone"), room(code, "helper")]
         if addition["status"] == "shown":
-            self.socketio.emit("addition", addition, to=room(code, "projector"))
+            meeting = self.store.meeting(code)
+            beamer = hide_count(meeting, addition) if meeting is not None else addition
+            self.socketio.emit("addition", beamer, to=room(code, "projector"))
             seen = {key: addition[key] for key in ("id", "theme", "text", "status", "version")}
             self.socketio.emit("addition", seen, to=[room(code, "phone"), room(code, "helper")])
         elif addition["status"] in ("hidden", "merged"):

@@ -132,6 +132,10 @@ def test_the_beamer_gets_no_counts_while_the_themes_results_are_hidden(server, m
     assert heard[-1]["counts"] == {}
     late = connect(code, "projector", meeting["projector_key"])
     assert "endorsements" not in late.state["additions"][0]
+    # Nor in the live message when the host shows it again.
+    assert host.call("moderate", addition=shown, show=True) == {"ok": True}
+    again = beamer.wait_for(lambda: [a for a in beamer.additions if a["id"] == shown][1:], what="shown again")
+    assert "endorsements" not in again[-1]
     assert host.call("set_results", hidden=False, theme=1)["ok"]
     assert phone.call("endorse", addition=shown, on=False)["ok"]
     beamer.wait_for(lambda: heard[-1]["counts"] == {str(shown): 0}, what="the count, revealed")
