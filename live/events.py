@@ -292,6 +292,20 @@ def on_lock_choices(payload=None, *_extra):
     return _act("lock_choices", payload, "host")
 
 
+@socketio.on("set_wifi")
+def on_set_wifi(payload=None, *_extra):
+    """Host: ``{id, name, password}`` the hall's Wi-Fi for the beamer's welcome (empty name:
+    none). Host and beamer get a new ``state``; phones never hear the password."""
+    return _act("set_wifi", payload, "host")
+
+
+@socketio.on("show_welcome")
+def on_show_welcome(payload=None, *_extra):
+    """Host: ``{id, show}`` brings the welcome (Wi-Fi and join QR code) back on the beamer, or
+    the board again; a phase change ends it too."""
+    return _act("show_welcome", payload, "host")
+
+
 @socketio.on("merge_themes")
 def on_merge_themes(payload=None, *_extra):
     """Host: ``{id, theme, into}`` puts two subgroups together; choosers move along."""

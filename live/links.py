@@ -6,6 +6,7 @@ start-up (or ``PUBLIC_URL`` when hosted) is used instead.
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import quote, urlsplit
 
 from flask import current_app, request
@@ -21,6 +22,23 @@ def base_url() -> str:
     if urlsplit("//" + request.host).hostname in LOOPBACK and config.get("LAN_URL"):
         return config["LAN_URL"].rstrip("/")
     return request.host_url.rstrip("/")
+
+
+def hosted() -> bool:
+    """Whether phones reach this server over the internet: ``PUBLIC_URL`` names an address that
+    is not on a local network (not loopback, private or link-local, not ``.local``). Then the
+    hall's Wi-Fi is not needed to join, and the beamer and the printed pages leave it out."""
+    url = current_app.config.get("PUBLIC_URL")
+    host = urlsplit(url).hostname if url else None
+    if not host:
+        return False
+    if host in LOOPBACK or host.endswith((".local", ".lan", ".home.arpa")):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name on the internet
+    return not (address.is_private or address.is_loopback or address.is_link_local)
 
 
 def join_url(code: str) -> str:

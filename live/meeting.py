@@ -52,6 +52,9 @@ MAX_NOTE = 280
 MAX_PLACE = 80
 MAX_TABLES = 10
 MAX_CAPACITY = 10_000
+# The hall's Wi-Fi: an SSID is at most 32 bytes, a WPA passphrase at most 63 characters.
+MAX_WIFI_NAME = 32
+MAX_WIFI_PASSWORD = 63
 # The subgroup card: "Hoe kunnen we dit realiseren?", "Wat is er nodig?", "Wie neemt het
 # voortouw?", "Wat is de eerste stap, en wanneer?".
 NOTE_FIELDS = ("how", "needs", "lead", "first_step")
@@ -127,6 +130,11 @@ class Meeting:
     choices_locked: bool = False
     # Themes merged into another (old id -> new id): their choosers moved along.
     merged: dict = field(default_factory=dict)
+    # The hall's Wi-Fi for the beamer's welcome ("" when none); never sent to phones or helpers.
+    wifi_name: str = ""
+    wifi_password: str = ""
+    # The host brought the welcome (Wi-Fi and join QR code) back on the beamer after the lobby.
+    welcome: bool = False
 
     def theme(self, theme_id, whole: bool = False) -> Theme:
         """The theme with this id, or ``unknown_theme``; with ``whole``, id 0 (the analysis as a
@@ -389,9 +397,58 @@ def parse_new_meeting(data) -> dict:
         "place": clean_text(data.get("place") or None, MAX_TITLE, required=False),
         "date": clean_text(data.get("date") or None, 40, required=False),
         "themes": parse_themes(data.get("themes")),
+        "wifi": parse_wifi(data.get("wifi")),
         # The day it is held, for erasure; empty: today (the store fills it in).
         "held_on": parse_day(data.get("held_on")),
     }
+
+
+def parse_wifi(raw) -> dict:
+    """The hall's Wi-Fi, ``{"name", "password"}`` (both "" for none). An empty name clears it;
+    the password may be empty (an open network). Refusals: ``bad_payload``, ``wifi_name_too_long``,
+    ``wifi_password_too_long``."""
+    if raw is None:
+        return {"name": "", "password": ""}
+    if not isinstance(raw, dict):
+        raise Refused("bad_payload")
+    name, password = optional(raw, "name", ""), optional(raw, "password", "")
+    if not isinstance(name, str) or not isinstance(password, str):
+        raise Refused("bad_payload")
+    try:
+        name = clean_text(name, MAX_WIFI_NAME, required=False)
+    except Refused as refused:
+        raise Refused("wifi_name_too_long" if refused.slug == "text_too_long" else refused.slug) from None
+    if not name:
+        return {"name": "", "password": ""}
+    try:
+        password = clean_text(password, MAX_WIFI_PASSWORD, required=False)
+    except Refused as refused:
+        raise Refused("wifi_password_too_long" if refused.slug == "text_too_long" else refused.slug) from None
+    return {"name": name, "password": password}
+
+
+def check_wifi(meeting: Meeting, payload: dict) -> dict:
+    """``set_wifi {id, name, password}``: the hall's Wi-Fi as ``parse_wifi`` takes it."""
+    return parse_wifi({"name": payload.get("name"), "password": payload.get("password")})
+
+
+def check_welcome(meeting: Meeting, payload: dict) -> dict:
+    """``show_welcome {id, show}``: the welcome back on the beamer (true) or the board again."""
+    show = payload.get("show")
+    if not isinstance(show, bool):
+        raise Refused("bad_payload")
+    return {"show": show}
+
+
+def wifi_qr_text(name: str, password: str) -> str:
+    """The text of a Wi-Fi QR code (the ``WIFI:`` format phones read): ``\\ ; , : "`` escaped."""
+
+    def esc(text: str) -> str:
+        return re.sub(r'([\\;,:"])', r"\\\1", text)
+
+    if not password:
+        return f"WIFI:T:nopass;S:{esc(name)};;"
+    return f"WIFI:T:WPA;S:{esc(name)};P:{esc(password)};;"
 
 
 # -- actions ---------------------------------------------------------------------------------

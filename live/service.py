@@ -77,6 +77,7 @@ class Live:
                 fields["themes"],
                 *hashes,
                 fields["held_on"],
+                fields["wifi"],
             )
 
         return self._with_new_keys(create)
@@ -448,6 +449,12 @@ class Live:
         capped = any(t.capacity for t in meeting.themes)
         state["full"] = self.store.full_themes(meeting.code) if capped else []
         if role in ("host", "projector"):
+            # The hall's Wi-Fi and its password are for the screens in front of the hall only:
+            # never in a phone's or a helper's state.
+            state["wifi"] = (
+                {"name": meeting.wifi_name, "password": meeting.wifi_password} if meeting.wifi_name else None
+            )
+            state["welcome"] = meeting.welcome
             tally = tally or self.tally(meeting)
             state["cards"] = self.store.notes(meeting.code)
         if role == "host":
@@ -575,6 +582,8 @@ RESHAPE = {
     "set_results",
     "lock_choices",
     "merge_themes",
+    "set_wifi",
+    "show_welcome",
 }
 # Endorsements of additions: their counts go out coalesced (``endorsements``), never per tap.
 ENDORSING = {"endorse", "addition_hands"}
@@ -600,6 +609,8 @@ CHECKS = {
     "lock_choices": domain.check_lock_choices,
     "merge_themes": domain.check_merge_themes,
     "merge_addition": domain.check_merge_addition,
+    "set_wifi": domain.check_wifi,
+    "show_welcome": domain.check_welcome,
     "withdraw": domain.check_withdraw,
     "note": domain.check_note,
     "edit_note": domain.check_edit_note,

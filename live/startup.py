@@ -159,6 +159,11 @@ def banner(local: str, public: str, others: list[str], port: int, public_set: bo
     else:
         where = "" if public_set else " op dezelfde wifi"
         lines.append(f"Telefoons{where}: {public} (de QR-code hieronder)")
+        if not public_set:
+            lines.append(
+                "Tip: vul de naam en het wachtwoord van de wifi in (start of leidingscherm, Klaarzetten):"
+                " de beamer zet ze met een QR-code op het scherm."
+            )
         if others:
             lines.append("Lukt dat niet? Deze laptop heeft nog een adres:")
             lines += [f"  http://{a}:{port}" for a in others]

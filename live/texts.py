@@ -105,6 +105,9 @@ ERRORS = {
     "duplicate_pledge": N_("Bij dit onderwerp staat al een aanmelding op dit formulier."),
     "not_helper": N_("Dit kan alleen op het scherm voor helpers."),
     "not_projector": N_("Dit kan alleen het beamer-scherm doen."),
+    # The hall's Wi-Fi (creating a meeting, set_wifi on the host screen).
+    "wifi_name_too_long": N_("De naam van de wifi is te lang. Gebruik hoogstens 32 tekens."),
+    "wifi_password_too_long": N_("Het wachtwoord van de wifi is te lang. Gebruik hoogstens 63 tekens."),
 }
 
 # How a participant took part, in the exports and on the screens that count them.
@@ -319,6 +322,13 @@ HOST = {
     "roles_line": "Trekker: {lead} · Meedoen: {member} · Af en toe: {occasional}",
     "no_lead": "Nog geen trekker bij dit thema.",
     "note_added": "Op de kaart gezet.",
+    # the hall's Wi-Fi and the welcome on the beamer
+    "wifi_saved": "Opgeslagen. De beamer toont de wifi bij het welkom.",
+    "wifi_cleared": "Opgeslagen. De beamer toont geen wifi.",
+    "welcome_on": "Het welkom staat op de beamer.",
+    "welcome_off": "De beamer toont weer het onderdeel van de avond.",
+    "welcome_show": "Welkom terug op de beamer",
+    "welcome_hide": "Terug naar het onderdeel",
     "note_removed": "Briefje weggehaald.",
 }
 
@@ -380,6 +390,18 @@ CREATE_ERRORS = {
     "too_large": "Dit bestand is te groot om in te lezen (meer dan 8 MB). Er is niets opgeslagen.",
     "bad_payload": "Dit is geen bestand van een bijeenkomst dat we kunnen inlezen. Er is niets opgeslagen.",
 }
+
+# The poster and the table cards speak to everyone at the door: these lines in the five languages of
+# the phone (live/languages.py), whatever the page's language. Not checked by native speakers yet,
+# like the catalogues (docs/translations.md). ``dir`` for right-to-left Arabic.
+INVITE_LINES = (
+    {"lang": "nl", "dir": "ltr", "scan": "Scan om mee te doen", "wifi": "Eerst: verbind met de wifi"},
+    {"lang": "en", "dir": "ltr", "scan": "Scan to take part", "wifi": "First: connect to the Wi-Fi"},
+    {"lang": "tr", "dir": "ltr", "scan": "Katılmak için tarayın", "wifi": "Önce: Wi-Fi'ye bağlanın"},
+    {"lang": "ar", "dir": "rtl", "scan": "امسح الرمز للمشاركة", "wifi": "أولاً: اتصل بشبكة الواي فاي"},
+    {"lang": "pl", "dir": "ltr", "scan": "Zeskanuj, aby wziąć udział",
+     "wifi": "Najpierw: połącz się z Wi-Fi"},
+)
 
 # An address asked with a method it does not take (GET on a form's address, PUT, DELETE).
 METHOD_NOT_ALLOWED = "Dit adres kan dat niet. Kijk in docs/protocol.md hoe u het gebruikt."

@@ -44,10 +44,12 @@ from live.meeting import (
     parse_day,
     parse_follow_up,
     projector_key_for,
+    wifi_qr_text,
 )
 from live.store import StoreFull
 from live.texts import (
     HANDOFF_ERRORS,
+    INVITE_LINES,
     METHOD_NOT_ALLOWED,
     ROLE_LABELS,
     ROLE_SHORT,
@@ -240,9 +242,11 @@ def create_from_form():
         # A foreign page must not make meetings in a visitor's name (nor use up their address's
         # CREATE_RATE_LIMIT): refused before anything is counted or stored.
         return render_template("start.html", form={}, error=create_error_text("cross_site")), 403
-    form = {k: request.form.get(k, "") for k in ("title", "place", "date", "held_on", "themes")}
+    fields = ("title", "place", "date", "held_on", "themes", "wifi_name", "wifi_password")
+    form = {k: request.form.get(k, "") for k in fields}
+    wifi = {"name": form["wifi_name"], "password": form["wifi_password"]}
     keys, slug, status, headers = _create(
-        lambda: _live().create_meeting(form), request.form.get("organiser_key", "")
+        lambda: _live().create_meeting({**form, "wifi": wifi}), request.form.get("organiser_key", "")
     )
     if keys is None:
         return render_template("start.html", form=form, error=create_error_text(slug)), status, headers
@@ -329,6 +333,7 @@ def _screen(code: str, role: str, template: str):
     return render_template(
         template,
         meeting=meeting,
+        hosted=links.hosted(),
         join_url=join_url,
         join_link=links.join_link(meeting.code),
         join_display=links.display(join_url),
@@ -378,6 +383,58 @@ def host_qr(code):
     response = _qr_svg(links.host_url(meeting.code, key))
     response.cache_control.no_store = True
     return response
+
+
+def _staff_meeting(code):
+    """The meeting, if the request carries its host or projector key (cookie or bearer)."""
+    meeting = _meeting_or_404(code)
+    keys = (_presented_key("host", meeting.code), _presented_key("projector", meeting.code))
+    if not any(_live().role_for_key(meeting, key) for key in keys):
+        abort(403)
+    return meeting
+
+
+@bp.get("/<code>/wifi.svg")
+def wifi_qr(code):
+    """The QR code of the hall's Wi-Fi (name and password) for the beamer's welcome and the
+    printed poster; host or projector only, 404 when the meeting has no Wi-Fi."""
+    meeting = _staff_meeting(code)
+    if not meeting.wifi_name:
+        abort(404)
+    response = _qr_svg(wifi_qr_text(meeting.wifi_name, meeting.wifi_password))
+    response.cache_control.no_store = True  # it holds the password
+    return response
+
+
+# -- printed invitations: the poster and the table cards ----------------------------------------
+
+
+def _invitation(code, template: str):
+    meeting = _host_meeting(code)
+    join_url = links.join_url(meeting.code)
+    response = make_response(
+        render_template(
+            template,
+            meeting=meeting,
+            wifi=None if links.hosted() or not meeting.wifi_name else meeting,
+            join_display=links.display(join_url),
+            invite_lines=INVITE_LINES,
+        )
+    )
+    response.cache_control.no_store = True  # the Wi-Fi password may be on it
+    return response
+
+
+@bp.get("/<code>/affiche")
+def poster(code):
+    """An A4 poster for the door: the Wi-Fi step (when set), the join QR code, address and code."""
+    return _invitation(code, "poster.html")
+
+
+@bp.get("/<code>/tafelkaartjes")
+def table_cards(code):
+    """Four A6 table cards on one A4 sheet, with cut lines; the same steps as the poster."""
+    return _invitation(code, "table_cards.html")
 
 
 # -- the hand-off: exports, the evening's record, the JSON archive, deleting -------------------

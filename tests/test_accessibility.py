@@ -563,7 +563,7 @@ def test_a_long_title_and_a_long_hosted_address_still_leave_the_qr_code_and_code
     with own_server(tmp_path, PUBLIC_URL=public) as srv:
         made = srv.create_meeting(title="Wijkbijeenkomst Gendringen, Ulft en Varsseveld samen")
         beamer = open_page(browser, made["projector_url"].replace(public, srv.url), page_errors, **BEAMER)
-        expect(beamer.locator(".lobby .join-display")).to_contain_text("oude-ijsselstreek.nl/")
+        expect(beamer.locator(".lobby .join-display").first).to_contain_text("oude-ijsselstreek.nl/")
         # The address is in the page as served; the lobby is laid out once the state is in.
         expect(beamer.locator("body")).to_have_attribute("data-phase", "lobby")
         found = {}
@@ -572,7 +572,7 @@ def test_a_long_title_and_a_long_hosted_address_still_leave_the_qr_code_and_code
             share = MIN_TEXT_SHARE if width / height > 1.5 else 0.03
             problems = beamer.evaluate(BEAMER_LAYOUT, share)
             found.update({f"{width}x{height} {k}": v for k, v in problems.items() if v})
-            box = beamer.locator("img.qr").bounding_box()
+            box = beamer.locator("img.qr:visible").bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (width, box)
         assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
     assert page_errors == []
@@ -614,4 +614,45 @@ def test_a_crowded_beamer_shrinks_a_little_instead_of_cutting_off(
                 {f"{phase} {width}x{height} {k}": v for k, v in problems.items() if v and k != "small"}
             )
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+    assert page_errors == []
+
+
+# -- getting everyone in (issue 21): the Wi-Fi welcome, latecomers, the poster and table cards --------
+
+
+@pytest.mark.browser
+def test_the_wifi_welcome_the_latecomers_corner_the_poster_and_table_cards_pass_axe(
+    browser, server, connect, page_errors
+):
+    from conftest import api
+
+    status, m = api(
+        server.url + "/api/meetings",
+        {
+            "title": "Wijkavond",
+            "themes": ["Groen", "Verkeer"],
+            "wifi": {"name": "Buurthuis", "password": "welkom123"},
+        },
+    )
+    assert status == 201
+    host_key = {"extra_http_headers": {"Authorization": f"Bearer {m['host_key']}"}}
+    lobby = open_page(browser, m["projector_url"], page_errors, **BEAMER)
+    expect(lobby.locator("#wifi-step")).to_be_visible()
+    host = open_page(browser, m["host_url"], page_errors, **LAPTOP)
+    expect(host.locator("#conn")).to_have_attribute("data-kind", "ok")
+    open_all_details(host)
+    pages = {"beamer welcome with wifi": lobby, "host with the wifi form": host}
+    for route, name in (("affiche", "poster"), ("tafelkaartjes", "table cards")):
+        url = f"{server.url}/{m['code']}/{route}"
+        pages[name] = open_page(browser, url, page_errors, **LAPTOP, **host_key)
+        phone_sized = open_page(browser, url, page_errors, **PHONE, **host_key)
+        assert phone_sized.evaluate(SMALL_TARGETS, TARGET) == [], name
+        assert not sideways_at_320(phone_sized), name
+    assert_no_violations(pages)
+    later = open_page(browser, m["projector_url"], page_errors, **BEAMER)
+    assert connect(m["code"], "host", m["host_key"]).call("set_phase", phase="recognition")["ok"]
+    expect(later.locator(".corner .late-qr")).to_be_visible()
+    problems = later.evaluate(BEAMER_LAYOUT, MIN_TEXT_SHARE)
+    assert {k: v for k, v in problems.items() if v} == {}
+    assert_no_violations({"beamer with the latecomers' corner": later})
     assert page_errors == []

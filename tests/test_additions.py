@@ -539,9 +539,6 @@ def test_many_shown_additions_take_turns_on_the_beamer_and_each_is_readable_on_i
     code = meeting["code"]
     host = connect(code, "host", meeting["host_key"])
     phone = connect(code, "phone")
-    beamer = open_page(browser, "about:blank", page_errors, viewport={"width": 1280, "height": 720})
-    beamer.clock.install()
-    beamer.goto(meeting["projector_url"])
     assert host.call("set_phase", phase="recognition")["ok"]
     texts = [
         f"Idee {n}: " + "graag meer aandacht voor de buurt en de mensen die er wonen " * 2 for n in range(14)
@@ -549,6 +546,11 @@ def test_many_shown_additions_take_turns_on_the_beamer_and_each_is_readable_on_i
     for n, text in enumerate(texts):
         addition = phone.call("addition", theme=1 + n % 3, text=text.strip())["addition"]
         assert host.call("moderate", addition=addition, show=True) == {"ok": True}
+    # The beamer opens once all 14 are shown, so its first snapshot holds them all: pages that
+    # are counted while additions still arrive would be laid out again under the test's feet.
+    beamer = open_page(browser, "about:blank", page_errors, viewport={"width": 1280, "height": 720})
+    beamer.clock.install()
+    beamer.goto(meeting["projector_url"])
     expect(beamer.locator("#additions-pager")).to_be_visible()
     pages = beamer_pages(beamer, "many-1280x720", most=12)
     assert len(pages) > 2

@@ -135,6 +135,8 @@ EVENTS = {
             "status": st.sampled_from(["pending", "shown", "hidden", "promoted", "merged", "x"]),
         },
     ),
+    "set_wifi": ("host", {"name": TEXT, "password": TEXT}),
+    "show_welcome": ("host", {"show": st.booleans()}),
     "showing": ("projector", {"additions": st.lists(SOME_ID, max_size=3), "page": SOME_ID, "pages": SOME_ID}),
     "submit_form": ("helper", FORM),
     "unknown": ("phone", {"theme": THEME}),

@@ -226,6 +226,8 @@ def test_every_host_route_answers_403_without_the_key_and_its_format_with_it(ser
         "verslag": "text/html",
         "verslag.xlsx": "spreadsheetml",
         "bijeenkomst.json": "application/json",
+        "affiche": "text/html",
+        "tafelkaartjes": "text/html",
     }
     for route, kind in routes.items():
         for wrong in ({}, bearer(m["projector_key"]), bearer(m["helper_key"])):
@@ -245,6 +247,11 @@ def test_every_host_route_answers_403_without_the_key_and_its_format_with_it(ser
             assert get(f"{url}/{code}/{route}", bearer(key))[0] == 200
     assert "no-store" in get(f"{url}/{code}/helper", bearer(m["helper_key"]))[1]["Cache-Control"]
     assert get(f"{url}/{code}/werkgroep/1/afspraak.ics", bearer(m["host_key"]))[0] == 404
+    # The Wi-Fi QR: host or projector; 404 while the meeting has no Wi-Fi.
+    for key in (m["host_key"], m["projector_key"]):
+        assert get(f"{url}/{code}/wifi.svg", bearer(key))[0] == 404
+    for wrong in ({}, bearer(m["helper_key"])):
+        assert get(f"{url}/{code}/wifi.svg", wrong)[0] == 403
 
 
 def test_the_hand_off_forms_act_for_the_host_and_the_export_imports_again(server, doc_meeting):
@@ -370,6 +377,10 @@ def test_each_role_gets_the_snapshot_the_docs_describe(room):
         assert {"tally", "additions", "additions_version", "cards", "join_url"} <= set(screen.state)
         assert screen.state["join_url"] == m["join_url"]
         assert "token" not in screen.state and "mine" not in screen.state
+    for screen in (host, projector):
+        assert screen.state["wifi"] is None and screen.state["welcome"] is False
+    for client in (phone, helper):
+        assert "wifi" not in client.state and "welcome" not in client.state
     assert {"additions_total", "additions_counts"} <= set(host.state)
     assert set(host.state["additions_counts"]) == {"pending", "shown", "hidden", "promoted", "merged"}
     for private in ("tally", "cards", "token", "mine", "join_url"):
@@ -583,6 +594,8 @@ def test_every_event_from_the_wrong_role_or_unknown_gets_its_slug(room):
         "manual_count": {"theme": 1, "answer": "yes", "count": 1},
         "merge_addition": {"addition": 1, "into": 2},
         "list_additions": {},
+        "set_wifi": {"name": "Zaal", "password": ""},
+        "show_welcome": {"show": True},
     }
     for client in (host, projector, helper):
         for event, fields in phone_events.items():
@@ -955,3 +968,34 @@ def test_create_lookup_and_join_limits_answer_as_documented(tmp_path):
         handshake = srv.url + "/socket.io/?EIO=4&transport=polling"
         assert [get(handshake)[0] for _ in range(3)] == [200, 200, 200]
         assert get(handshake)[0] == 401
+
+
+def test_the_hall_wifi_is_set_when_creating_or_live_and_reaches_host_and_beamer_only(server, connect):
+    status, m = api(
+        server.url + "/api/meetings",
+        {"title": "x", "themes": ["a"], "wifi": {"name": "Dorpshuis Gast", "password": "welkom123"}},
+    )
+    assert status == 201
+    host = connect(m["code"], "host", m["host_key"])
+    projector = connect(m["code"], "projector", m["projector_key"])
+    phone, helper = connect(m["code"], "phone"), connect(m["code"], "helper", m["helper_key"])
+    for screen in (host, projector):
+        assert screen.state["wifi"] == {"name": "Dorpshuis Gast", "password": "welkom123"}
+    status, headers, _ = get(f"{server.url}/{m['code']}/wifi.svg", bearer(m["projector_key"]))
+    assert status == 200 and "image/svg+xml" in headers["Content-Type"]
+    assert "no-store" in headers["Cache-Control"]
+    assert host.call("set_wifi", name="Open", password="") == {"ok": True}
+    projector.wait_for(lambda: projector.state["wifi"] == {"name": "Open", "password": ""}, what="open wifi")
+    assert host.call("set_wifi", name="x" * 33, password="") == {"ok": False, "error": "wifi_name_too_long"}
+    too_long = {"ok": False, "error": "wifi_password_too_long"}
+    assert host.call("set_wifi", name="x", password="y" * 64) == too_long
+    assert host.call("set_phase", phase="recognition")["ok"]
+    assert host.call("show_welcome", show=True) == {"ok": True}
+    projector.wait_for(lambda: projector.state["welcome"] is True, what="welcome")
+    assert host.call("set_phase", phase="break")["ok"]
+    projector.wait_for(lambda: projector.state["phase"] == "break", what="break")
+    assert projector.state["welcome"] is False
+    assert host.call("set_wifi", name="", password="") == {"ok": True}
+    host.wait_for(lambda: host.state["wifi"] is None, what="cleared")
+    for client in (phone, helper):
+        assert not any("wifi" in state or "welcome" in state for state in client.states)

@@ -26,6 +26,8 @@ from live.meeting import (
     MAX_TABLES,
     MAX_THEMES,
     MAX_TITLE,
+    MAX_WIFI_NAME,
+    MAX_WIFI_PASSWORD,
     NOTE_FIELDS,
     ORIGINS,
     PACES,
@@ -195,6 +197,7 @@ COLUMNS = {
         "results_hidden": _flag, "hidden_themes": lambda v: isinstance(v, str) and _ID_LIST.fullmatch(v),
         "choices_locked": _flag, "held_on": lambda v: v == "" or _day(v),
         "retention_days": _optional(lambda v: _whole(v) and 0 <= v <= 3650),
+        "wifi_name": _text, "wifi_password": _text, "welcome": _flag,
     },
     "themes": {
         "id": _whole, "title": _text, "description": _text, "position": _optional(_whole), "removed": _flag,
@@ -281,6 +284,11 @@ def clean(data: dict) -> dict:
             meeting[key] = _text_of(meeting[key], limit)
     if not meeting["title"]:
         raise BadArchive("no title", "text_empty")
+    for key, limit in (("wifi_name", MAX_WIFI_NAME), ("wifi_password", MAX_WIFI_PASSWORD)):
+        if key in meeting:
+            meeting[key] = _text_of(meeting[key], limit)
+    if not meeting.get("wifi_name"):  # a password without a network means nothing
+        meeting.pop("wifi_password", None)
     themes = []
     for row in data["themes"]:
         row = dict(row)

@@ -68,6 +68,8 @@ class Store:
         host_key_hash: str,
         projector_key_hash: str,
         helper_key_hash: str = "",
+        held_on: str = "",
+        wifi: dict | None = None,
     ) -> bool:
         """Create a meeting; False if the code is taken (the caller picks another).
 

@@ -40,7 +40,10 @@ CREATE TABLE IF NOT EXISTS meetings (
     results_hidden INTEGER NOT NULL DEFAULT 0,
     hidden_themes TEXT NOT NULL DEFAULT '',
     choices_locked INTEGER NOT NULL DEFAULT 0,
-    importing INTEGER NOT NULL DEFAULT 0
+    importing INTEGER NOT NULL DEFAULT 0,
+    wifi_name TEXT NOT NULL DEFAULT '',
+    wifi_password TEXT NOT NULL DEFAULT '',
+    welcome INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS themes (
     code TEXT NOT NULL REFERENCES meetings(code),
@@ -176,6 +179,10 @@ ADDED_COLUMNS = {
         "retention_days": "INTEGER",
         # 1 while an import writes the meeting in steps: nobody sees it until the last one.
         "importing": "INTEGER NOT NULL DEFAULT 0",
+        # The hall's Wi-Fi for the beamer's welcome, and the welcome brought back after the lobby.
+        "wifi_name": "TEXT NOT NULL DEFAULT ''",
+        "wifi_password": "TEXT NOT NULL DEFAULT ''",
+        "welcome": "INTEGER NOT NULL DEFAULT 0",
     },
     "themes": {
         "position": "INTEGER",
@@ -381,7 +388,8 @@ class SQLiteStore(Store):
         rows = self._read(
             "SELECT code, title, place, date, phase, version, host_key_hash, projector_key_hash,"
             " created_at, pace, current_theme, results_hidden, hidden_themes, choices_locked,"
-            " helper_key_hash FROM meetings WHERE code = ? AND importing = 0",
+            " helper_key_hash, wifi_name, wifi_password, welcome"
+            " FROM meetings WHERE code = ? AND importing = 0",
             (code,),
         )
         if not rows:
@@ -415,6 +423,9 @@ class SQLiteStore(Store):
             choices_locked=bool(row[13]),
             merged=cached[2],
             helper_key_hash=row[14],
+            wifi_name=row[15],
+            wifi_password=row[16],
+            welcome=bool(row[17]),
         )
 
     def themes(self, code):
@@ -625,6 +636,7 @@ class SQLiteStore(Store):
         projector_key_hash,
         helper_key_hash="",
         held_on="",
+        wifi=None,
     ):
         conn = self._w
         conn.execute("BEGIN IMMEDIATE")
@@ -634,8 +646,8 @@ class SQLiteStore(Store):
                 return False
             conn.execute(
                 "INSERT INTO meetings (code, title, place, date, host_key_hash,"
-                " projector_key_hash, created_at, helper_key_hash, held_on)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " projector_key_hash, created_at, helper_key_hash, held_on, wifi_name, wifi_password)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     code,
                     title,
@@ -646,6 +658,8 @@ class SQLiteStore(Store):
                     time.time(),
                     helper_key_hash,
                     held_on or _today(),
+                    (wifi or {}).get("name", ""),
+                    (wifi or {}).get("password", ""),
                 ),
             )
             conn.executemany(
@@ -906,9 +920,24 @@ class SQLiteStore(Store):
         self._bump(conn, code)
         return {"ok": True, "addition": addition_id}
 
+    def _do_set_wifi(self, conn, code, actor, data):
+        conn.execute(
+            "UPDATE meetings SET wifi_name = ?, wifi_password = ? WHERE code = ?",
+            (data["name"], data["password"], code),
+        )
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_show_welcome(self, conn, code, actor, data):
+        conn.execute("UPDATE meetings SET welcome = ? WHERE code = ?", (int(data["show"]), code))
+        self._bump(conn, code)
+        return {"ok": True}
+
     def _do_set_phase(self, conn, code, actor, data):
+        # Another part of the evening ends a welcome the host brought back: the board shows again.
         (version,) = conn.execute(
-            "UPDATE meetings SET phase = ?, version = version + 1 WHERE code = ? RETURNING version",
+            "UPDATE meetings SET phase = ?, welcome = 0, version = version + 1"
+            " WHERE code = ? RETURNING version",
             (data["phase"], code),
         ).fetchone()
         return {"ok": True, "phase": data["phase"], "version": version}

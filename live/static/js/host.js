@@ -8,6 +8,7 @@ import { drawRecognition } from './host/recognition.js';
 import { drawNav } from './host/nav.js';
 import { drawTally } from './host/tally.js';
 import { drawThemes } from './host/themes.js';
+import { drawWelcome } from './host/welcome.js';
 
 function drawAll() {
   drawTally();
@@ -27,6 +28,7 @@ host.live = connect({
     }
     setStatus('set_phase', say('phase_now', { phase: texts.phases[state.phase] }), 'ok');
     drawNav(state.phase);
+    drawWelcome();
     notesFromState(state);
     drawAll();
     if (state.additions) additionsFromState(state);

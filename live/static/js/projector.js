@@ -56,6 +56,61 @@ document.addEventListener('keydown', (event) => {
   setContrast(!document.body.classList.contains('contrast'));
 });
 
+// -- the welcome: the hall's Wi-Fi and the join QR code; back on the beamer for latecomers -----
+// The host brings it back (state.welcome), or the one at the laptop presses "w" or the button.
+// A phase change ends a welcome shown by the key; the server ends the host's.
+
+const lobby = document.getElementById('lobby');
+const welcomeButton = document.getElementById('welcome');
+let localWelcome = false;
+let wifiShown = '';
+
+/** The part of the evening the screen shows: the welcome ("lobby") or the phase itself. */
+function viewPhase() {
+  if (!state) return document.body.dataset.phase || 'lobby';
+  return state.welcome || localWelcome ? 'lobby' : state.phase;
+}
+
+function drawWifi() {
+  const wifi = lobby.dataset.hosted === 'yes' ? null : state.wifi;
+  lobby.classList.toggle('with-wifi', Boolean(wifi));
+  const key = wifi ? JSON.stringify([wifi.name, wifi.password]) : '';
+  if (!wifi || key === wifiShown) {
+    wifiShown = key;
+    return;
+  }
+  wifiShown = key;
+  document.getElementById('wifi-name').textContent = wifi.name;
+  document.getElementById('wifi-password').textContent = wifi.password;
+  document.getElementById('wifi-password-line').hidden = !wifi.password;
+  document.getElementById('wifi-open').hidden = Boolean(wifi.password);
+  const qr = document.getElementById('wifi-qr');
+  qr.src = qr.dataset.src + '?v=' + state.version;
+}
+
+function showView() {
+  const view = viewPhase();
+  showPhase(view);
+  // In the lobby the welcome is on the screen already: the button is for the parts after it.
+  welcomeButton.hidden = !state || state.phase === 'lobby';
+  welcomeButton.setAttribute('aria-pressed', String(view === 'lobby' && state !== null && state.phase !== 'lobby'));
+}
+
+function toggleWelcome() {
+  if (!state || state.phase === 'lobby') return;
+  localWelcome = !(state.welcome || localWelcome);
+  if (!localWelcome && state.welcome) state.welcome = false; // this beamer only, until the next state
+  showView();
+  layout();
+}
+
+welcomeButton.addEventListener('click', toggleWelcome);
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'w' || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest && event.target.closest('input, textarea, select')) return;
+  toggleWelcome();
+});
+
 // -- drawing ---------------------------------------------------------------------------------
 
 function additionsFor() {
@@ -83,7 +138,7 @@ function draw() {
 
 function layout() {
   if (!state) return;
-  if (state.phase === 'lobby') {
+  if (viewPhase() === 'lobby') {
     fitLobby();
     return;
   }
@@ -127,8 +182,10 @@ window.addEventListener('resize', () => {
 live = connect({
   role: 'projector',
   onState(next) {
+    if (state && state.phase !== next.phase) localWelcome = false;
     state = next;
-    showPhase(state.phase);
+    drawWifi();
+    showView();
     if (state.join_url) {
       for (const el of document.querySelectorAll('.join-display')) {
         el.textContent = state.join_url.replace(/^https?:\/\//, '');
