@@ -13,8 +13,8 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from live import links
+from live.domain import Refused, normalise_code, optional
 from live.extensions import socketio
-from live.meeting import Refused, normalise_code, optional
 from live.service import MAX_PAGE, card_room, room
 from live.store import HELPER_ACTOR, HOST_ACTOR
 

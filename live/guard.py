@@ -5,7 +5,7 @@ decoder, a fast websocket unmask, a per-connection message budget counted at the
 level, the grace period and per-address cap for Engine.IO sessions that never join a meeting,
 the HTTP request deadline, per-address connection cap and small per-connection buffers of the
 listener, and the headers every response carries (also Engine.IO's own). It must not hold meeting
-rules (live/meeting.py) or talk to the store; per-message work is a dict look-up and two
+rules (live/domain/) or talk to the store; per-message work is a dict look-up and two
 additions, so the vote path stays lean.
 """
 

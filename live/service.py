@@ -12,9 +12,9 @@ import time
 
 from limits import parse_many, strategies
 
-from live import meeting as domain
+from live import domain as domain
+from live.domain import Meeting, Refused
 from live.exports import archive
-from live.meeting import Meeting, Refused
 from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, open_store
 from live.throttle import Throttle, WindowCounts
 from live.writer import Writer

@@ -11,7 +11,7 @@ host and beamer, which are Dutch. ``client_texts`` translates them into the requ
 from babel import Locale
 from flask_babel import get_locale, gettext, ngettext
 
-from live.meeting import MAX_ADDITION, MAX_NOTE
+from live.domain import MAX_ADDITION, MAX_NOTE
 
 
 def N_(text: str) -> str:

@@ -31,12 +31,7 @@ from flask_babel import format_date, get_locale
 from werkzeug.exceptions import HTTPException
 
 from live import links
-
-# xlsx (openpyxl) and calendar (icalendar) are imported where they are used: together some 15 MB
-# that a laptop would otherwise hold all evening for an export made once, at the end.
-from live.exports import archive, evening, table_csv
-from live.guard import connect_src
-from live.meeting import (
+from live.domain import (
     ANSWERS,
     Refused,
     helper_key_for,
@@ -46,6 +41,11 @@ from live.meeting import (
     projector_key_for,
     wifi_qr_text,
 )
+
+# xlsx (openpyxl) and calendar (icalendar) are imported where they are used: together some 15 MB
+# that a laptop would otherwise hold all evening for an export made once, at the end.
+from live.exports import archive, evening, table_csv
+from live.guard import connect_src
 from live.store import StoreFull
 from live.texts import (
     HANDOFF_ERRORS,

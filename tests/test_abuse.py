@@ -184,7 +184,7 @@ def post(url, data: bytes, content_type: str):
 
 
 def test_a_raw_text_far_beyond_its_limit_is_refused_before_it_is_cleaned():
-    from live.meeting import MAX_TITLE, Refused, clean_text
+    from live.domain import MAX_TITLE, Refused, clean_text
 
     # Cleaning would shrink this to "a" (zero-width spaces are dropped), but looking at a
     # hundred thousand characters one by one is the stall: the raw length refuses it first.

@@ -11,7 +11,7 @@ import threading
 import pytest
 from conftest import Client, Server, resize
 
-from live.meeting import Theme
+from live.domain import Theme
 from live.store import HOST_ACTOR, Action
 from live.store.sqlite import SQLiteStore
 

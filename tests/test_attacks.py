@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from playwright.sync_api import expect
 from strategies import BIG_INTS, LONE_SURROGATES, SCALARS
 
-from live.meeting import ANSWERS, MAX_ADDITION, MAX_NAME, MAX_TITLE, PHASES, ROLES, clean_text
+from live.domain import ANSWERS, MAX_ADDITION, MAX_NAME, MAX_TITLE, PHASES, ROLES, clean_text
 
 EVIL = "http://evil.example"
 FAST = "100000/second"
@@ -118,7 +118,7 @@ def test_a_foreign_page_is_refused_even_with_the_host_key(server, meeting):
 
 # -- 2. stored XSS -----------------------------------------------------------------------------
 # Guards: Jinja autoescape in the templates, textContent (never innerHTML) in live/static/js,
-# the CSP header in live/views.py, and text normalisation (clean_text) in live/meeting.py.
+# the CSP header in live/views.py, and text normalisation (clean_text) in live/domain/text.py.
 
 CORPUS = [
     "<img src=x onerror=window.pwned=1>",

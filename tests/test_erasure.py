@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import Client, Server
 
-from live.meeting import Theme
+from live.domain import Theme
 from live.store import Action
 from live.store.sqlite import SQLiteStore
 

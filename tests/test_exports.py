@@ -458,7 +458,7 @@ def _files_hold(data_dir: Path, needle: bytes) -> list[str]:
 
 
 def test_the_store_erases_on_the_meetings_own_day_plus_its_retention(tmp_path):
-    from live.meeting import Theme
+    from live.domain import Theme
     from live.store import Action
     from live.store.sqlite import SQLiteStore
 
@@ -575,7 +575,7 @@ def test_deleting_a_meeting_leaves_none_of_its_bytes_in_any_store_file(tmp_path)
 
 
 def test_the_table_of_handled_message_ids_is_pruned(tmp_path):
-    from live.meeting import Theme
+    from live.domain import Theme
     from live.store import Action
     from live.store.sqlite import SQLiteStore
 

@@ -19,7 +19,7 @@ import socketio
 import websocket
 from conftest import Client, Server
 
-from live.meeting import ANSWERS
+from live.domain import ANSWERS
 
 FAST = {"PHONE_RATE_LIMIT": "100000/second", "HOST_RATE_LIMIT": "100000/second"}
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from strategies import BIG_INTS, LONE_SURROGATES, ODD_TEXT, SCALARS
 
-from live.meeting import ANSWERS, NOTE_FIELDS, PHASES, ROLES
+from live.domain import ANSWERS, NOTE_FIELDS, PHASES, ROLES
 from live.texts import ERRORS
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))

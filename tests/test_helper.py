@@ -311,7 +311,7 @@ def test_the_helper_screen_passes_axe_fits_a_finger_and_shows_errors_at_the_fiel
 def test_a_store_from_before_keeps_its_phones_and_meetings_and_gains_origins(tmp_path):
     import sqlite3
 
-    from live.meeting import Theme
+    from live.domain import Theme
     from live.store.sqlite import SQLiteStore
 
     store = SQLiteStore(str(tmp_path))
@@ -360,13 +360,13 @@ def test_a_theme_the_host_adds_reaches_the_helper_screen_but_never_wipes_a_form_
 
 
 def _meeting(phase="lobby"):
-    from live.meeting import Meeting, Theme
+    from live.domain import Meeting, Theme
 
     return Meeting("ACDEF", "Avond", "", "", phase, 1, themes=[Theme(1, "Groen"), Theme(2, "Verkeer")])
 
 
 def test_a_form_is_checked_with_the_phone_rules_in_any_phase():
-    from live.meeting import check_form
+    from live.domain import check_form
 
     data = check_form(
         _meeting("lobby"),
@@ -401,7 +401,7 @@ def test_a_form_is_checked_with_the_phone_rules_in_any_phase():
     ],
 )
 def test_a_refused_form_says_which_field(fields, slug, where):
-    from live.meeting import FieldRefused, check_form
+    from live.domain import FieldRefused, check_form
 
     with pytest.raises(FieldRefused) as refused:
         check_form(_meeting(), fields)
@@ -409,7 +409,7 @@ def test_a_refused_form_says_which_field(fields, slug, where):
 
 
 def test_the_helper_key_is_derived_like_the_projector_key_but_differs_from_it():
-    from live.meeting import helper_key_for, new_key, projector_key_for
+    from live.domain import helper_key_for, new_key, projector_key_for
 
     host = new_key()
     assert helper_key_for(host, "ACDEF") == helper_key_for(host, "ACDEF")

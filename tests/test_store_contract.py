@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from live.meeting import Theme, hash_secret
+from live.domain import Theme, hash_secret
 from live.store import HOST_ACTOR, Action
 from live.store.sqlite import SQLiteStore
 from live.writer import Writer

@@ -16,7 +16,7 @@ import websocket
 from conftest import IN_CI, api, get, open_page, resize
 from playwright.sync_api import expect
 
-from live.meeting import wifi_qr_text
+from live.domain import wifi_qr_text
 
 TRICKY = 'Zaal;Oost:2\\"gast",'  # every character the WIFI: format escapes
 THEMES = ["Groen in de wijk", "Verkeer"]

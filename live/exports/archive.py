@@ -15,7 +15,7 @@ import json.scanner
 import re
 import time
 
-from live.meeting import (
+from live.domain import (
     ANSWERS,
     MAX_ADDITION,
     MAX_CAPACITY,

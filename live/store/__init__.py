@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from live.meeting import Meeting, Theme
+from live.domain import Meeting, Theme
 
 # Set (``WRITING.active``) while the writer runs store code in its own thread. Nothing the event
 # loop owns (its green locks, the read connection) may be touched there: see ``live.writer``.

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 
-from live.meeting import MAX_THEMES, ORIGINS, Meeting, Refused, Theme
+from live.domain import MAX_THEMES, ORIGINS, Meeting, Refused, Theme
 from live.store import HOST_ACTOR, WRITING, Action, Replayed, Store, StoreFull
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ ADDED_COLUMNS = {
         "follow_up": "TEXT NOT NULL DEFAULT ''",
     },
     "choices": {"seat": "INTEGER NOT NULL DEFAULT 0"},
-    # phone, paper or helper (live.meeting.ORIGINS): every row before this change was a phone.
+    # phone, paper or helper (live.domain.ORIGINS): every row before this change was a phone.
     "participants": {"origin": "TEXT NOT NULL DEFAULT 'phone'"},
     # When the message was handled, so the table can be pruned (``prune_handled``).
     "handled": {"at": "REAL NOT NULL DEFAULT 0"},
