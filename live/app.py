@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import sys
-import time
 
 from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -15,6 +14,7 @@ from live import guard, languages
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
+from live.shared import Shared
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,9 @@ def _no_page():
     abort(404)
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app; ``config`` overrides settings (tests pass a DATA_DIR)."""
+def create_app(config: dict | None = None, shared: Shared | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings (tests pass a DATA_DIR); ``shared`` is what
+    this worker shares with others (live/shared.py; default: this process alone)."""
     app = Flask(__name__)
     app.config.update(from_environment())
     app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=guard.MAX_MESSAGE)
@@ -116,7 +117,7 @@ def create_app(config: dict | None = None) -> Flask:
         serializer=guard.GuardedPacket,  # so is an event that is not one, or a reserved name
     )
     languages.install(app)  # Flask-Babel: the phone and helper pages in the chosen language
-    live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]))
+    live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]), shared)
     app.extensions["live"] = live
 
     from live import events, views  # noqa: F401  (registers the handlers)
@@ -143,35 +144,10 @@ def create_app(config: dict | None = None) -> Flask:
     for websocket in (False, True):
         app.add_url_rule("/socket.io/", "socketio", _no_page, strict_slashes=False, websocket=websocket)
 
-    def erase_old_personal_data():
-        """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,
-        contacts and additions of meetings past their retention, and forget old message acks.
-        A failed run is logged and retried."""
-        interval = app.config.get("PURGE_INTERVAL", 3600)
-        while True:
-            now = time.time()
-            try:
-                # Per meeting: its day plus its own retention (or RETENTION_DAYS).
-                erased = live.writer.call(live.store.erase_due, now, app.config["RETENTION_DAYS"])
-                # Acks of old messages: a phone resends within minutes, not days.
-                live.writer.call(live.store.prune_handled, now - app.config["HANDLED_KEEP_HOURS"] * 3600)
-            except Exception as exc:
-                # Only the error (e.g. "database is locked"): the rows never reach the log.
-                log.warning("erasing personal data failed, next try in %s s: %s", interval, exc)
-            else:
-                log.log(logging.INFO if erased else logging.DEBUG, "erased personal data: %d rows", erased)
-            socketio.sleep(interval)
-
-    socketio.start_background_task(erase_old_personal_data)
-    socketio.start_background_task(
-        live.writer.watch, app.config.get("WRITER_STALL", WRITER_STALL), socketio.sleep, _writer_failed
-    )
+    live.start(on_writer_failed=_writer_failed)
     return app
 
 
-# A writer that finishes nothing for this long (seconds) has stopped: the process ends so that a
-# supervisor starts it again. An import or an erasure writes in steps far shorter than this.
-WRITER_STALL = 60.0
 # The exit code of a stopped writer (EX_SOFTWARE): nothing was lost, every ack was committed.
 WRITER_EXIT = 70
 

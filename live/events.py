@@ -189,7 +189,7 @@ def on_card(payload=None, *_extra):
     if identity is None or identity.role not in ("phone", "host"):
         return {"ok": False, "error": "not_phone"}
     live = _live()
-    if not live.throttle.event_allowed(identity.role, f"{identity.code}:{identity.participant}"):
+    if not live.limits.event_allowed(identity.role, f"{identity.code}:{identity.participant}"):
         return {"ok": False, "error": "rate_limited"}
     meeting = live.store.meeting(identity.code)
     if meeting is None:  # deleted by its host while this connection stayed open
@@ -400,7 +400,7 @@ def on_list_additions(payload=None, *_extra):
 
     def page(live, code):
         query = _page_query(payload)
-        if not live.throttle.event_allowed("host", f"{code}:{HOST_ACTOR}"):
+        if not live.limits.event_allowed("host", f"{code}:{HOST_ACTOR}"):
             return {"ok": False, "error": "rate_limited"}
         return live.additions_page(code, **query)
 

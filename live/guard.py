@@ -574,6 +574,7 @@ class Bodies:
 
     def _drop_slowest(self) -> None:
         now = time.monotonic()
+
         def rate(body):
             started, received = self.receiving[body]
             return received / max(now - started, 1e-3)

@@ -10,13 +10,11 @@ import logging
 import threading
 import time
 
-from limits import parse_many, strategies
-
-from live import domain as domain
+from live import domain
 from live.domain import Meeting, Refused
 from live.exports import archive
+from live.shared import Shared, in_process
 from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, open_store
-from live.throttle import Throttle, WindowCounts
 from live.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -25,11 +23,11 @@ log = logging.getLogger(__name__)
 # thousands must not make every snapshot huge. More pages come through ``list_additions``.
 HOST_PAGE = 50
 MAX_PAGE = 100
-# What the beamer reports it shows changes on its own every ~10 s and when the host moderates;
-# more than this is not a beamer but someone with its key, and is refused.
-PROJECTOR_REPORTS = "10/5seconds;60/minute"
 # Rows an import writes in one step: some milliseconds, so other meetings' acks barely wait.
 IMPORT_STEP = 500
+# A writer that finishes nothing for this long (seconds) has stopped: the process ends so that a
+# supervisor starts it again. An import or an erasure writes in steps far shorter than this.
+WRITER_STALL = 60.0
 
 
 def room(code: str, role: str) -> str:
@@ -45,21 +43,55 @@ def card_room(theme: int) -> str:
 class Live:
     """Store, writer and fan-out for one worker process."""
 
-    def __init__(self, config: dict, socketio, offload):
+    def __init__(self, config: dict, socketio, offload, shared: Shared | None = None):
         self.config = config
         self.socketio = socketio
         self.store = open_store(config["STORE"], config["DATA_DIR"])
         self._secret = self.store.secret()
-        self._full: dict[str, frozenset] = {}  # themes at capacity, as last told to the screens
         self.offload = offload
         self._importing = threading.Lock()
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
-        self.fanout = Fanout(self, config["TALLY_INTERVAL"])
-        self.throttle = Throttle(
-            config["PHONE_RATE_LIMIT"], config["HOST_RATE_LIMIT"], config["LOOKUP_RATE_LIMIT"]
+        # What the workers of a deployment share (live/shared.py): in this process' memory
+        # unless several workers hand in shared ones.
+        shared = shared or in_process(config)
+        self.limits = shared.limits
+        self._full = shared.full  # themes at capacity, as last told to the screens
+        self._lease = shared.lease
+        self.fanout = shared.coalescer(
+            config["TALLY_INTERVAL"], self._flush, socketio.start_background_task, socketio.sleep
         )
-        self._reports = strategies.FixedWindowRateLimiter(WindowCounts())
-        self._report_limits = parse_many(PROJECTOR_REPORTS)
+
+    def start(self, on_writer_failed) -> None:
+        """Start this worker's background jobs: the writer's watchdog and the erasure loop."""
+        self.socketio.start_background_task(
+            self.writer.watch,
+            self.config.get("WRITER_STALL", WRITER_STALL),
+            self.socketio.sleep,
+            on_writer_failed,
+        )
+        self.socketio.start_background_task(self._erase_old_personal_data)
+
+    def _erase_old_personal_data(self) -> None:
+        """At start and then every hour (``PURGE_INTERVAL``, a test override): erase names,
+        contacts and additions of meetings past their retention, and forget old message acks.
+        A failed run is logged and retried. With several workers, one runs it at a time."""
+        interval = self.config.get("PURGE_INTERVAL", 3600)
+        while True:
+            now = time.time()
+            if self._lease.hold("erasure", interval):
+                try:
+                    # Per meeting: its day plus its own retention (or RETENTION_DAYS).
+                    erased = self.writer.call(self.store.erase_due, now, self.config["RETENTION_DAYS"])
+                    # Acks of old messages: a phone resends within minutes, not days.
+                    keep = self.config["HANDLED_KEEP_HOURS"] * 3600
+                    self.writer.call(self.store.prune_handled, now - keep)
+                except Exception as exc:
+                    # Only the error (e.g. "database is locked"): the rows never reach the log.
+                    log.warning("erasing personal data failed, next try in %s s: %s", interval, exc)
+                else:
+                    level = logging.INFO if erased else logging.DEBUG
+                    log.log(level, "erased personal data: %d rows", erased)
+            self.socketio.sleep(interval)
 
     # -- meetings --------------------------------------------------------------------------
 
@@ -140,11 +172,13 @@ class Live:
             except KeyError:  # a row pointing at a participant or addition the file lacks
                 raise Refused("bad_payload") from None
 
-        people = dict(zip(
-            [row["id"] for row in data["participants"]],
-            write("participants", [{**row, "id": None} for row in data["participants"]]),
-            strict=True,
-        ))
+        people = dict(
+            zip(
+                [row["id"] for row in data["participants"]],
+                write("participants", [{**row, "id": None} for row in data["participants"]]),
+                strict=True,
+            )
+        )
         people[HOST_ACTOR] = HOST_ACTOR
         additions = data["additions"]
         # Merged additions point at their root once every addition has its new id (below).
@@ -195,14 +229,14 @@ class Live:
         code = domain.normalise_code(raw_code)
         if code is None:
             return None  # not even a code (a typo, /favicon.ico): nothing to guess, not counted
-        if address is not None and self.throttle.lookups_blocked(address):
+        if address is not None and self.limits.lookups_blocked(address):
             meeting = self.store.meeting(code)
             if meeting is not None and self.vouched(meeting, **(proof or {})):
                 return meeting
             raise Refused("rate_limited")
         meeting = self.store.meeting(code)
         if meeting is None and address is not None:
-            self.throttle.lookup_failed(address)
+            self.limits.lookup_failed(address)
         return meeting
 
     def was_deleted(self, raw_code) -> bool:
@@ -258,7 +292,7 @@ class Live:
 
     def act(self, meeting_code: str, role: str, actor: int, kind: str, payload) -> dict:
         """Validate one action against the current meeting, write it durably, return the ack."""
-        if not self.throttle.event_allowed(role, f"{meeting_code}:{actor}"):
+        if not self.limits.event_allowed(role, f"{meeting_code}:{actor}"):
             return {"ok": False, "error": "rate_limited"}
         try:
             msg_id = domain.message_id(payload)
@@ -324,16 +358,14 @@ class Live:
     def check_full(self, code: str) -> None:
         """Tell every screen when a theme fills up or gets a seat back (rare: not per choice),
         so phones mark a full theme before anybody taps it."""
-        full = frozenset(self.store.full_themes(code))
-        if full != self._full.get(code, frozenset()):
-            self._full[code] = full
+        if self._full.swap(code, frozenset(self.store.full_themes(code))):
             self.broadcast_state(code)
 
     def submit_form(self, meeting_code: str, payload) -> dict:
         """A helper's ``submit_form``: one paper form, or one person helped, written in one go as
         a new participant with its origin; a refusal names the field it is about."""
         # The helper devices of a meeting share one budget, as the host devices do.
-        if not self.throttle.event_allowed("host", f"{meeting_code}:helper"):
+        if not self.limits.event_allowed("host", f"{meeting_code}:helper"):
             return {"ok": False, "error": "rate_limited"}
         try:
             msg_id = domain.message_id(payload)
@@ -428,7 +460,7 @@ class Live:
 
     def projector_showing(self, code: str, view: dict) -> dict:
         """Relay what the beamer shows now to the host devices, as ``projector_view``."""
-        if not all([self._reports.hit(item, "report", code) for item in self._report_limits]):
+        if not self.limits.report_allowed(code):
             return {"ok": False, "error": "rate_limited"}
         view = {**view, "at": int(time.time() * 1000)}
         self.socketio.emit("projector_view", view, to=room(code, "host"))
@@ -500,62 +532,34 @@ class Live:
         phone = self.snapshot(meeting, "phone")
         # What every screen now shows as full: ``check_full`` compares with this, so a theme that
         # a new capacity opened up and a choice filled again is news again.
-        self._full[code] = frozenset(phone["full"])
+        self._full.swap(code, frozenset(phone["full"]))
         self.socketio.emit("state", phone, to=room(code, "phone"))
         self.socketio.emit("state", self.snapshot(meeting, "helper"), to=room(code, "helper"))
         self.send_staff_states(meeting)
 
-
-class Fanout:
-    """Coalesces updates for projector and host: at most one per interval per meeting,
-    and the last change is always sent. Phones get nothing per vote.
-
-    Two things are coalesced: the tally (votes, choices, pledges, joins) to projector and host,
-    and the counts of additions per status to the host. The additions themselves go out one by
-    one, as they change (``Live.addition_changed``), never as a whole list again."""
-
-    def __init__(self, live: Live, interval: float):
-        self.live = live
-        self.interval = interval
-        self._dirty: dict[str, list] = {}  # code -> [tally changed, addition counts changed]
-        self._last: dict[str, float] = {}
-        self.sent = 0
-
-    def changed(self, code: str, tally: bool = True, counts: bool = False, endorsed: bool = False) -> None:
-        """Note a change; a flush is scheduled unless one already is."""
-        dirty = self._dirty.get(code)
-        if dirty is None:
-            self._dirty[code] = [tally, counts, endorsed]
-            self.live.socketio.start_background_task(self._flush_later, code)
-        else:
-            dirty[0] = dirty[0] or tally
-            dirty[1] = dirty[1] or counts
-            dirty[2] = dirty[2] or endorsed
-
-    def _flush_later(self, code: str) -> None:
-        wait = self._last.get(code, 0.0) + self.interval - time.monotonic()
-        if wait > 0:
-            self.live.socketio.sleep(wait)
-        tally, counts, endorsed = self._dirty.pop(code, (True, False, False))
-        self._last[code] = time.monotonic()
+    def _flush(self, code: str, tally: bool, counts: bool, endorsed: bool) -> bool:
+        """Send one coalesced update of a meeting (``live.shared`` decides when): the tally
+        (votes, choices, pledges, joins) to projector and host, the additions counts to the host,
+        the endorsements to both. Phones get nothing per vote. False if nothing was sent."""
         try:
-            live = self.live
-            meeting = live.store.meeting(code)
+            meeting = self.store.meeting(code)
             if meeting is None:  # deleted meanwhile: nobody is left to tell
-                return
+                self._full.forget(code)
+                return False
             if tally:
-                tally = live.tally(meeting)
-                live.socketio.emit("tally", tally, to=room(code, "host"))
-                live.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
+                tally = self.tally(meeting)
+                self.socketio.emit("tally", tally, to=room(code, "host"))
+                self.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
             if counts:
-                live.socketio.emit("additions_counts", live.additions_counts(code), to=room(code, "host"))
+                self.socketio.emit("additions_counts", self.additions_counts(code), to=room(code, "host"))
             if endorsed:
-                host, beamer = live.endorsements(meeting)
-                live.socketio.emit("endorsements", host, to=room(code, "host"))
-                live.socketio.emit("endorsements", beamer, to=room(code, "projector"))
-            self.sent += 1
+                host, beamer = self.endorsements(meeting)
+                self.socketio.emit("endorsements", host, to=room(code, "host"))
+                self.socketio.emit("endorsements", beamer, to=room(code, "projector"))
+            return True
         except Exception:
             log.exception("update for a meeting failed")
+            return False
 
 
 def hide_count(meeting: Meeting, addition: dict) -> dict:

@@ -215,8 +215,7 @@ HOST = {
     "now_mark": "Nu aan de beurt",
     # results on the beamer
     "results_all_hidden": (
-        "Op de beamer: alleen hoeveel mensen antwoordden."
-        " De uitkomsten (ja, deels, nee) zijn verborgen."
+        "Op de beamer: alleen hoeveel mensen antwoordden. De uitkomsten (ja, deels, nee) zijn verborgen."
     ),
     "results_all_shown": "Op de beamer: de uitkomsten van alle thema's (ja, deels, nee).",
     "results_mixed": (
@@ -225,8 +224,7 @@ HOST = {
     ),
     "results_toggle": "Uitkomst op de beamer tonen",
     "results_locked": (
-        "Alle uitkomsten zijn verborgen."
-        " Druk eerst op 'Alle uitkomsten tonen' om ze per thema te kiezen."
+        "Alle uitkomsten zijn verborgen. Druk eerst op 'Alle uitkomsten tonen' om ze per thema te kiezen."
     ),
     # raised hands
     "hands_legend": "Handen",
@@ -257,8 +255,7 @@ HOST = {
     "pick_theme": "Kies een thema",
     "merged_themes": "Samengevoegd: {n} mensen gingen mee.",
     "confirm_remove": (
-        "Bij dit thema zijn al {n} antwoorden."
-        " Toch weghalen? De antwoorden blijven bewaard in de export."
+        "Bij dit thema zijn al {n} antwoorden. Toch weghalen? De antwoorden blijven bewaard in de export."
     ),
     "confirm_yes": "Ja, weghalen",
     "confirm_no": "Nee, laten staan",
@@ -399,8 +396,12 @@ INVITE_LINES = (
     {"lang": "en", "dir": "ltr", "scan": "Scan to take part", "wifi": "First: connect to the Wi-Fi"},
     {"lang": "tr", "dir": "ltr", "scan": "Katılmak için tarayın", "wifi": "Önce: Wi-Fi'ye bağlanın"},
     {"lang": "ar", "dir": "rtl", "scan": "امسح الرمز للمشاركة", "wifi": "أولاً: اتصل بشبكة الواي فاي"},
-    {"lang": "pl", "dir": "ltr", "scan": "Zeskanuj, aby wziąć udział",
-     "wifi": "Najpierw: połącz się z Wi-Fi"},
+    {
+        "lang": "pl",
+        "dir": "ltr",
+        "scan": "Zeskanuj, aby wziąć udział",
+        "wifi": "Najpierw: połącz się z Wi-Fi",
+    },
 )
 
 # An address asked with a method it does not take (GET on a form's address, PUT, DELETE).
@@ -489,8 +490,18 @@ def client_texts(retention_days: int, erase_on: str = "") -> dict:
 # -- the hand-off (exports, the printed record) ------------------------------------------------
 
 MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 CARD_LABELS = {
     "how": "Hoe kunnen we dit doen?",

@@ -6,7 +6,8 @@ themes in a few seconds, plus resends, stays far below the default; a hall behin
 a few typos stays below the look-up limit, while someone guessing codes gets ~30 guesses a minute.
 Creating meetings is limited per address (``CREATE_RATE_LIMIT``), so nobody can fill the disk
 with them; an organiser makes a few an evening.
-The storage is this worker's memory: with several workers each keeps its own count.
+The storage is this worker's memory (``WindowCounts``) unless another ``limits`` storage is handed
+in: several workers share one (``live.shared``).
 """
 
 from __future__ import annotations
@@ -76,20 +77,30 @@ class WindowCounts(storage.Storage):
         self._counts.pop(key, None)
 
 
+# What the beamer reports it shows changes on its own every ~10 s and when the host moderates;
+# more than this is not a beamer but someone with its key, and is refused.
+PROJECTOR_REPORTS = "10/5seconds;60/minute"
+
+
 class Throttle:
     """Answers "may this go ahead?" for events and meeting look-ups."""
 
-    def __init__(self, phone: str, host: str, lookup: str):
+    def __init__(self, phone: str, host: str, lookup: str, counts: storage.Storage | None = None):
         # Fixed windows: the moving window's memory storage re-walks every participant's event
         # list under a lock 100 times a second, which cost 3 ms of CPU per vote at 500 phones
         # (BENCHMARKS.md). A fixed window may let twice the limit through at a window edge.
-        self._limiter = strategies.FixedWindowRateLimiter(WindowCounts())
+        self._limiter = strategies.FixedWindowRateLimiter(counts or WindowCounts())
         self._events = {"phone": parse_many(phone), "host": parse_many(host)}
         self._lookup = parse_many(lookup)
+        self._reports = parse_many(PROJECTOR_REPORTS)
 
     def event_allowed(self, role: str, key: str) -> bool:
         """Count one event of a participant or host; False when over the limit."""
         return all([self._limiter.hit(item, "event", key) for item in self._events[role]])
+
+    def report_allowed(self, code: str) -> bool:
+        """Count one "what is on the beamer" report of a meeting's beamers; False when too many."""
+        return all([self._limiter.hit(item, "report", code) for item in self._reports])
 
     def lookups_blocked(self, address: str) -> bool:
         """Whether this address has used up its failed look-ups for now."""

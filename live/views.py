@@ -187,7 +187,7 @@ def _organiser_key_matches(presented: str) -> bool:
 def _creation_refused(presented_key: str):
     """Why this request may not make a meeting, checked before its body is read: ``(slug,
     status, headers)`` for the address's ``CREATE_RATE_LIMIT`` or a wrong organiser key, else None."""
-    throttle = _live().throttle
+    throttle = _live().limits
     address, limit = request.remote_addr or "", current_app.config["CREATE_RATE_LIMIT"]
     if not throttle.creation_allowed(address, limit):
         wait = throttle.creation_retry_after(address, limit)
@@ -522,6 +522,7 @@ def export_xlsx(code):
     """The working groups as a spreadsheet: an overview, then one sheet per group."""
     meeting = _host_meeting(code)
     from live.exports import xlsx  # here, not at the top: see the imports
+
     body = xlsx.working_groups_xlsx(_export_data(meeting), _theme_arg())
     return _download(body, XLSX, f"werkgroepen-{meeting.code}.xlsx")
 
@@ -531,6 +532,7 @@ def export_evening_xlsx(code):
     """Every count and every addition (shown and hidden, marked) as a spreadsheet."""
     meeting = _host_meeting(code)
     from live.exports import xlsx  # here, not at the top: see the imports
+
     return _download(xlsx.evening_xlsx(_export_data(meeting)), XLSX, f"verslag-{meeting.code}.xlsx")
 
 
@@ -665,6 +667,7 @@ def follow_up_ics(code, theme):
     if not group["follow_up"]:
         abort(404)
     from live.exports import calendar  # here, not at the top: see the imports
+
     body = calendar.follow_up_ics(data["meeting"], group["theme"], group["follow_up"], request.host)
     return _download(body, "text/calendar", f"werkgroep-{meeting.code}-{theme}.ics")
 

@@ -174,7 +174,7 @@ def test_a_failed_erasure_is_logged_and_the_next_run_erases(tmp_path, caplog):
     # Someone else holds the database when the server starts: the first run cannot write.
     blocker = sqlite3.connect(tmp_path / "live.sqlite3", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
-    caplog.set_level(logging.INFO, logger="live.app")
+    caplog.set_level(logging.INFO, logger="live.service")
     app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "RETENTION_DAYS": 0, "PURGE_INTERVAL": 0.3})
     live = app.extensions["live"]
 

@@ -43,8 +43,18 @@ from live.domain import (
 
 FORMAT = "burgerkracht-live/meeting"
 VERSION = 1
-LISTS = ("themes", "participants", "votes", "choices", "pledges", "notes", "additions", "manual_counts",
-         "endorsements", "addition_hands")
+LISTS = (
+    "themes",
+    "participants",
+    "votes",
+    "choices",
+    "pledges",
+    "notes",
+    "additions",
+    "manual_counts",
+    "endorsements",
+    "addition_hands",
+)
 
 
 # The largest import body. A 2,000-phone evening with ten themes is about 2 MiB.

@@ -164,8 +164,19 @@ def evening_xlsx(data: dict) -> bytes:
     nobody = {"phone": 0, "forms": 0, "hands": 0, "total": 0}
     _rows(
         additions,
-        [["Nummer", "Thema", "Tekst", "Status", "Herkend door", "Telefoon", "Papier en helper", "Handen",
-          "Samengevoegd in (nummer)"]]  # fmt: skip
+        [
+            [
+                "Nummer",
+                "Thema",
+                "Tekst",
+                "Status",
+                "Herkend door",
+                "Telefoon",
+                "Papier en helper",
+                "Handen",
+                "Samengevoegd in (nummer)",
+            ]
+        ]  # fmt: skip
         + [
             [
                 number[a["id"]],

@@ -207,8 +207,19 @@ ADDED_COLUMNS = {
 # it is taken), and secrets (the import makes new keys; old phones cannot come back anyway).
 EXPORT_SKIP = {"code", "host_key_hash", "projector_key_hash", "helper_key_hash", "token_hash", "importing"}
 # The tables of one meeting, in an order an import can insert them in.
-MEETING_TABLES = ("meetings", "themes", "participants", "votes", "choices", "pledges", "notes",
-                  "additions", "manual_counts", "endorsements", "addition_hands")
+MEETING_TABLES = (
+    "meetings",
+    "themes",
+    "participants",
+    "votes",
+    "choices",
+    "pledges",
+    "notes",
+    "additions",
+    "manual_counts",
+    "endorsements",
+    "addition_hands",
+)
 # A meeting's due moment for erasure: the start (UTC) of its day, or its creation for meetings made
 # before the day was kept, plus its retention days. So 0 days: erased at the next run.
 # A day SQLite cannot read (an imported file written by hand) counts as the creation time: never
@@ -241,6 +252,7 @@ def _grouped(table: str, rows: list[dict], known: set) -> list[tuple[tuple, list
 def _today() -> str:
     """Today's date on this machine, ISO (the meeting's day when none is given)."""
     return time.strftime("%Y-%m-%d")
+
 
 ADDITION_STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
 
@@ -1345,10 +1357,18 @@ class SQLiteStore(Store):
             if taken or self._code_retired(conn, code):
                 self._rollback(conn)
                 return False
-            self._insert(conn, "meetings", {
-                **meeting, "code": code, "host_key_hash": host_key_hash, "importing": 1,
-                "projector_key_hash": projector_key_hash, "helper_key_hash": helper_key_hash,
-            })
+            self._insert(
+                conn,
+                "meetings",
+                {
+                    **meeting,
+                    "code": code,
+                    "host_key_hash": host_key_hash,
+                    "importing": 1,
+                    "projector_key_hash": projector_key_hash,
+                    "helper_key_hash": helper_key_hash,
+                },
+            )
             conn.execute("COMMIT")
         except BaseException as exc:
             self._import_failed(conn, exc)
@@ -1410,8 +1430,17 @@ class SQLiteStore(Store):
     def _import_failed(self, conn, exc: BaseException):
         """Roll back one import step and raise what the caller expects (``docs``: the contract)."""
         self._rollback(conn)
-        if isinstance(exc, (KeyError, TypeError, AttributeError, sqlite3.IntegrityError,
-                            sqlite3.InterfaceError, OverflowError)):
+        if isinstance(
+            exc,
+            (
+                KeyError,
+                TypeError,
+                AttributeError,
+                sqlite3.IntegrityError,
+                sqlite3.InterfaceError,
+                OverflowError,
+            ),
+        ):
             raise ValueError(f"not a meeting this store can hold: {type(exc).__name__}") from None
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
             raise StoreFull("no room to import the meeting") from exc
