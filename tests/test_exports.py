@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import datetime
 import io
 import json
 import re
@@ -402,7 +403,12 @@ def test_the_group_page_lists_only_who_shares_marks_the_trekker_and_offers_the_f
     cal = Calendar.from_ical(evening.fetch("/werkgroep/1/afspraak.ics"))
     (event,) = cal.walk("VEVENT")
     assert str(event["LOCATION"]) == "=Buurthuis"
-    assert event.decoded("DTSTART").isoformat() == "2026-12-03T19:30:00"
+    # Dutch time with its zone, so a phone set to another zone still shows 19.30 in the village.
+    assert event.decoded("DTSTART").isoformat() == "2026-12-03T19:30:00+01:00"
+    assert str(event.decoded("DTSTART").tzinfo) == "Europe/Amsterdam"
+    assert event.decoded("DTEND").isoformat() == "2026-12-03T21:30:00+01:00"
+    (zone,) = cal.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "Europe/Amsterdam"
     assert str(event["SUMMARY"]) == f"Werkgroep {ODD_TITLE}: eerste afspraak"
     status, body = _post_form(evening.url("/werkgroep/1"), {"date": "3 dec", "time": ""}, headers)
     assert status == 400 and b"2026-03-12" in body
@@ -645,3 +651,18 @@ def test_importing_needs_the_organiser_key_when_the_server_has_one(evening, tmp_
         assert status == 201 and made["host_key"]
     finally:
         srv.stop()
+
+
+def test_the_calendar_file_says_dutch_summer_time_in_summer_and_keeps_a_day_without_a_time_whole():
+    from icalendar import Calendar
+
+    from live.exports.calendar import follow_up_ics
+
+    meeting, theme = {"code": "K7HQA", "title": "Dorpsavond"}, {"id": 2, "title": "Groen"}
+    summer = Calendar.from_ical(follow_up_ics(meeting, theme, {"date": "2027-06-10", "time": "19:30"}, "h"))
+    (event,) = summer.walk("VEVENT")
+    assert event.decoded("DTSTART").isoformat() == "2027-06-10T19:30:00+02:00"
+    assert event.decoded("DTSTART").astimezone(datetime.UTC).hour == 17
+    whole_day = Calendar.from_ical(follow_up_ics(meeting, theme, {"date": "2027-06-10", "time": ""}, "h"))
+    (event,) = whole_day.walk("VEVENT")
+    assert event.decoded("DTSTART") == datetime.date(2027, 6, 10) and not whole_day.walk("VTIMEZONE")

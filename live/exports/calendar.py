@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
 DURATION = datetime.timedelta(hours=2)  # a first meeting: two hours unless people agree otherwise
+# The method is Dutch and so are its villages: "19.30 uur" is Dutch time, winter or summer, also in
+# a calendar set to another zone (someone on holiday, a laptop left on UTC).
+ZONE = ZoneInfo("Europe/Amsterdam")
 
 
 def follow_up_ics(meeting: dict, theme: dict, follow_up: dict, host: str) -> bytes:
@@ -23,8 +27,7 @@ def follow_up_ics(meeting: dict, theme: dict, follow_up: dict, host: str) -> byt
     event.add("dtstamp", datetime.datetime.now(datetime.UTC))
     event.add("summary", f"Werkgroep {theme['title']}: eerste afspraak")
     if follow_up.get("time"):
-        # Floating local time: the people meet at 19:30 where they are, whatever the server's zone.
-        start = datetime.datetime.combine(day, datetime.time.fromisoformat(follow_up["time"]))
+        start = datetime.datetime.combine(day, datetime.time.fromisoformat(follow_up["time"]), ZONE)
         event.add("dtstart", start)
         event.add("dtend", start + DURATION)
     else:
@@ -33,4 +36,8 @@ def follow_up_ics(meeting: dict, theme: dict, follow_up: dict, host: str) -> byt
         event.add("location", follow_up["place"])
     event.add("description", f"Na de bijeenkomst {meeting['title']}.")
     cal.add_component(event)
+    # The zone's rules travel in the file (VTIMEZONE), for the years around the meeting only.
+    cal.add_missing_timezones(
+        first_date=day.replace(month=1, day=1), last_date=datetime.date(day.year + 2, 1, 1)
+    )
     return cal.to_ical()
