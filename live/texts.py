@@ -241,7 +241,7 @@ HOST = {
     "title": "Titel",
     "description": "Uitleg",
     "tables": "Tafel of plek",
-    "tables_hint": "Eén of meer tafels: met komma's of één per regel. Mag leeg.",
+    "tables_hint": "Eén tafel per regel. Mag leeg.",
     "capacity": "Hoeveel mensen passen er?",
     "capacity_hint": "Leeg laten: geen grens.",
     "capacity_bad": "Vul een heel getal in, van 1 tot 10.000. Of laat het leeg.",

@@ -161,7 +161,8 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     page.get_by_role("button", name="4. Onderwerp kiezen").click()
     traffic = themes.first
     traffic.get_by_role("button", name="Bewerken").click()
-    traffic.get_by_label("Tafel of plek").fill("Tafel 1, Tafel 2")
+    # One table per line: a comma is part of a table's name ("Tafel 1, bij het raam").
+    traffic.get_by_label("Tafel of plek").fill("Tafel 1, bij het raam")
     capacity = traffic.get_by_label("Hoeveel mensen passen er?")
     capacity.fill("0")
     traffic.get_by_role("button", name="Opslaan").click()
@@ -170,15 +171,28 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     )
     capacity.fill("12")
     traffic.get_by_role("button", name="Opslaan").click()
-    expect(traffic.locator(".theme-tables")).to_have_text("Tafel: Tafel 1 · Tafel 2. Er passen 12 mensen.")
+    expect(traffic.locator(".theme-tables")).to_have_text(
+        "Tafel: Tafel 1, bij het raam. Er passen 12 mensen."
+    )
     beamer.wait_for(
         lambda: (
-            beamer.state["themes"][0]["tables"] == ["Tafel 1", "Tafel 2"]
+            beamer.state["themes"][0]["tables"] == ["Tafel 1, bij het raam"]
             and beamer.state["themes"][0]["capacity"] == 12
         ),
         what="tables on the beamer",
     )
-    assert phone.call("choose", theme=2) == {"ok": True, "table": "Tafel 1"}
+    assert phone.call("choose", theme=2) == {"ok": True, "table": "Tafel 1, bij het raam"}
+    traffic.get_by_role("button", name="Bewerken").click()  # a second table: on a line of its own
+    tables = traffic.get_by_label("Tafel of plek")
+    expect(tables).to_have_value("Tafel 1, bij het raam")
+    tables.fill("Tafel 1, bij het raam\nTafel 2")
+    traffic.get_by_role("button", name="Opslaan").click()
+    expect(traffic.locator(".theme-tables")).to_have_text(
+        "Tafel: Tafel 1, bij het raam · Tafel 2. Er passen 12 mensen."
+    )
+    beamer.wait_for(
+        lambda: beamer.state["themes"][0]["tables"] == ["Tafel 1, bij het raam", "Tafel 2"], what="two tables"
+    )
     expect(page.locator("#card-list .no-lead")).to_have_count(0)  # no warnings before pledging
     expect(traffic.locator(".theme-empty")).to_be_hidden()
     expect(themes.nth(1).locator(".theme-empty")).to_have_text("Nog niemand koos dit thema")

@@ -7,11 +7,9 @@ const list = document.getElementById('theme-list');
 const AFTER_BREAK = ['topics', 'pledges', 'results'];
 const MAX_TABLES = 10;
 
-/** Places typed by the host: one per line, or (on one line) split at commas. */
+/** The tables typed in the form: one per line, so a comma stays part of a name. */
 export function parseTables(raw) {
-  const text = raw.trim();
-  const parts = text.includes('\n') ? text.split('\n') : text.split(',');
-  return parts.map((p) => p.trim()).filter(Boolean);
+  return raw.split('\n').map((p) => p.trim()).filter(Boolean);
 }
 
 function themeById(id) {
