@@ -432,3 +432,25 @@ def browser():
         )
         yield b
         b.close()
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis (``REDIS_URL``, default 127.0.0.1:6379/0) and a key prefix of this test's own;
+    every key under it is deleted afterwards. Missing Redis fails in CI, skips elsewhere."""
+    import redis
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError:
+        if IN_CI:
+            pytest.fail(f"no Redis answers at {url}; .ci/run must start one")
+        pytest.skip(f"no Redis at {url}")
+    prefix = f"test-{uuid.uuid4().hex[:10]}:"
+    yield url, prefix
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

@@ -10,7 +10,8 @@ import time
 from test_erasure import Markers, fill_store
 
 from live.settings import from_environment
-from live.shared import LocalCoalescer, LocalFullThemes, in_process
+from live.shared import in_process
+from live.shared.local import LocalCoalescer, LocalFullThemes
 from live.store.sqlite import SQLiteStore
 
 
