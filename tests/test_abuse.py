@@ -19,10 +19,8 @@ import time
 import pytest
 import socketio
 import websocket
-from conftest import ROOT, Client, get, open_page, own_server
+from conftest import ROOT, Client, get, open_page, own_server, server_command
 from playwright.sync_api import expect
-
-from live.bench import server_command
 
 ATTACKER = "127.0.0.2"  # another loopback address: the attack's address is not the phone's
 PROMPT = 2.0  # generous: an answer within this while an attack runs means nobody was stalled
