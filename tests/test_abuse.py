@@ -2,7 +2,7 @@
 nesting, websocket floods, idle half-requests, sessions that never join, a second server on the
 same port, and the headers on every response.
 
-Guards: live/guard.py (wired in live/app.py and live/__main__.py). Each test was seen to fail
+Guards: live/guard/ (wired in live/app.py and live/__main__.py). Each test was seen to fail
 with its guard removed.
 """
 
