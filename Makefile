@@ -29,7 +29,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check live tests
 
 bench: $(VENV)/.installed
-	$(PY) -m live.bench
+	$(PY) tools/bench.py
 
 # The catalogues (docs/translations.md): collect the Dutch source strings, merge them into each
 # language's .po (new strings arrive empty), and compile the .mo files the server reads.

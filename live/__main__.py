@@ -3,7 +3,7 @@
 The async mode is chosen here and only here. We listen ourselves instead of calling
 ``socketio.run``: it leaves the listen backlog at 50, which overflows when a whole hall scans the
 QR code at once, and it does not set TCP_NODELAY. The port is taken first, without SO_REUSEPORT,
-so a second start on a taken port stops with a clear message (see ``live/guard.py``).
+so a second start on a taken port stops with a clear message (see ``live/guard/listener.py``).
 """
 
 import warnings
@@ -89,6 +89,11 @@ def main(argv=None) -> None:
     from live import guard, network
     from live.app import create_app
 
+    # A library update that changed an internal the guards patch stops here, not mid-evening.
+    try:
+        guard.check_shapes(ASYNC_MODE)
+    except guard.PatchMismatch as err:
+        fail(str(err))
     # Take the port before anything else: a second server on a taken port must stop here.
     try:
         listener = guard.listen(args.host, args.port, backlog=2048)

@@ -9,6 +9,7 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -19,10 +20,14 @@ from pathlib import Path
 import pytest
 import socketio
 
-from live.bench import server_command
-
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
+
+
+def server_command(port: int, data_dir) -> list[str]:
+    """The command line of a loopback server on its own port and data folder."""
+    where = ["--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+    return [sys.executable, "-m", "live", *where, "--quiet"]
 
 
 def free_port() -> int:

@@ -2,7 +2,7 @@
 nesting, websocket floods, idle half-requests, sessions that never join, a second server on the
 same port, and the headers on every response.
 
-Guards: live/guard.py (wired in live/app.py and live/__main__.py). Each test was seen to fail
+Guards: live/guard/ (wired in live/app.py and live/__main__.py). Each test was seen to fail
 with its guard removed.
 """
 
@@ -19,10 +19,8 @@ import time
 import pytest
 import socketio
 import websocket
-from conftest import ROOT, Client, get, open_page, own_server
+from conftest import ROOT, Client, get, open_page, own_server, server_command
 from playwright.sync_api import expect
-
-from live.bench import server_command
 
 ATTACKER = "127.0.0.2"  # another loopback address: the attack's address is not the phone's
 PROMPT = 2.0  # generous: an answer within this while an attack runs means nobody was stalled

@@ -4,7 +4,9 @@ Only correctness is asserted here (every ack, exact tallies, no refusals, no dis
 timing figures belong in BENCHMARKS.md, not in a test that a busy machine could fail.
 """
 
+import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "tools" / "bench.py"
+
+
+def load_bench():
+    """tools/bench.py as a module (a script beside the package, not part of it)."""
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench", module)  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +32,7 @@ def report():
     done = subprocess.run(
         [
             sys.executable,
-            "-m",
-            "live.bench",
+            str(BENCH),
             "--phones",
             "50",
             "--themes",
@@ -79,8 +90,14 @@ def test_server_memory_is_read_from_proc_when_the_bench_starts_it(report):
 
 
 def test_only_this_machine_is_a_target():
-    from live.bench import check_local
+    check_local = load_bench().check_local
 
     assert check_local("http://127.0.0.1:5000/") == "http://127.0.0.1:5000"
     with pytest.raises(SystemExit):
         check_local("http://example.org:5000")
+
+
+def test_the_benchmark_is_no_part_of_the_runtime_package():
+    assert not list((ROOT / "live").rglob("bench*"))
+    imports = re.compile(r"^\s*(from|import)\s+[\w.]*bench", re.M)
+    assert [p for p in (ROOT / "live").rglob("*.py") if imports.search(p.read_text(encoding="utf-8"))] == []

@@ -35,7 +35,7 @@ import socketio
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 from test_import_safety import big_evening  # noqa: E402  (the same file the tests import)
 
-from live.bench import free_port, server_command  # noqa: E402
+from bench import free_port, server_command  # noqa: E402  (tools/bench.py, beside this script)
 
 
 def post(url: str, body: bytes, timeout: float = 120) -> int:

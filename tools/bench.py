@@ -1,4 +1,4 @@
-"""``python -m live.bench``: the load benchmark (issue 4), printed as one JSON document.
+"""``python tools/bench.py``: the load benchmark (issue 4), printed as one JSON document.
 
 It starts the real server (``python -m live`` under eventlet) on 127.0.0.1, or targets a local
 ``--url``, creates a meeting, and drives it from one asyncio process with real python-socketio
@@ -209,7 +209,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.errors = open(os.path.join(self.data_dir, "server.err"), "w+")
-        # Thousands of phones come from 127.0.0.1 here: lift the per-address caps of live/guard.py.
+        # Thousands of phones come from 127.0.0.1 here: lift the per-address caps of live/guard/.
         env = dict(os.environ, LOG_LEVEL="WARNING", MAX_CONNECTIONS_PER_ADDRESS="0", UNJOINED_PER_ADDRESS="0")
         self.proc = subprocess.Popen(
             server_command(self.port, self.data_dir),
@@ -603,7 +603,7 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
 
 def parse_args(argv=None):
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m live.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/bench.py", description=__doc__.split("\n")[0])
     parser.add_argument("--phones", type=int, default=100, help="phones to connect (100)")
     parser.add_argument("--window", type=float, default=5.0, help="seconds each storm is spread over (5)")
     parser.add_argument(
