@@ -108,7 +108,7 @@ def choose(read: ChoiceRead) -> Choice:
         return Choice(None, seated(table_at(read.tables, read.current[1])))
     if is_full(read.capacity, read.taken):
         return Choice(None, {"ok": False, "error": "theme_full"}, full=True)
-    seat = emptiest_table(read.per_table or {}, len(read.tables)) if len(read.tables) > 1 else 0
+    seat = emptiest_table(read.per_table or {}, len(read.tables))
     return Choice(seat, seated(read.tables[seat] if read.tables else None))
 
 
