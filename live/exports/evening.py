@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from live.domain import rules
 from live.exports import ROLE_ORDER, origins, phone_for_people, theme_order, working_groups
 from live.texts import ANSWER_LABELS, CARD_LABELS, MONTHS
 
@@ -28,12 +29,9 @@ def dutch_date(iso: str) -> str:
 
 
 def erase_on(held_on: str, retention_days: int) -> str:
-    """The ISO day on which names and contact details are erased (within an hour of its start)."""
-    try:
-        day = datetime.date.fromisoformat(held_on)
-    except (TypeError, ValueError):
-        return ""
-    return (day + datetime.timedelta(days=retention_days)).isoformat()
+    """The ISO day on which names and contact details are erased (within an hour of its start):
+    the store's rule (``rules.erasure_due``), "" for a day that cannot be read."""
+    return rules.erase_day(held_on, retention_days)
 
 
 def _status(theme: dict, titles: dict) -> str:

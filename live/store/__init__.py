@@ -86,6 +86,12 @@ class Store:
         join tickets). Called at start-up, before any write batch."""
         raise NotImplementedError
 
+    def seq(self, code: str) -> int:
+        """The meeting's sequence number: it only grows, once per commit that changes what its
+        tally, additions counts or endorsements show, and survives restarts (0: no such meeting).
+        ``tally`` and ``additions_page`` give it too, as ``seq``, read with their counts."""
+        raise NotImplementedError
+
     def themes(self, code: str) -> list[dict]:
         """Every theme of a meeting, removed ones too (marked ``removed``), for the exports."""
         raise NotImplementedError
