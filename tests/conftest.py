@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import socketio
+from stores import STORES, Opened
 
 from live.bench import server_command
 
@@ -322,6 +323,15 @@ def connect(server, clients):
         return c
 
     return make
+
+
+@pytest.fixture(params=STORES)
+def stores(request, tmp_path):
+    """Opens store objects of each kind in ``tests/stores.py``: ``stores()`` on this test's
+    folder, ``stores(folder)`` on another; all are released (and their data cleared) afterwards."""
+    opened = Opened(request.param, tmp_path)
+    yield opened
+    opened.close_all()
 
 
 @pytest.fixture
