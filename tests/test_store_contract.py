@@ -156,8 +156,9 @@ def test_the_signature_check_sees_a_missing_default_a_renamed_and_an_extra_param
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=SEQ_PENDING) if n == "seq" else n for n in CONTRACT])
 def test_every_store_has_each_contract_method_with_a_compatible_signature(stores, name):
-    kind = type(stores())
-    assert isinstance(stores(), Store)
+    store = stores()
+    assert isinstance(store, Store)
+    kind = type(store)
     # Its own method: one inherited from the contract itself does nothing.
     own = next((vars(k)[name] for k in kind.__mro__ if k is not Store and name in vars(k)), None)
     assert own is not None, f"{kind.__name__} lacks {name}"
