@@ -197,7 +197,9 @@ class Store(Protocol):
         ...
 
     def apply(self, actions: list[Action]) -> list[dict]:
-        """Apply a batch in one durable commit and return one ack per action, in order.
+        """Apply a batch in one durable commit and return one ack per action, in order. A phone
+        joins this way too: ``join`` (``{"token_hash"}``, no message id) answers ``{"ok": True,
+        "participant": id}``, the same id for the same token.
 
         Each action succeeds or fails on its own, and writes all of itself or nothing. A
         refusal is ``{"ok": False, "error": slug}``: ``wrong_phase`` when the meeting's phase is
