@@ -48,27 +48,44 @@ KINDS = {kind.name: kind for kind in ALL}
 STORES = [pytest.param(kind, id=kind.name) for kind in ALL]
 
 
+# The methods of the contract: all a test may call on a store it got from here.
+CONTRACT = frozenset(name for name, value in vars(Store).items() if callable(value) and name[0] != "_")
+
+
+class OnlyTheContract:
+    """A store seen through the contract alone: a test that calls anything else on it fails now,
+    not first when a second store runs it."""
+
+    def __init__(self, store: Store):
+        self.inside = store
+
+    def __getattr__(self, name: str):
+        if name not in CONTRACT:
+            raise AttributeError(f"{name!r} is not a method of the store contract (live/store/__init__.py)")
+        return getattr(self.inside, name)
+
+
 class Opened:
     """Store objects of one kind opened during a test; ``close_all`` releases and clears them."""
 
     def __init__(self, kind: Kind, root: Path):
         self.kind = kind
         self.folder = str(root / "store")
-        self._open: list[Store] = []
+        self._open: list[OnlyTheContract] = []
         self._folders: set[str] = set()
 
     def __call__(self, folder: str | None = None) -> Store:
         """Another store object on ``folder`` (default: this test's one store folder)."""
         folder = folder or self.folder
         self._folders.add(folder)
-        store = self.kind.open(folder)
+        store = OnlyTheContract(self.kind.open(folder))
         self._open.append(store)
         return store
 
     def close(self, store: Store) -> None:
         """Release one store object (as a worker that stops); its data stays."""
         self._open.remove(store)
-        self.kind.close(store)
+        self.kind.close(store.inside)
 
     def close_all(self) -> None:
         """Release every object still open and clear the data of every folder used."""

@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import stores as stores_module
 
 from live.domain import Theme, hash_secret
 from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, Store
@@ -102,7 +103,7 @@ def vote(pid, theme, answer, msg):
 
 # -- the contract itself --------------------------------------------------------------------
 
-CONTRACT = sorted(name for name, value in vars(Store).items() if inspect.isfunction(value) and name[0] != "_")
+CONTRACT = sorted(stores_module.CONTRACT)
 
 
 def _called_by_the_server() -> set[str]:
@@ -121,6 +122,14 @@ def test_the_contract_is_exactly_what_the_server_calls():
     assert called - set(CONTRACT) == set(), "called on a store but not in the contract"
     # ``seq`` is declared for the coalesced messages' order; the fan-out calls it once it lands.
     assert set(CONTRACT) - called - {"seq"} == set(), "in the contract but the server never calls it"
+
+
+def test_the_suite_sees_a_store_through_the_contract_alone(stores):
+    store = stores()
+    for test_only in ("join", "pledges", "purge_contacts", "close"):  # the SQLite store's own
+        with pytest.raises(AttributeError, match="not a method of the store contract"):
+            getattr(store, test_only)
+    assert store.meeting("NOPE") is None
 
 
 def incompatible(contract, implementation) -> list[str]:
@@ -156,7 +165,7 @@ def test_the_signature_check_sees_a_missing_default_a_renamed_and_an_extra_param
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=SEQ_PENDING) if n == "seq" else n for n in CONTRACT])
 def test_every_store_has_each_contract_method_with_a_compatible_signature(stores, name):
-    store = stores()
+    store = stores().inside
     assert isinstance(store, Store)
     kind = type(store)
     # Its own method: one inherited from the contract itself does nothing.
@@ -357,7 +366,7 @@ def test_a_pledge_is_kept_with_its_contact_details_and_can_be_corrected(store, c
     data = {"theme": 1, "role": "lead", "name": "Anna", "email": "a@example.nl", "phone": ""}
     store.apply([Action("pledge", code, pid, "a", data)])
     store.apply([Action("pledge", code, pid, "b", {**data, "name": "Anna B"})])
-    (row,) = store.pledges(code)
+    (row,) = store.answers(code, pid)["pledges"]
     assert (row["name"], row["role"], row["email"]) == ("Anna B", "lead", "a@example.nl")
     assert {r["theme"]: r for r in store.tally(code)["themes"]}[1]["pledged"] == 1
 
@@ -416,8 +425,8 @@ def test_the_tally_counts_origins_hands_and_the_roles_of_pledges(store, code):
         "yes": 1, "partly": 0, "no": 1, "chosen": 0, "pledged": 1,
     }  # fmt: skip
     assert rows[1]["roles"] == {"lead": 1} and rows[2]["partly"] == 1
-    (pledged,) = store.pledges(code)
-    assert pledged["origin"] == "paper" and pledged["participant"] == ack["participant"]
+    (pledged,) = store.answers(code, ack["participant"])["pledges"]
+    assert (pledged["name"], pledged["theme"]) == ("Ans", 1)
     assert store.seen(code, HELPER_ACTOR, "f1") == ack
     assert store.tally("NOPE") == {
         "participants": 0, "origins": {"phone": 0, "paper": 0, "helper": 0}, "themes": [], "hands": [],
@@ -429,7 +438,8 @@ def test_a_withdrawn_pledge_is_gone(store, code):
     act(store, code, pid, "pledge", "a", theme=1, role="member", name="Cas", email="c@example.nl", phone="")
     assert act(store, code, pid, "withdraw", "w", theme=1) == {"ok": True, "withdrawn": True}
     assert act(store, code, pid, "withdraw", "w2", theme=1) == {"ok": True, "withdrawn": False}
-    assert store.pledges(code) == [] and store.answers(code, pid)["pledge"] is None
+    assert store.answers(code, pid)["pledges"] == [] and store.answers(code, pid)["pledge"] is None
+    assert "c@example.nl" not in json.dumps(store.export_meeting(code))
 
 
 # -- additions and the cards ------------------------------------------------------------------
@@ -738,22 +748,23 @@ def test_erasure_blanks_names_contacts_additions_and_notes_on_the_meetings_day_p
     held = calendar.timegm((2030, 3, 12, 0, 0, 0))  # the clock moves on from the meeting's day
     assert store.erase_due(held + 4.9 * 86400, 90) == 0
     assert store.erase_due(held + 5 * 86400 + 1, 90) == 3  # CCCCC after its own 5 days
-    (gone,) = store.pledges("CCCCC")
+    (gone,) = store.answers("CCCCC", people["CCCCC"])["pledges"]
     assert (gone["name"], gone["email"], gone["phone"], gone["role"]) == ("", "", "", "lead")
     assert store.additions("CCCCC")[0]["text"] == "" and store.notes("CCCCC")[0]["text"] == ""
     assert store.answers("CCCCC", people["CCCCC"])["pledge"]["name"] == ""
     assert {r["theme"]: r for r in store.tally("CCCCC")["themes"]}[1]["pledged"] == 1  # the count stays
-    assert store.pledges("AAAAA")[0]["name"] == "Ans"  # the default 90 days
+    assert "CCCCC@example.nl" not in json.dumps(store.export_meeting("CCCCC"))
+    assert store.answers("AAAAA", people["AAAAA"])["pledge"]["name"] == "Ans"  # the default 90 days
     assert store.erase_due(held + 89.9 * 86400, 90) == 0
     assert store.erase_due(held + 90 * 86400 + 1, 90) == 3
-    assert store.pledges("AAAAA")[0]["email"] == ""
+    assert store.answers("AAAAA", people["AAAAA"])["pledge"]["email"] == ""
     # A day nobody can read (an import written by hand) counts from the creation: never "never".
     assert create(store, "DDDDD")
     store.set_meeting_dates("DDDDD", "12 maart", 0)
     pid = join(store, "DDDDD", "token-d")
     act(store, "DDDDD", pid, "pledge", "pl", theme=1, role="lead", name="Ans", email="d@example.nl", phone="")
     assert store.erase_due(time.time() + 1, 90) == 1
-    assert store.pledges("DDDDD")[0]["name"] == ""
+    assert store.answers("DDDDD", pid)["pledge"]["name"] == ""
 
 
 def test_the_acks_of_handled_messages_are_pruned_by_age(store, code):
