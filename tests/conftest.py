@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import socketio
+from stores import STORES, Opened
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
@@ -327,6 +328,15 @@ def connect(server, clients):
         return c
 
     return make
+
+
+@pytest.fixture(params=STORES)
+def stores(request, tmp_path):
+    """Opens store objects of each kind in ``tests/stores.py``: ``stores()`` on this test's
+    folder, ``stores(folder)`` on another; all are released (and their data cleared) afterwards."""
+    opened = Opened(request.param, tmp_path)
+    yield opened
+    opened.close_all()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from conftest import Client, Server, resize
 
 from live.domain import Theme
 from live.store import HOST_ACTOR, Action
-from live.store.sqlite import SQLiteStore
 
 
 def size(message) -> int:
@@ -50,18 +49,20 @@ def add_many(url: str, code: str, count: int, phones: int, text="Aanvulling {n}"
 
 
 @pytest.fixture
-def store(tmp_path):
-    """An embedded store of its own with one meeting ("ACDEF") in the recognition phase."""
-    s = SQLiteStore(str(tmp_path))
-    assert s.create_meeting("ACDEF", "Avond", "", "", [Theme(1, "Groen"), Theme(2, "Verkeer")], "h", "p")
+def store(stores):
+    """A store of each kind (``tests/stores.py``) with one meeting ("ACDEF") in the recognition
+    phase."""
+    s = stores()
+    themes = [Theme(1, "Groen"), Theme(2, "Verkeer")]
+    assert s.create_meeting("ACDEF", "Avond", "", "", themes, "h", "p", "x", "", None)
     s.apply([Action("set_phase", "ACDEF", HOST_ACTOR, "p1", {"phase": "recognition"})])
-    yield s
-    s.close()
+    return s
 
 
 def test_the_store_pages_additions_in_both_orders_with_counts_that_agree(store):
     code = "ACDEF"
-    pid = store.join(code, "t")
+    (joined,) = store.apply([Action("join", code, HOST_ACTOR, "", {"token_hash": "t"})])
+    pid = joined["participant"]
     added = store.apply(
         [Action("addition", code, pid, f"a{n}", {"theme": 1 + n % 2, "text": f"Idee {n}"}) for n in range(7)]
     )

@@ -1,5 +1,8 @@
 """Erasure erases: after the retention time no name, contact detail or addition text is left in
-any file of the data folder, a failed run is tried again, and the files are private."""
+any file of the data folder, a failed run is tried again, and the files are private.
+
+These are the SQLite store's own tests (its files, its write-ahead log, their modes), so they build
+``SQLiteStore`` themselves; what every store must erase is in test_store_contract.py."""
 
 from __future__ import annotations
 

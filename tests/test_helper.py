@@ -309,6 +309,7 @@ def test_the_helper_screen_passes_axe_fits_a_finger_and_shows_errors_at_the_fiel
 
 
 def test_a_store_from_before_keeps_its_phones_and_meetings_and_gains_origins(tmp_path):
+    # SQLite-specific: the migration of a file an earlier version of the SQLite store wrote.
     import sqlite3
 
     from live.domain import Theme

@@ -160,6 +160,7 @@ def test_imports_exports_and_deletes_while_phones_vote_never_stop_the_writer(tmp
 def test_the_writer_thread_never_reads_through_the_event_loops_connection(tmp_path):
     """The read connection's lock is the event loop's: from the writer's thread it is refused
     loudly (a test fails) instead of killing the thread."""
+    # SQLite-specific: its read connection and the lock that guards it.
     store = SQLiteStore(str(tmp_path))
     writer = Writer(store, spawn=lambda fn: threading.Thread(target=fn, daemon=True).start(),
                     offload=lambda fn, *args: fn(*args))  # fmt: skip
@@ -172,8 +173,8 @@ def test_the_writer_thread_never_reads_through_the_event_loops_connection(tmp_pa
         store.close()
 
 
-def test_a_writer_that_stalls_or_dies_is_reported_and_ends_the_process(tmp_path):
-    store = SQLiteStore(str(tmp_path))
+def test_a_writer_that_stalls_or_dies_is_reported_and_ends_the_process(stores):
+    store = stores()
     release = threading.Event()
 
     def stuck(fn, *args):
@@ -202,7 +203,6 @@ def test_a_writer_that_stalls_or_dies_is_reported_and_ends_the_process(tmp_path)
     dead.watch(0.4, time.sleep, reasons.append)
     assert reasons and "stopped" in reasons[0]
     assert not dead.health(0.1)
-    store.close()
 
 
 # -- the import, bounded like creating ----------------------------------------------------------------
