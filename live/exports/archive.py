@@ -429,7 +429,7 @@ FIELDS = {
     "meeting": {
         "code": _optional(_text), "title": _text, "place": _text, "date": _text,
         "held_on": COLUMNS["meeting"]["held_on"], "retention_days": COLUMNS["meeting"]["retention_days"],
-        "created_at": _number, "phase": _word(*PHASES), "pace": _word(*PACES),
+        "created_at": _optional(_number), "phase": _word(*PHASES), "pace": _word(*PACES),
         "current_theme": _optional(_index),
         "results": _fields(hidden=_bool, whole_hidden=_bool, hidden_themes=_list_of(_id)),
         "choices_locked": _bool, "wifi": _optional(_fields(name=_text, password=_text)), "welcome": _bool,
@@ -552,6 +552,8 @@ def _plain_meeting(m: dict) -> dict:
     """The store's meeting row from the document's ``meeting``."""
     plain = {k: m[k] for k in ("code", "title", "place", "date", "held_on", "retention_days", "created_at",
                                 "phase", "pace", "current_theme") if k in m}  # fmt: skip
+    if plain.get("created_at") is None:  # not known: made now, as far as this server can tell
+        plain.pop("created_at", None)
     for key in ("choices_locked", "welcome"):
         if key in m:
             plain[key] = int(m[key])
