@@ -16,7 +16,7 @@ import time
 import pytest
 from conftest import Client, api, get, own_server
 
-from live.exports import looks_like_formula
+from live.exports import archive, looks_like_formula
 from live.store import Action
 from live.store.sqlite import SQLiteStore
 from live.writer import Writer
@@ -282,6 +282,38 @@ def test_an_import_keeps_the_limits_and_the_text_cleaning_of_creating(server):
     try:
         assert state.state["themes"][0]["title"] == "Groen in de wijk"
         assert state.state["themes"][0]["description"] == "a"
+    finally:
+        state.close()
+
+
+def test_a_version_2_file_keeps_the_same_limits_and_cleaning(server):
+    """The same evening in version 2's words (docs/export.md): the limits and the cleaning of
+    version 1 hold for it too, and a reference to nobody is refused before anything is written."""
+    base = json.loads(archive.meeting_json(big_evening(people=4)))
+    assert base["version"] == 2
+    status, made = post(server, IMPORT, json.dumps(base).encode())
+    assert status == 201, made
+    many = [{"id": t, "title": f"T{t}"} for t in range(1, 42)]
+    assert (
+        post(server, IMPORT, json.dumps({**base, "themes": many}).encode())[1]["error"] == "too_many_themes"
+    )
+    crowd = {**base, "participants": [{"id": n, "origin": "phone"} for n in range(1, 20_002)]}
+    assert post(server, IMPORT, json.dumps(crowd).encode())[1]["error"] == "too_many_rows"
+    long_text = {**base, "additions": [{**base["additions"][0], "text": "y" * 10_000}, base["additions"][1]]}
+    assert post(server, IMPORT, json.dumps(long_text).encode())[1]["error"] == "text_too_long"
+    unknown = {**base, "themes": [{**base["themes"][0], "evil": 1}, *base["themes"][1:]]}
+    assert post(server, IMPORT, json.dumps(unknown).encode())[1]["error"] == "bad_payload"
+    nobody = {**base, "answers": [*base["answers"], {"participant": 10**9, "theme": 1, "answer": "yes"}]}
+    assert post(server, IMPORT, json.dumps(nobody).encode())[1]["error"] == "bad_payload"
+    dirty = {
+        **base,
+        "themes": [{**base["themes"][0], "title": "Gr\u0000oen\u202e in de wijk"}, *base["themes"][1:]],
+    }
+    status, made = post(server, IMPORT, json.dumps(dirty).encode())
+    assert status == 201, made
+    state = Client(server.url, made["code"], "host", made["host_key"])
+    try:
+        assert state.state["themes"][0]["title"] == "Groen in de wijk"
     finally:
         state.close()
 

@@ -1017,7 +1017,7 @@ class Walk:
         assert Counter(p.get("origin", "phone") for p in data["participants"]) == Counter(
             p.origin for p in m.people.values()
         )
-        assert Counter((v["theme"], v["answer"]) for v in data["votes"]) == Counter(
+        assert Counter((v["theme"], v["answer"]) for v in data["answers"]) == Counter(
             (t, a) for p in m.people.values() for t, a in p.votes.items()
         )
         assert Counter(c["theme"] for c in data["choices"]) == Counter(

@@ -280,6 +280,30 @@ def test_the_hand_off_forms_act_for_the_host_and_the_export_imports_again(server
     )
 
 
+def test_the_archive_example_in_export_md_names_every_field_and_imports_as_it_reads(server):
+    """docs/export.md's version-2 example: every field of the format is in it (no more, no
+    fewer), it imports, and exported again it is the same file."""
+    from pathlib import Path
+
+    from live.exports import archive
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "export.md").read_text()
+    block = re.search(r"## The whole meeting as JSON.*?```json\n(.*?)```", text, re.S).group(1)
+    example = json.loads(block)
+    assert (example["format"], example["version"]) == (archive.FORMAT, archive.VERSION)
+    assert set(example) == {*archive.ENVELOPE, "meeting", *archive.DOCUMENT_LISTS}
+    for name, fields in archive.FIELDS.items():
+        rows = [example["meeting"]] if name == "meeting" else example[name]
+        assert rows and all(set(row) == set(fields) for row in rows), name
+    # The example's day is long past: kept for ten years, so the server erases nothing meanwhile.
+    example["meeting"]["retention_days"] = 3650
+    status, made = api(server.url + "/api/meetings/import", example)
+    assert status == 201, made
+    exported = json.loads(get(f"{server.url}/{made['code']}/bijeenkomst.json", bearer(made["host_key"]))[2])
+    example["meeting"]["code"] = made["code"]  # taken on this server by another test: a new one
+    assert {**exported, "exported_at": 0} == {**example, "exported_at": 0}
+
+
 def test_deleting_needs_the_code_again_and_open_connections_are_told_the_meeting_is_gone(
     server, doc_meeting, connect
 ):

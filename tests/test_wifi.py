@@ -214,12 +214,12 @@ def test_the_wifi_survives_the_json_export_and_import(server):
     m = make(server, {"name": TRICKY, "password": "p;w"})
     status, _, body = get(f"{server.url}/{m['code']}/bijeenkomst.json", bearer(m["host_key"]))
     exported = json.loads(body)
-    assert (exported["meeting"]["wifi_name"], exported["meeting"]["wifi_password"]) == (TRICKY, "p;w")
+    assert exported["meeting"]["wifi"] == {"name": TRICKY, "password": "p;w"}
     status, created = api(server.url + "/api/meetings/import", exported)
     assert status == 201, created
     status, _, body = get(f"{server.url}/{created['code']}/bijeenkomst.json", bearer(created["host_key"]))
-    assert json.loads(body)["meeting"]["wifi_name"] == TRICKY
-    exported["meeting"]["wifi_name"] = "x" * 40
+    assert json.loads(body)["meeting"]["wifi"]["name"] == TRICKY
+    exported["meeting"]["wifi"]["name"] = "x" * 40
     status, refused = api(server.url + "/api/meetings/import", exported)
     assert status == 400 and refused["error"] == "text_too_long"
 

@@ -1,10 +1,16 @@
-"""The whole meeting as JSON, for archiving, and reading such a file back for an import.
+"""The whole meeting as a JSON document (``bijeenkomst.json``), and reading one back for an import.
 
-The format is described in docs/export.md: the store's plain data with a small envelope. An
-import is bounded like creating a meeting before anything is stored: ``parse`` reads the bytes
+The format is described, field by field, in docs/export.md. Version 2 (written since issue 16)
+says the meeting in the project's own words, independent of any store's tables: ``to_document``
+maps the store's plain data (``Store.export_meeting``: one list of rows per table) to it, and
+``from_document`` maps it back, so a store keeps its own tables and a second store only fills the
+same plain data. Version 1 (until then) was that plain data itself; it still imports.
+
+An import is bounded like creating a meeting before anything is stored: ``parse`` reads the bytes
 (in the writer's pool, never on the event loop), checks the envelope, the number of rows, every
-known column's type, and cleans and bounds every text as the live screens do. Unknown columns
-are refused. ``parse`` is pure: it holds no lock and touches nothing of the event loop.
+known field's type and every reference inside the document, and cleans and bounds every text as
+the live screens do. Unknown fields are refused. ``parse`` is pure: it holds no lock and touches
+nothing of the event loop. This module must not reach the store or any request.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from live.domain import (
     PACES,
     PHASES,
     ROLES,
+    WHOLE,
     Refused,
     clean_email,
     clean_phone,
@@ -42,7 +49,10 @@ from live.domain import (
 )
 
 FORMAT = "burgerkracht-live/meeting"
-VERSION = 1
+# The version an export writes, and the versions an import reads.
+VERSION = 2
+READS = (1, 2)
+# The store's plain data: one list of rows per table of the meeting (and version 1 of the file).
 LISTS = (
     "themes",
     "participants",
@@ -55,6 +65,15 @@ LISTS = (
     "endorsements",
     "addition_hands",
 )
+# Version 2's lists, in the order of the evening, and the store's list each one comes from.
+DOCUMENT_LISTS = {
+    "themes": "themes", "participants": "participants", "answers": "votes", "manual_counts": "manual_counts",
+    "additions": "additions", "endorsements": "endorsements", "addition_hands": "addition_hands",
+    "choices": "choices", "notes": "notes", "pledges": "pledges",
+}  # fmt: skip
+# In the store's plain data the host writes as participant 0 (``live.store.HOST_ACTOR``: a card
+# note by the host); in the document the host is ``null``, as it is nobody among the participants.
+HOST = 0
 
 
 # The largest import body. A 2,000-phone evening with ten themes is about 2 MiB.
@@ -108,17 +127,22 @@ def parse(raw: bytes) -> dict:
 
 
 def meeting_json(data: dict) -> bytes:
-    """The export file: ``{"format", "version", "exported_at", "meeting", "themes", …}``."""
-    envelope = {"format": FORMAT, "version": VERSION, "exported_at": int(time.time()), **data}
+    """The export file from the store's plain data: ``{"format", "version", "exported_at",
+    "meeting", "themes", …}`` in version 2 (``to_document``)."""
+    envelope = {"format": FORMAT, "version": VERSION, "exported_at": int(time.time()), **to_document(data)}
     return json.dumps(envelope, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def read_archive(body) -> dict:
-    """The store's plain data from a parsed export file; ``BadArchive`` when it is not one."""
+    """The store's plain data from a parsed export file (version 1 or 2), checked but not yet
+    cleaned; ``BadArchive`` when it is not one."""
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise BadArchive("not a meeting export")
-    if body.get("version") != VERSION:
+    version = body.get("version")
+    if type(version) is not int or version not in READS:
         raise BadArchive("unknown version")
+    if version == 2:
+        body = from_document(body)
     meeting = body.get("meeting")
     if not isinstance(meeting, dict) or not isinstance(meeting.get("title"), str):
         raise BadArchive("no meeting")
@@ -243,6 +267,349 @@ def _check_values(name: str, rows: list) -> None:
             check = checks.get(column)
             if check is not None and not check(value):
                 raise BadArchive(f"{name}.{column} cannot be read")
+
+
+# -- version 2: the meeting in the project's own words ------------------------------------------------
+# Every reference inside the document is by the document's own ids: participants and additions
+# are numbered 1, 2, … in the order the store holds them (its row ids are its own business and
+# change with every import), themes keep their number within the meeting (the one in the
+# working-group addresses). Theme 0 is the analysis as a whole, wherever a phone may answer it.
+
+
+def _tables_of(raw) -> list:
+    return json.loads(raw) if raw else []
+
+
+def _follow_up_of(raw):
+    return json.loads(raw) if raw else None
+
+
+def to_document(data: dict) -> dict:
+    """Version 2's ``meeting`` and lists from the store's plain data (``Store.export_meeting``)."""
+    people = {row["id"]: n for n, row in enumerate(data.get("participants", []), 1)}
+    added = {row["id"]: n for n, row in enumerate(data.get("additions", []), 1)}
+
+    def who(participant):
+        return None if participant == HOST else people[participant]
+
+    def addition(old):
+        return None if old is None else added[old]
+
+    m = data["meeting"]
+    hidden = [int(t) for t in (m.get("hidden_themes") or "").split(",") if t]
+    wifi = {"name": m["wifi_name"], "password": m.get("wifi_password", "")} if m.get("wifi_name") else None
+    meeting = {
+        "code": m.get("code"),
+        "title": m["title"],
+        "place": m.get("place", ""),
+        "date": m.get("date", ""),
+        "held_on": m.get("held_on", ""),
+        "retention_days": m.get("retention_days"),
+        "created_at": m.get("created_at"),
+        "phase": m.get("phase", "lobby"),
+        "pace": m.get("pace", "all"),
+        "current_theme": m.get("current_theme"),
+        "results": {
+            "hidden": bool(m.get("results_hidden")),
+            "whole_hidden": WHOLE in hidden,
+            "hidden_themes": [t for t in hidden if t != WHOLE],
+        },
+        "choices_locked": bool(m.get("choices_locked")),
+        "wifi": wifi,
+        "welcome": bool(m.get("welcome")),
+    }
+    themes = [
+        {
+            "id": t["id"],
+            "title": t["title"],
+            "description": t.get("description", ""),
+            "position": t.get("position"),
+            "tables": _tables_of(t.get("tables")),
+            "capacity": t.get("capacity"),
+            "from_addition": addition(t.get("from_addition")),
+            "merged_into": t.get("merged_into"),
+            "removed": bool(t.get("removed")),
+            "follow_up": _follow_up_of(t.get("follow_up")),
+        }
+        for t in data.get("themes", [])
+    ]
+    return {
+        "meeting": meeting,
+        "themes": themes,
+        "participants": [
+            {"id": people[p["id"]], "origin": p.get("origin", "phone"), "joined_at": p.get("created_at")}
+            for p in data.get("participants", [])
+        ],
+        "answers": [
+            {"participant": who(v["participant"]), "theme": v["theme"], "answer": v["answer"]}
+            for v in data.get("votes", [])
+        ],
+        "manual_counts": [
+            {"theme": h["theme"], "answer": h["answer"], "count": h["count"]}
+            for h in data.get("manual_counts", [])
+        ],
+        "additions": [
+            {
+                "id": added[a["id"]],
+                "participant": who(a["participant"]),
+                "theme": a["theme"],
+                "text": a.get("text", ""),
+                "status": a.get("status", "pending"),
+                "merged_into": addition(a.get("merged_into")),
+                "added_at": a.get("created_at"),
+            }
+            for a in data.get("additions", [])
+        ],
+        "endorsements": [
+            {"addition": added[e["addition"]], "participant": who(e["participant"])}
+            for e in data.get("endorsements", [])
+        ],
+        "addition_hands": [
+            {"addition": added[h["addition"]], "count": h["count"]} for h in data.get("addition_hands", [])
+        ],
+        "choices": [
+            {"participant": who(c["participant"]), "theme": c["theme"], "table": c.get("seat", 0)}
+            for c in data.get("choices", [])
+        ],
+        "notes": [
+            {
+                "theme": n["theme"],
+                "field": n["field"],
+                "participant": who(n["participant"]),
+                "text": n.get("text", ""),
+                "written_at": n.get("created_at"),
+            }
+            for n in data.get("notes", [])
+        ],
+        "pledges": [
+            {
+                "participant": who(p["participant"]),
+                "theme": p["theme"],
+                "role": p["role"],
+                "name": p.get("name", ""),
+                "contact": {
+                    "channel": p.get("contact_by") or None,
+                    "email": p.get("email", ""),
+                    "phone": p.get("phone", ""),
+                },
+                "consent_at": p.get("consent_at"),
+                "share": bool(p.get("share")),
+            }
+            for p in data.get("pledges", [])
+        ],
+    }
+
+
+def _bool(value) -> bool:
+    return isinstance(value, bool)
+
+
+def _id(value) -> bool:
+    return _whole(value) and value >= 1
+
+
+def _index(value) -> bool:
+    return _whole(value) and value >= 0
+
+
+def _fields(**checks):
+    """An object holding only these fields, each passing its check."""
+    return lambda value: (
+        isinstance(value, dict) and all(k in checks and checks[k](v) for k, v in value.items())
+    )
+
+
+def _list_of(check):
+    return lambda value: isinstance(value, list) and all(check(v) for v in value)
+
+
+# Each list's fields and what their values may be; ``required`` fields must be there (ids and
+# references: a row without them means nothing), the others take their default when left out.
+FIELDS = {
+    "meeting": {
+        "code": _optional(_text), "title": _text, "place": _text, "date": _text,
+        "held_on": COLUMNS["meeting"]["held_on"], "retention_days": COLUMNS["meeting"]["retention_days"],
+        "created_at": _optional(_number), "phase": _word(*PHASES), "pace": _word(*PACES),
+        "current_theme": _optional(_index),
+        "results": _fields(hidden=_bool, whole_hidden=_bool, hidden_themes=_list_of(_id)),
+        "choices_locked": _bool, "wifi": _optional(_fields(name=_text, password=_text)), "welcome": _bool,
+    },
+    "themes": {
+        "id": _id, "title": _text, "description": _text, "position": _optional(_whole),
+        "tables": _list_of(_text), "capacity": _optional(_whole), "from_addition": _optional(_id),
+        "merged_into": _optional(_id), "removed": _bool,
+        "follow_up": _optional(_fields(date=_text, time=_text, place=_text)),
+    },
+    "participants": {"id": _id, "origin": _word(*ORIGINS), "joined_at": _number},
+    "answers": {"participant": _optional(_id), "theme": _index, "answer": _word(*ANSWERS)},
+    "manual_counts": {"theme": _index, "answer": _word(*ANSWERS), "count": _whole},
+    "additions": {
+        "id": _id, "participant": _optional(_id), "theme": _index, "text": _text, "status": _word(*STATUSES),
+        "merged_into": _optional(_id), "added_at": _number,
+    },
+    "endorsements": {"addition": _id, "participant": _optional(_id)},
+    "addition_hands": {"addition": _id, "count": COLUMNS["addition_hands"]["count"]},
+    "choices": {"participant": _optional(_id), "theme": _id, "table": _index},
+    "notes": {"theme": _id, "field": _word(*NOTE_FIELDS), "participant": _optional(_id), "text": _text,
+              "written_at": _number},
+    "pledges": {
+        "participant": _optional(_id), "theme": _id, "role": _word(*ROLES), "name": _text,
+        "contact": _fields(channel=_optional(_word("email", "phone")), email=_text, phone=_text),
+        "consent_at": _number, "share": _bool,
+    },
+}  # fmt: skip
+REQUIRED = {
+    "meeting": ("title",),
+    "themes": ("id", "title"),
+    "participants": ("id",),
+    "answers": ("participant", "theme", "answer"),
+    "manual_counts": ("theme", "answer", "count"),
+    "additions": ("id", "participant", "theme", "text"),
+    "endorsements": ("addition", "participant"),
+    "addition_hands": ("addition", "count"),
+    "choices": ("participant", "theme"),
+    "notes": ("theme", "field", "participant", "text"),
+    "pledges": ("participant", "theme", "role", "consent_at"),
+}
+ENVELOPE = ("format", "version", "exported_at")
+
+
+def _ids(rows: list, name: str) -> set:
+    ids = [row["id"] for row in rows]
+    if len(set(ids)) != len(ids):
+        raise BadArchive(f"two {name} with one id")
+    return set(ids)
+
+
+def _points(value, known, what: str) -> None:
+    if value is not None and value not in known:
+        raise BadArchive(f"a reference to a {what} the file lacks")
+
+
+def from_document(body: dict) -> dict:
+    """The store's plain data (as version 1 holds it) from a version-2 document; ``BadArchive``
+    when a field is unknown or cannot be read, or a reference points at nothing in the file."""
+    unknown = set(body) - {*ENVELOPE, "meeting", *DOCUMENT_LISTS}
+    if unknown:
+        raise BadArchive(f"unknown fields: {sorted(unknown)}")
+    if "exported_at" in body and not _number(body["exported_at"]):
+        raise BadArchive("exported_at cannot be read")
+    meeting = body.get("meeting")
+    if not isinstance(meeting, dict):
+        raise BadArchive("no meeting")
+    doc = {}
+    for name, plain in DOCUMENT_LISTS.items():
+        rows = body.get(name, [])
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise BadArchive(f"{name} is not a list of objects")
+        if len(rows) > MAX_ROWS[plain]:
+            raise BadArchive(f"too many {name}", "too_many_themes" if name == "themes" else "too_many_rows")
+        doc[name] = rows
+    for name, rows in (("meeting", [meeting]), *doc.items()):
+        checks, required = FIELDS[name], REQUIRED[name]
+        for row in rows:
+            for key, value in row.items():
+                check = checks.get(key)
+                if check is None:
+                    raise BadArchive(f"unknown field {name}.{key}")
+                if not check(value):
+                    raise BadArchive(f"{name}.{key} cannot be read")
+            if any(key not in row for key in required):
+                raise BadArchive(f"{name} lacks {[k for k in required if k not in row]}")
+    _check_references(meeting, doc)
+    return {"meeting": _plain_meeting(meeting), **_plain_lists(doc)}
+
+
+def _check_references(meeting: dict, doc: dict) -> None:
+    """Every reference inside the document points at something in it."""
+    themes = _ids(doc["themes"], "themes")
+    people = _ids(doc["participants"], "participants")
+    additions = _ids(doc["additions"], "additions")
+    answerable = themes | {WHOLE}  # where a phone may answer the whole analysis
+    _points(meeting.get("current_theme"), answerable, "theme")
+    for theme in meeting.get("results", {}).get("hidden_themes", []):
+        _points(theme, themes, "theme")
+    for row in doc["themes"]:
+        _points(row.get("merged_into"), themes, "theme")
+        _points(row.get("from_addition"), additions, "addition")
+    for name in ("answers", "additions", "manual_counts"):
+        for row in doc[name]:
+            _points(row["theme"], answerable, "theme")
+    for name in ("choices", "notes", "pledges"):
+        for row in doc[name]:
+            _points(row["theme"], themes, "theme")
+    for name in ("answers", "additions", "endorsements", "choices", "notes", "pledges"):
+        for row in doc[name]:
+            _points(row["participant"], people, "participant")
+    for row in doc["additions"]:
+        _points(row.get("merged_into"), additions, "addition")
+    for name in ("endorsements", "addition_hands"):
+        for row in doc[name]:
+            _points(row["addition"], additions, "addition")
+
+
+def _plain_meeting(m: dict) -> dict:
+    """The store's meeting row from the document's ``meeting``."""
+    plain = {k: m[k] for k in ("code", "title", "place", "date", "held_on", "retention_days", "created_at",
+                                "phase", "pace", "current_theme") if k in m}  # fmt: skip
+    if plain.get("created_at") is None:  # not known: made now, as far as this server can tell
+        plain.pop("created_at", None)
+    for key in ("choices_locked", "welcome"):
+        if key in m:
+            plain[key] = int(m[key])
+    if "results" in m:
+        results = m["results"]
+        hidden = set(results.get("hidden_themes", [])) | ({WHOLE} if results.get("whole_hidden") else set())
+        plain["results_hidden"] = int(results.get("hidden", False))
+        plain["hidden_themes"] = ",".join(str(t) for t in sorted(hidden))
+    if "wifi" in m:
+        wifi = m["wifi"] or {}
+        plain["wifi_name"], plain["wifi_password"] = wifi.get("name", ""), wifi.get("password", "")
+    return plain
+
+
+def _renamed(row: dict, names: dict) -> dict:
+    """A row with its fields under the store's names; a participant ``None`` is the host."""
+    plain = {names.get(k, k): v for k, v in row.items()}
+    if "participant" in plain and plain["participant"] is None:
+        plain["participant"] = HOST
+    return plain
+
+
+def _plain_lists(doc: dict) -> dict:
+    """The store's lists from the document's."""
+    themes = []
+    for row in doc["themes"]:
+        plain = dict(row)
+        if "removed" in plain:
+            plain["removed"] = int(plain["removed"])
+        if "tables" in plain:
+            plain["tables"] = json.dumps(plain["tables"]) if plain["tables"] else ""
+        if "follow_up" in plain:
+            plain["follow_up"] = json.dumps(plain["follow_up"]) if plain["follow_up"] else ""
+        themes.append(plain)
+    pledges = []
+    for row in doc["pledges"]:
+        plain = _renamed({k: v for k, v in row.items() if k != "contact"}, {})
+        if "share" in plain:
+            plain["share"] = int(plain["share"])
+        if "contact" in row:
+            contact = row["contact"]
+            plain["contact_by"] = contact.get("channel") or ""
+            plain["email"], plain["phone"] = contact.get("email", ""), contact.get("phone", "")
+        pledges.append(plain)
+    return {
+        "themes": themes,
+        "participants": [_renamed(r, {"joined_at": "created_at"}) for r in doc["participants"]],
+        "votes": [_renamed(r, {}) for r in doc["answers"]],
+        "manual_counts": [dict(r) for r in doc["manual_counts"]],
+        "additions": [_renamed(r, {"added_at": "created_at"}) for r in doc["additions"]],
+        "endorsements": [_renamed(r, {}) for r in doc["endorsements"]],
+        "addition_hands": [dict(r) for r in doc["addition_hands"]],
+        "choices": [_renamed(r, {"table": "seat"}) for r in doc["choices"]],
+        "notes": [_renamed(r, {"written_at": "created_at"}) for r in doc["notes"]],
+        "pledges": pledges,
+    }
 
 
 # -- cleaning: every text as the live screens would have taken it ------------------------------------
