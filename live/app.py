@@ -10,7 +10,7 @@ import sys
 from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from live import guard, languages
+from live import events, guard, languages, views
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
@@ -118,11 +118,9 @@ def create_app(config: dict | None = None, shared: Shared | None = None) -> Flas
     )
     languages.install(app)  # Flask-Babel: the phone and helper pages in the chosen language
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]), shared)
-    app.extensions["live"] = live
-
-    from live import events, views  # noqa: F401  (registers the handlers)
-
-    app.register_blueprint(views.bp)
+    app.extensions["live"] = live  # for tests and tools: pages and handlers are handed it here
+    events.register(socketio, live)
+    app.register_blueprint(views.make_blueprint(live))
     trusted = app.config["TRUSTED_HOSTS"]
     if trusted:
         hosts = trusted.split(",") if isinstance(trusted, str) else trusted

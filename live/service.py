@@ -561,6 +561,74 @@ class Live:
             log.exception("update for a meeting failed")
             return False
 
+    # -- entry for the transport (views and events) -------------------------------------------
+    # Views and events reach the store, the writer and the limits only through these, so a second
+    # store, a cache or shared limits have one place to change.
+
+    def creation_allowed(self, address: str) -> tuple[bool, int]:
+        """Count one attempt to create a meeting from ``address``: whether it may, and if not, the
+        whole seconds until it may again (``CREATE_RATE_LIMIT``)."""
+        limit = self.config["CREATE_RATE_LIMIT"]
+        if self.limits.creation_allowed(address, limit):
+            return True, 0
+        return False, self.limits.creation_retry_after(address, limit)
+
+    def check_create_limit(self) -> None:
+        """Raise ValueError now if ``CREATE_RATE_LIMIT`` is mistyped, not at the first organiser."""
+        from live.throttle import parse_limit  # the in-process limits' own reading of a setting
+
+        parse_limit(self.config["CREATE_RATE_LIMIT"])
+
+    def creating(self, make):
+        """Run ``make()`` (``create_meeting`` or ``import_archive``); a store without room refuses
+        it as ``storage_full``, so callers need not know the store's errors."""
+        from live.store import StoreFull  # the store's own error, translated here and nowhere else
+
+        try:
+            return make()
+        except StoreFull:
+            raise Refused("storage_full") from None
+
+    def event_allowed(self, role: str, code: str, actor: int) -> bool:
+        """Count one event of a participant or a host (``actor``) in a meeting; False when over."""
+        return self.limits.event_allowed(role, f"{code}:{actor}")
+
+    def answers(self, code: str, participant: int) -> dict:
+        """One participant's own answers (votes, choice, pledges, additions, notes)."""
+        return self.store.answers(code, participant)
+
+    def notes(self, code: str, theme: int) -> list:
+        """The notes on one subgroup card."""
+        return self.store.notes(code, theme)
+
+    def meeting_record(self, code: str) -> dict | None:
+        """The meeting's own row (day held, retention, follow-up fields), or None."""
+        return self.store.meeting_record(code)
+
+    def export(self, code: str) -> dict | None:
+        """Everything of one meeting as plain data for the exports, or None if it is gone."""
+        return self.store.export_meeting(code)
+
+    def themes_for_handoff(self, code: str) -> list[dict]:
+        """The meeting's themes that are still their own (not merged into another)."""
+        return [t for t in self.store.themes(code) if t["merged_into"] is None]
+
+    def set_follow_up(self, code: str, theme: int, follow_up: dict | None) -> None:
+        """Set (or clear, with None) a working group's first meeting, durably."""
+        self.writer.call(self.store.set_follow_up, code, theme, follow_up)
+
+    def set_dates(self, code: str, held_on: str, retention_days: int | None) -> None:
+        """Set the day the meeting is held and its own retention in days (None: the default)."""
+        self.writer.call(self.store.set_meeting_dates, code, held_on, retention_days)
+
+    def delete(self, code: str) -> None:
+        """Delete a whole meeting at once; its code is never given out again."""
+        self.writer.call(self.store.delete_meeting, code)
+
+    def healthy(self, timeout: float) -> bool:
+        """Whether a write round trip through the writer comes back within ``timeout`` seconds."""
+        return self.writer.health(timeout)
+
 
 def hide_count(meeting: Meeting, addition: dict) -> dict:
     """A shown addition for the beamer: without its count while its theme's results are hidden."""

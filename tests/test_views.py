@@ -227,3 +227,54 @@ def test_a_meeting_made_at_the_lan_address_keeps_that_address(tmp_path):
         "/api/meetings", json={"title": "A", "themes": ["x"]}, headers={"Host": "dorpshuis.local:5000"}
     )
     assert resp.get_json()["join_url"].startswith("http://dorpshuis.local:5000/")
+
+
+# Where a POST was sent from, as the browser says it: (Sec-Fetch-Site, Origin) -> the verdict of
+# live.views.keys.sent_from. "ours" passes both checks; "elsewhere" is refused by both; "typed"
+# (the address bar) passes the start form's cross-site check but not the hand-off's same-origin
+# check; "unsaid" (a script, an old browser) passes that one only with the key as bearer.
+OURS = "http://zaal.test"
+SENT_FROM = [
+    (None, None, "unsaid"),
+    (None, "null", "elsewhere"),
+    (None, OURS, "ours"),
+    (None, "http://elders.test", "elsewhere"),
+    ("same-origin", None, "ours"),
+    ("same-origin", "null", "ours"),
+    ("same-origin", OURS, "ours"),
+    ("same-origin", "http://elders.test", "elsewhere"),
+    ("none", None, "typed"),
+    ("none", "null", "typed"),
+    ("none", OURS, "typed"),
+    ("none", "http://elders.test", "elsewhere"),
+    ("same-site", OURS, "elsewhere"),
+    ("cross-site", None, "elsewhere"),
+]
+
+
+@pytest.mark.parametrize("site, origin, verdict", SENT_FROM)
+@pytest.mark.parametrize("auth", [None, "Bearer sleutel", "Basic sleutel"])
+def test_one_check_says_where_a_post_was_sent_from_for_every_form(app, site, origin, verdict, auth):
+    from live.views import keys
+
+    headers = {"Sec-Fetch-Site": site, "Origin": origin, "Authorization": auth}
+    headers = {name: value for name, value in headers.items() if value is not None}
+    with app.test_request_context("/", method="POST", base_url=OURS, headers=headers):
+        assert keys.sent_from() == verdict
+        assert keys.from_another_site() == (verdict == "elsewhere")
+        bearer = auth is not None and auth.startswith("Bearer ")
+        assert keys.same_origin() == (verdict == "ours" or (verdict == "unsaid" and bearer))
+
+
+def test_a_key_as_bearer_comes_before_the_cookie_and_is_read_the_same_everywhere(app):
+    from live.views import keys
+
+    cookie = {"HTTP_COOKIE": "host_ACDE=uit-het-koekje"}
+    headers = {"Authorization": "Bearer  uit-de-kop "}
+    with app.test_request_context("/ACDE/host?key=uit-het-adres", headers=headers, environ_overrides=cookie):
+        assert keys.bearer() == "uit-de-kop"
+        assert keys.presented_key("host", "ACDE") == "uit-de-kop"
+        assert keys.proof("acde")["keys"] == ["uit-het-adres", "uit-het-koekje", "uit-de-kop"]
+    with app.test_request_context("/ACDE/host", environ_overrides=cookie):
+        assert keys.bearer() is None
+        assert keys.presented_key("host", "ACDE") == "uit-het-koekje"
