@@ -143,7 +143,10 @@ PHONE = {
     # The counter under a text box: "Nog 280 tekens over".
     "chars_left": N_("Nog {n} {word}"),
     # The whole evening on one phone (phone.js and live/static/js/phone/).
-    "whole_question": N_("Herkent u zich in het geheel?"),
+    # The whole as a card under the page's "Herkent u zich hierin?": a name like a theme's, not
+    # that question again, and the paper form's explanation under it.
+    "whole_title": N_("Het geheel"),
+    "whole_about": N_("Alle thema’s samen: klopt het beeld van de wijk?"),
     "whole_missing": N_("Mist er iets in het geheel?"),
     "whole_label": N_("Wat mist er in het geheel?"),
     "theme_label": N_("Wat wilt u zeggen over dit thema?"),
@@ -187,9 +190,11 @@ PHONE = {
     "changing": N_("U wijzigt uw aanmelding bij: {theme}."),
 }
 
-# The four fields of a subgroup card, in their order (keys are the protocol's `field`).
+# The four fields of a subgroup card, in their order (keys are the protocol's `field`). One wording
+# on every screen and in every export: the phone, the host, the beamer, the group page, the record
+# and the spreadsheets all read this table.
 CARD_FIELDS = {
-    "how": N_("Hoe kunnen we dit realiseren?"),
+    "how": N_("Hoe kunnen we dit doen?"),
     "needs": N_("Wat is er nodig?"),
     "lead": N_("Wie neemt het voortouw?"),
     "first_step": N_("Wat is de eerste stap, en wanneer?"),
@@ -247,7 +252,8 @@ HOST = {
     "capacity_bad": "Vul een heel getal in, van 1 tot 10.000. Of laat het leeg.",
     "tables_bad": "Vul maximaal 10 tafels in.",
     "title_needed": "Vul een titel in.",
-    "at_tables": "Tafel: {tables}.",
+    # The host names tables "Tafel 6": the label must not say "Tafel" again (the phone's word).
+    "at_tables": "Plaats: {tables}.",
     "capacity_is": "Er passen {n} mensen.",
     "nobody_chose": "Nog niemand koos dit thema",
     "merge_with": "Samenvoegen met",
@@ -308,12 +314,7 @@ HOST = {
     "pick_addition_first": "Kies eerst met welke aanvulling, of typ haar nummer.",
     "merge_number_label": "Of typ het nummer van een andere aanvulling",
     # cards and pledges
-    "fields": {
-        "how": "Hoe kunnen we dit realiseren?",
-        "needs": "Wat is er nodig?",
-        "lead": "Wie neemt het voortouw?",
-        "first_step": "Wat is de eerste stap, en wanneer?",
-    },
+    "fields": CARD_FIELDS,
     "no_notes": "Nog niets.",
     "note_edit_label": "Briefje aanpassen",
     "roles_line": "Trekker: {lead} · Meedoen: {member} · Af en toe: {occasional}",
@@ -357,16 +358,18 @@ PROJECTOR = {
     "additions_page": "Aanvullingen {page} van {pages}",
     "of_hands": "waarvan {n} {word}",
     "places": "van {n} plaatsen",
+    # While nobody chose a theme: "Nog niemand" and the room there is, without "0 mensen kozen dit".
+    "places_free": "{n} plaatsen",
     "full": "Vol",
     "nobody": "Nog niemand",
-    "table": "Tafel:",
-    "tables": "Tafels:",
+    # The host names tables "Tafel 6", so the label is the phone's "Plaats:", one or several.
+    "tables": "Plaats:",
     "volunteers": "Helpen mee:",
     "no_lead": "Nog geen trekker: wie wil?",
     "chosen": "Gekozen door",
     "more_notes": "en {n} meer",
-    # The subgroup card's fields, short: the beamer shows a few notes of each.
-    "card_fields": {"how": "Aanpak", "needs": "Nodig", "lead": "Wie trekt", "first_step": "Eerste stap"},
+    # The subgroup card's questions, as everywhere: the beamer shows a few notes of each.
+    "card_fields": CARD_FIELDS,
     "contrast": "Hoog contrast",
 }
 
@@ -503,12 +506,7 @@ MONTHS = (
     "november",
     "december",
 )
-CARD_LABELS = {
-    "how": "Hoe kunnen we dit doen?",
-    "needs": "Wat is er nodig?",
-    "lead": "Wie neemt het voortouw?",
-    "first_step": "Wat is de eerste stap, en wanneer?",
-}
+CARD_LABELS = CARD_FIELDS  # the exports say what the screens say
 CONTACT_BY = {"email": "e-mail", "phone": "telefoon"}
 ADDITION_STATUS = {
     "pending": "nog niet bekeken",
@@ -520,7 +518,7 @@ ADDITION_STATUS = {
 HANDOFF_ERRORS = {
     "confirm_code": "Typ de code van de bijeenkomst om te bevestigen.",
     "bad_date": "Vul een datum in, zoals 2026-03-12.",
-    "bad_time": "Vul een tijd in, zoals 19:30.",
+    "bad_time": "Vul een tijd in, zoals 19.30.",
     "bad_days": "Vul een aantal dagen in, van 0 tot 3650.",
     "text_too_long": "Deze tekst is te lang.",
     "cross_site": "Dit formulier kwam niet van deze site. Probeer het opnieuw vanaf de pagina zelf.",

@@ -306,8 +306,8 @@ def test_after_the_break_themes_fill_up_then_results_show_cards_and_volunteers_b
 
     rows = {t: beamer.locator(f'.board .theme-row[data-theme="{t}"]') for t in (1, 2, 3)}
     expect(rows[1].locator(".choice-part .nums")).to_have_text("2 mensen kozen dit van 2 plaatsen Vol")
-    expect(rows[1].locator(".tables")).to_have_text("Tafel: Tafel 1, bij het raam")
-    expect(rows[2].locator(".tables")).to_have_text("Tafels: Tafel 2 · Tafel 3")
+    expect(rows[1].locator(".tables")).to_have_text("Plaats: Tafel 1, bij het raam")
+    expect(rows[2].locator(".tables")).to_have_text("Plaats: Tafel 2 · Tafel 3")
     expect(rows[2].locator(".choice-part .nums")).to_have_text("1 persoon koos dit")
     expect(rows[2].locator(".badge")).to_be_hidden()
     expect(rows[3].locator(".badge")).to_have_text("Nog niemand")

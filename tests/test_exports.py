@@ -392,7 +392,7 @@ def test_the_group_page_lists_only_who_shares_marks_the_trekker_and_offers_the_f
             assert (p["email"] in page) == p["share"]
     bcc = urllib.parse.unquote(re.search(r'href="mailto:\?bcc=([^&"]*)', page).group(1))
     assert sorted(bcc.split(",")) == sorted(p["email"] for p in mine if p["share"] and p["email"])
-    assert "3 december 2026, 19:30 uur, =Buurthuis" in page
+    assert "3 december 2026, 19.30 uur, =Buurthuis" in page
     for p in mine:
         if p["share"] and p["role"] == "lead":
             assert re.search(

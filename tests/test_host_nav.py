@@ -286,7 +286,7 @@ def test_hands_tables_and_the_hand_off_by_keyboard(browser, server, meeting, con
     page.keyboard.type("Tafel 1, Tafel 2")
     tab_to(page, "#theme-1-capacity")
     page.keyboard.press("Enter")
-    expect(theme.locator(".theme-tables")).to_have_text("Tafel: Tafel 1 · Tafel 2.")
+    expect(theme.locator(".theme-tables")).to_have_text("Plaats: Tafel 1 · Tafel 2.")
     expect(theme.get_by_role("button", name="Bewerken")).to_be_focused()
     # Merge a small subgroup into another: the focus goes on at the theme it joined.
     second = page.locator("#theme-list > li").nth(1)

@@ -172,7 +172,7 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     capacity.fill("12")
     traffic.get_by_role("button", name="Opslaan").click()
     expect(traffic.locator(".theme-tables")).to_have_text(
-        "Tafel: Tafel 1, bij het raam. Er passen 12 mensen."
+        "Plaats: Tafel 1, bij het raam. Er passen 12 mensen."
     )
     beamer.wait_for(
         lambda: (
@@ -188,7 +188,7 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     tables.fill("Tafel 1, bij het raam\nTafel 2")
     traffic.get_by_role("button", name="Opslaan").click()
     expect(traffic.locator(".theme-tables")).to_have_text(
-        "Tafel: Tafel 1, bij het raam · Tafel 2. Er passen 12 mensen."
+        "Plaats: Tafel 1, bij het raam · Tafel 2. Er passen 12 mensen."
     )
     beamer.wait_for(
         lambda: beamer.state["themes"][0]["tables"] == ["Tafel 1, bij het raam", "Tafel 2"], what="two tables"

@@ -117,12 +117,12 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
 
 
 def follow_up_words(first: dict) -> str:
-    """A working group's first meeting as its page says it: ``2 april 2026, 19:30 uur, Buurthuis``."""
+    """A working group's first meeting as its page says it: ``2 april 2026, 19.30 uur, Buurthuis``."""
     year, month, day = map(int, first["date"].split("-"))
     words = f"{day} {MONTHS[month - 1]} {year}"
     return (
         words
-        + (f", {first['time']} uur" if first["time"] else "")
+        + (f", {first['time'].replace(':', '.')} uur" if first["time"] else "")
         + (f", {first['place']}" if first["place"] else "")
     )
 
@@ -868,7 +868,9 @@ class Walk:
         ], "werkgroepen.xlsx overview"
         for row, (t, _) in zip(overview, groups, strict=True):
             first = t.get("follow_up") or {}
-            assert (row[5] or "") == " ".join(first[k] for k in ("date", "time", "place") if first.get(k))
+            assert (row[5] or "") == (follow_up_words(first) if first else ""), (
+                "werkgroepen.xlsx: the first meeting"
+            )
         for row, (t, ms) in zip(overview, groups, strict=True):
             sheet = list(book[row[6]].iter_rows(values_only=True))
             assert sheet[0][:2] == ("Werkgroep", t["title"])

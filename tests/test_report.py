@@ -139,7 +139,7 @@ def test_a_working_group_page_prints_the_sharing_members_the_trekker_and_the_fir
     host.fill("#fu-place", "Buurthuis De Linde")
     host.get_by_role("button", name="Opslaan").click()
     host.wait_for_url(f"**/{code}/werkgroep/1")
-    assert host.get_by_text("3 december 2026, 19:30 uur, Buurthuis De Linde").is_visible()
+    assert host.get_by_text("3 december 2026, 19.30 uur, Buurthuis De Linde").is_visible()
     mail = host.get_by_role("link", name="Mail de groep").get_attribute("href")
     assert mail.startswith("mailto:?bcc=") and "fatima%40example.nl" in mail and "anouk" not in mail
     assert_no_violations({"working group": host})
@@ -151,7 +151,7 @@ def test_a_working_group_page_prints_the_sharing_members_the_trekker_and_the_fir
     text, pdf = _print(browser, f"{server.url}/{code}/werkgroep/1", key, tmp_path / "werkgroep", page_errors)
     flat = " ".join(text.split())
     assert "Werkgroep: Groen in de wijk" in flat
-    assert "3 december 2026, 19:30 uur, Buurthuis De Linde" in flat
+    assert "3 december 2026, 19.30 uur, Buurthuis De Linde" in flat
     assert "Fatima Kaya (trekker)" in flat and "Piet Gerritsen" in flat
     assert "Anouk Verhoef" not in flat and "anouk@" not in flat  # did not agree to share
     assert "Eerste stap: een rondje door de wijk" in flat

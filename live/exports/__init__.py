@@ -12,6 +12,7 @@ This module holds what every format shares: the working groups, and keeping atte
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 import phonenumbers
@@ -83,3 +84,17 @@ def working_groups(data: dict, theme: int | None = None, shared_only: bool = Fal
         notes = [n for n in data["notes"] if n["theme"] == t["id"] and n["text"]]
         groups.append({"theme": t, "follow_up": follow_up(t), "members": members, "notes": notes})
     return groups
+
+
+def download_name(data: dict, theme: int | None, ext: str) -> str:
+    """The file name of the working-group list (``ext``: ``csv`` or ``xlsx``): all groups
+    ``werkgroepen-K7HQA.csv``; one group (``?thema=3``) ``werkgroep-K7HQA-3-veilig-verkeer.csv``,
+    so a saved file says which group it holds. ASCII letters, digits and dashes only (accents
+    dropped, other scripts left out), so the Content-Disposition header needs no encoding."""
+    code = data["meeting"]["code"]
+    if theme is None:
+        return f"werkgroepen-{code}.{ext}"
+    title = next((t["title"] for t in data["themes"] if t["id"] == theme), "")
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:40].strip("-")
+    return f"werkgroep-{code}-{theme}" + (f"-{slug}" if slug else "") + f".{ext}"

@@ -28,6 +28,18 @@ def dutch_date(iso: str) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def dutch_time(hhmm: str) -> str:
+    """``19:30`` (as stored and sent) as Dutch writes it: ``19.30 uur``; no time stays ""."""
+    return f"{hhmm.replace(':', '.')} uur" if hhmm else ""
+
+
+def follow_up_words(first: dict | None) -> str:
+    """A working group's first meeting in words: ``3 december 2026, 19.30 uur, Buurthuis``."""
+    first = first or {}
+    parts = (dutch_date(first.get("date", "")), dutch_time(first.get("time", "")), first.get("place", ""))
+    return ", ".join(part for part in parts if part)
+
+
 def erase_on(held_on: str, retention_days: int) -> str:
     """The ISO day on which names and contact details are erased (within an hour of its start):
     the store's rule (``rules.erasure_due``), "" for a day that cannot be read."""
@@ -193,5 +205,5 @@ def group_page(data: dict, theme: int) -> dict | None:
             {"label": CARD_LABELS.get(n["field"], n["field"]), "text": n["text"]} for n in group["notes"]
         ],
         "bcc": ",".join(emails),
-        "follow_up_day": dutch_date((group["follow_up"] or {}).get("date", "")),
+        "follow_up_words": follow_up_words(group["follow_up"]),
     }

@@ -16,7 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from live.exports import looks_like_formula, phone_for_people, theme_order, working_groups
-from live.exports.evening import endorsement_counts, recognition_rows
+from live.exports.evening import endorsement_counts, follow_up_words, recognition_rows
 from live.texts import ADDITION_STATUS, ANSWER_LABELS, CARD_LABELS, CONTACT_BY, ORIGIN_LABELS, ROLE_SHORT
 
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
@@ -89,10 +89,7 @@ def working_groups_xlsx(data: dict, theme: int | None = None) -> bytes:
     rows = [["Werkgroep", "Trekkers", "Meedoen", "Af en toe", "Samen", "Eerste afspraak", "Tabblad"]]
     for n, group in enumerate(groups, start=1):
         roles = [p["role"] for p in group["members"]]
-        first = group["follow_up"] or {}
-        meet = " ".join(
-            x for x in (first.get("date", ""), first.get("time", ""), first.get("place", "")) if x
-        )
+        meet = follow_up_words(group["follow_up"])  # "3 december 2026, 19.30 uur, Buurthuis"
         name = sheet_title(n, group["theme"]["title"])
         rows.append(
             [

@@ -59,7 +59,10 @@ function makeCard(id, send) {
     // Not a theme: its title has a class of its own, so a list of theme titles stays one.
     const heading = card.querySelector('.theme-title');
     heading.className = 'whole-title';
-    heading.textContent = words.whole_question;
+    heading.textContent = words.whole_title;
+    const about = card.querySelector('.desc');
+    about.textContent = words.whole_about;
+    about.hidden = false;
     card.querySelector('summary').textContent = words.whole_missing;
     form.querySelector('label').textContent = words.whole_label;
   }

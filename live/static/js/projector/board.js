@@ -6,7 +6,8 @@ import { texts } from '../live.js';
 const T = texts.projector;
 const ANSWERS = ['yes', 'partly', 'no'];
 const ROLES = ['lead', 'member', 'occasional'];
-const FIELDS = Object.keys(T.card_fields);
+// The card's order, as on the phone and the host (the words' JSON comes sorted by key).
+const FIELDS = ['how', 'needs', 'lead', 'first_step'];
 // A card in short: this many notes per field, each cut to this many characters.
 const NOTES_PER_FIELD = 2;
 const NOTE_CHARS = 70;
@@ -91,7 +92,10 @@ function choicePart(theme, phase) {
   meter.setAttribute('aria-hidden', 'true');
   meter.append(el('span', 'seg chosen'));
   const nums = el('p', 'nums');
-  nums.append(...countedWords('chosen'));
+  // "3 mensen kozen dit": hidden while nobody chose, when the badge says "Nog niemand" alone.
+  const count = el('span', 'chosen-count');
+  count.append(...countedWords('chosen'));
+  nums.append(count);
   if (theme.capacity) nums.append(' ', el('span', 'places', fill(T.places, { n: theme.capacity })));
   // "Vol" or "Nog niemand", written by fillRow.
   const badge = el('strong', 'badge');
@@ -99,7 +103,7 @@ function choicePart(theme, phase) {
   nums.append(' ', badge);
   box.append(meter, nums);
   if (theme.tables && theme.tables.length) {
-    const where = el('p', 'tables', `${theme.tables.length > 1 ? T.tables : T.table} `);
+    const where = el('p', 'tables', `${T.tables} `);
     where.append(el('span', 'table-names', theme.tables.join(' · ')));
     box.append(where);
   }
@@ -112,7 +116,10 @@ function choicePart(theme, phase) {
       if (i) roles.append(' · ');
       const n = el('strong', '', '0');
       n.dataset.role = role;
-      roles.append(`${texts.roles_short[role]} `, n);
+      // A role and its number stay on one line: "Af en toe" never breaks after "Af".
+      const one = el('span', 'role', `${texts.roles_short[role]} `);
+      one.append(n);
+      roles.append(one);
     });
     box.append(roles, el('p', 'no-lead', T.no_lead));
   }
@@ -124,7 +131,7 @@ function cardPart() {
   for (const field of FIELDS) {
     const line = el('div', 'card-line');
     line.dataset.field = field;
-    line.append(el('dt', '', `${T.card_fields[field]}:`), el('dd'));
+    line.append(el('dt', '', T.card_fields[field]), el('dd'));
     box.append(line);
   }
   return box;
@@ -193,11 +200,18 @@ export function fillRow(row, data, theme, most) {
   const seg = row.querySelector('.seg.chosen');
   if (seg) width(seg, theme.capacity ? chosen / theme.capacity : chosen / Math.max(1, most));
   const full = Boolean(theme.capacity) && chosen >= theme.capacity;
+  const nobody = !full && chosen === 0;
   const badge = row.querySelector('.badge');
   if (badge) {
-    badge.dataset.kind = full ? 'full' : chosen === 0 ? 'nobody' : '';
-    badge.textContent = full ? T.full : chosen === 0 ? T.nobody : '';
+    badge.dataset.kind = full ? 'full' : nobody ? 'nobody' : '';
+    badge.textContent = full ? T.full : nobody ? T.nobody : '';
     badge.hidden = !badge.textContent;
+    // One of the two: "Nog niemand" (and the room there is), never beside "0 mensen kozen dit".
+    row.querySelector('.chosen-count').hidden = nobody;
+    const places = row.querySelector('.places');
+    if (places) places.textContent = fill(nobody ? T.places_free : T.places, { n: theme.capacity });
+    if (nobody) badge.parentElement.prepend(badge);
+    else badge.parentElement.append(badge);
   }
   const roles = data.roles || {};
   for (const role of ROLES) {
