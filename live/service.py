@@ -447,15 +447,21 @@ class Live:
     def additions_counts(self, code: str) -> dict:
         """How many additions a meeting has, per status, with the version they belong to."""
         page = self.store.additions_page(code, limit=0)
-        return {"version": page["version"], "total": page["total"], **page["counts"]}
+        return {"version": page["version"], "seq": page["seq"], "total": page["total"], **page["counts"]}
 
     def endorsements(self, meeting: Meeting) -> tuple[dict, dict]:
-        """``endorsements`` messages for the host and the beamer: ``{at, counts: {addition id:
-        n}}`` of the shown additions; the beamer's without the themes whose results are hidden."""
+        """``endorsements`` messages for the host and the beamer: ``{seq, at, counts: {addition
+        id: n}}`` of the shown additions; the beamer's without the themes whose results are hidden.
+        The sequence is read first, so the counts are at least as new as it says."""
+        seq = self.store.seq(meeting.code)
         rows = self.store.endorsements(meeting.code)
         at = int(time.time() * 1000)
-        host = {"at": at, "counts": {str(a): n for a, (_theme, n) in rows.items()}}
-        beamer = {"at": at, "counts": {str(a): n for a, (t, n) in rows.items() if meeting.results_shown(t)}}
+        host = {"seq": seq, "at": at, "counts": {str(a): n for a, (_theme, n) in rows.items()}}
+        beamer = {
+            "seq": seq,
+            "at": at,
+            "counts": {str(a): n for a, (t, n) in rows.items() if meeting.results_shown(t)},
+        }
         return host, beamer
 
     def projector_showing(self, code: str, view: dict) -> dict:
@@ -518,6 +524,8 @@ class Live:
         whole, *rows = domain.tally_rows(meeting, counts)
         return {
             "version": meeting.version,
+            # The store's sequence, read with the counts: clients keep the tally with the highest.
+            "seq": counts["seq"],
             "at": int(time.time() * 1000),
             "participants": counts["participants"],
             # Participants per origin (phone, paper, helper); raised hands are in each row's sources.

@@ -119,6 +119,7 @@ def test_each_new_addition_reaches_the_host_as_one_small_message_and_never_as_a_
     # The counts per status follow, coalesced (at most ten a second), not one per addition.
     assert host.counts[-1] == {
         "version": host.counts[-1]["version"],
+        "seq": host.counts[-1]["seq"],
         "total": 30,
         "pending": 30,
         "shown": 0,
@@ -127,6 +128,8 @@ def test_each_new_addition_reaches_the_host_as_one_small_message_and_never_as_a_
         "merged": 0,
     }
     assert len(host.counts) < 30
+    seqs = [c["seq"] for c in host.counts]
+    assert seqs == sorted(seqs) and seqs[-1] > seqs[0]  # the store's sequence orders them
     # Pending text never reaches the beamer.
     assert projector.additions == []
 

@@ -3,7 +3,6 @@ their promises, and the service takes whatever implementation it is handed."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 
@@ -76,7 +75,7 @@ class NoLease:
         return False
 
 
-def test_only_the_worker_that_holds_the_erasure_lease_erases(tmp_path, caplog):
+def test_only_the_worker_that_holds_the_erasure_lease_erases(tmp_path):
     from live.app import create_app
 
     markers = Markers()
@@ -84,7 +83,6 @@ def test_only_the_worker_that_holds_the_erasure_lease_erases(tmp_path, caplog):
     fill_store(store, markers)
     store.close()
     config = {"DATA_DIR": str(tmp_path), "TESTING": True, "RETENTION_DAYS": 0, "PURGE_INTERVAL": 0.1}
-    caplog.set_level(logging.DEBUG, logger="live.service")
     shared = in_process({**from_environment(), **config})
     shared.lease = lease = NoLease()
     other = create_app(config, shared).extensions["live"]
@@ -93,11 +91,11 @@ def test_only_the_worker_that_holds_the_erasure_lease_erases(tmp_path, caplog):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert set(lease.asked) == {"erasure"}
-    assert "erased personal data" not in caplog.text
+    # (Apps of other tests in this process may still erase their own folders: look at this one.)
     assert other.store.pledges("K7HQA")[0]["name"] != ""  # a worker without the lease erased nothing
 
     holder = create_app(config).extensions["live"]  # the in-process lease: always held
-    while "erased personal data: 2 rows" not in caplog.text:
-        assert time.monotonic() < deadline, caplog.text[-2000:]
+    while holder.store.pledges("K7HQA")[0]["name"] != "":
+        assert time.monotonic() < deadline, "the worker holding the lease did not erase"
         time.sleep(0.05)
-    assert holder.store.pledges("K7HQA")[0]["name"] == ""
+    assert markers.found_in(tmp_path) == {}

@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The store's sequence number is written by the store split (issue 16); until that lands here
 # SQLiteStore has no ``seq`` of its own. Remove this mark once it has.
-SEQ_PENDING = pytest.mark.xfail(strict=True, reason="seq lands with the store split")
 
 
 def create(store, code, themes=None, keys=("h", "p", "x"), held_on="", wifi=None, title="Avond"):
@@ -121,7 +120,7 @@ def test_the_contract_is_exactly_what_the_server_calls():
     called = _called_by_the_server()
     assert called - set(CONTRACT) == set(), "called on a store but not in the contract"
     # ``seq`` is declared for the coalesced messages' order; the fan-out calls it once it lands.
-    assert set(CONTRACT) - called - {"seq"} == set(), "in the contract but the server never calls it"
+    assert set(CONTRACT) - called == set(), "in the contract but the server never calls it"
 
 
 def test_the_suite_sees_a_store_through_the_contract_alone(stores):
@@ -163,7 +162,7 @@ def test_the_signature_check_sees_a_missing_default_a_renamed_and_an_extra_param
     ]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=SEQ_PENDING) if n == "seq" else n for n in CONTRACT])
+@pytest.mark.parametrize("name", CONTRACT)
 def test_every_store_has_each_contract_method_with_a_compatible_signature(stores, name):
     store = stores().inside
     assert isinstance(store, Store)
@@ -430,7 +429,9 @@ def test_the_tally_counts_origins_hands_and_the_roles_of_pledges(store, code):
     assert store.seen(code, HELPER_ACTOR, "f1") == ack
     assert store.tally("NOPE") == {
         "participants": 0, "origins": {"phone": 0, "paper": 0, "helper": 0}, "themes": [], "hands": [],
+        "seq": 0,
     }  # fmt: skip
+    assert tally["seq"] == store.seq(code) > 0  # read with the counts
 
 
 def test_a_withdrawn_pledge_is_gone(store, code):
@@ -579,7 +580,7 @@ def test_the_additions_page_in_every_order_with_counts_that_agree(store, code):
     assert store.additions_page(code, "oldest", 0, None, "promoted")["total"] == 1
     assert store.additions_page(code, limit=0)["additions"] == []
     assert store.additions_page("ZZZZZ") == {
-        "additions": [], "total": 0, "version": 0,
+        "additions": [], "total": 0, "version": 0, "seq": 0,
         "counts": {"pending": 0, "shown": 0, "hidden": 0, "promoted": 0, "merged": 0},
     }  # fmt: skip
     assert store.addition(code, ids[3])["status"] == "promoted"
@@ -690,7 +691,6 @@ def test_bad_data_in_one_action_fails_that_action_only(store, code):
     assert store.seen(code, pid, "b") is None
 
 
-@SEQ_PENDING
 def test_the_sequence_number_only_grows_with_every_counted_write(stores):
     store, other = stores(), stores()
     assert store.seq("NOPE") == 0

@@ -115,8 +115,9 @@ class Store(Protocol):
     def tally(self, code: str) -> dict:
         """Aggregate counts, read at one moment: ``{"participants": n, "origins": {"phone": n,
         "paper": n, "helper": n}, "themes": [{theme, yes, partly, no, chosen, pledged, roles?}],
-        "hands": [{theme, answer, count}]}``; ``themes`` holds only themes with a count, in id
-        order, ``roles`` (``{role: n}``) only where somebody pledged."""
+        "hands": [{theme, answer, count}], "seq": n}``; ``themes`` holds only themes with a count,
+        in id order, ``roles`` (``{role: n}``) only where somebody pledged; ``seq`` is the meeting's
+        sequence number read in the same moment (0 for an unknown meeting)."""
         ...
 
     def answers(self, code: str, participant: int) -> dict:
@@ -147,8 +148,8 @@ class Store(Protocol):
         recognised first, then oldest), optionally of one status, ``limit`` None for all, read
         at one moment with the counts: ``{additions: [{id, theme, text, status, endorsements,
         merged_into (merged ones only)}], total, counts: {pending, shown, hidden, promoted,
-        merged}, version}``; ``total`` counts what matches, ``version`` is the meeting's (0 for
-        an unknown meeting)."""
+        merged}, version, seq}``; ``total`` counts what matches, ``version`` is the meeting's
+        and ``seq`` its sequence number at that moment (both 0 for an unknown meeting)."""
         ...
 
     def addition(self, code: str, addition_id: int) -> dict | None:

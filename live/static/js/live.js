@@ -112,7 +112,7 @@ export function connect({ role, onState, onTally = () => {}, onAck = () => {}, o
   const outboxKey = `live:${code}:${who}${role}:outbox`;
   const conn = person ? null : document.getElementById('conn');
   let version = -1;
-  let lastTallyAt = 0;
+  let lastTallySeq = 0; // the store's sequence: an older tally never replaces a newer one
   let inflight = null;
   let retryAt = 0;
   let retryTimer = null;
@@ -217,8 +217,8 @@ export function connect({ role, onState, onTally = () => {}, onAck = () => {}, o
     onState(state);
   });
   socket.on('tally', (tally) => {
-    if (tally.at < lastTallyAt) return;
-    lastTallyAt = tally.at;
+    if (tally.seq < lastTallySeq) return;
+    lastTallySeq = tally.seq;
     onTally(tally);
   });
   document.addEventListener('visibilitychange', () => {

@@ -225,10 +225,10 @@ live.socket.on('addition', (change) => {
   if (apply(change)) layout();
 });
 // Counts of "Dat herken ik ook", coalesced by the server (at most ten a second), newest only.
-let endorsedAt = 0;
+let endorsedSeq = 0;
 live.socket.on('endorsements', (message) => {
-  if (message.at < endorsedAt) return;
-  endorsedAt = message.at;
+  if (message.seq < endorsedSeq) return;
+  endorsedSeq = message.seq;
   for (const a of shown.values()) {
     const n = message.counts[String(a.id)];
     if (n) a.endorsements = n;

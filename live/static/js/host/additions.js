@@ -363,15 +363,17 @@ export function listenForAdditions(socket) {
     if (apply(change)) renderSoon();
   });
   // Counts of "Dat herken ik ook" (coalesced, at most ten a second), newest only.
-  let endorsedAt = 0;
+  let endorsedSeq = 0;
   socket.on('endorsements', (message) => {
-    if (message.at < endorsedAt) return;
-    endorsedAt = message.at;
+    if (message.seq < endorsedSeq) return;
+    endorsedSeq = message.seq;
     items = items.map((a) => (a.status === 'shown' ? { ...a, endorsements: message.counts[String(a.id)] || 0 } : a));
     renderSoon();
   });
   socket.on('additions_counts', (message) => {
-    if (message.version < counts.version) return;
+    // Coalesced: the store's sequence orders them (a reconnect's snapshot has no seq, so any
+    // message after it is newer).
+    if (message.version < counts.version || message.seq < counts.seq) return;
     counts = { ...counts, ...message };
     renderSoon();
   });
