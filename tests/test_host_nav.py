@@ -283,7 +283,10 @@ def test_hands_tables_and_the_hand_off_by_keyboard(browser, server, meeting, con
     theme.get_by_role("button", name="Bewerken").focus()
     page.keyboard.press("Enter")
     tab_to(page, "#theme-1-tables")
-    page.keyboard.type("Tafel 1, Tafel 2")
+    # One table per line (a comma is part of a name): Enter in the box starts the next line.
+    page.keyboard.type("Tafel 1")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Tafel 2")
     tab_to(page, "#theme-1-capacity")
     page.keyboard.press("Enter")
     expect(theme.locator(".theme-tables")).to_have_text("Plaats: Tafel 1 · Tafel 2.")
