@@ -81,13 +81,12 @@ def main(argv=None) -> None:
     parser.add_argument("--quiet", action="store_true", help="no QR code in the terminal")
     args = parser.parse_args(argv)
 
-    import sqlite3
-
     import eventlet.wsgi
     import qrcode
 
     from live import guard, network
     from live.app import create_app
+    from live.store import StoreUnavailable
 
     # A library update that changed an internal the guards patch stops here, not mid-evening.
     try:
@@ -125,7 +124,7 @@ def main(argv=None) -> None:
                 "TRUSTED_HOSTS": trusted,
             }
         )
-    except (OSError, sqlite3.Error) as err:
+    except (OSError, StoreUnavailable) as err:
         fail(startup.store_failed(err, args.data_dir))
     public_set = bool(app.config["PUBLIC_URL"])
     public = app.config["PUBLIC_URL"] or (lan_url if addresses else "")

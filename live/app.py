@@ -91,7 +91,7 @@ def _no_page():
 
 def create_app(config: dict | None = None, shared: Shared | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass a DATA_DIR); ``shared`` is what
-    this worker shares with others (live/shared.py; default: this process alone)."""
+    this worker shares with others (live/shared/; default: this process alone)."""
     app = Flask(__name__)
     app.config.update(from_environment())
     app.config.update(ASYNC_MODE="threading", LAN_URL="", MAX_HTTP_BUFFER_SIZE=guard.MAX_MESSAGE)

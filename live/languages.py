@@ -19,7 +19,7 @@ RIGHT_TO_LEFT = {"ar"}
 COOKIE = "lang"
 COOKIE_AGE = 365 * 24 * 3600
 
-# The pages that speak the chosen language (endpoints of live/views.py). Every other page (start,
+# The pages that speak the chosen language (endpoints of live/views/). Every other page (start,
 # host, beamer, hand-off, exports) is Dutch, whatever the cookie says.
 TRANSLATED = {"live.phone", "live.join_by_code", "live.helper", "live.paper"}
 
@@ -44,7 +44,7 @@ def remember(response):
     wanted = _asked()
     if wanted and request.endpoint in TRANSLATED and request.cookies.get(COOKIE) != wanted:
         # Not HttpOnly: it holds no secret. Lax: it goes along when a QR code opens the page.
-        # Secure behind HTTPS, like the key cookies (live/views.py ``_with_key_cookie``).
+        # Secure behind HTTPS, like the key cookies (live/views/keys.py ``with_key_cookie``).
         secure = request.is_secure or current_app.config["PUBLIC_URL"].startswith("https://")
         response.set_cookie(COOKIE, wanted, max_age=COOKIE_AGE, samesite="Lax", secure=secure)
     return response

@@ -51,7 +51,7 @@ class Live:
         self.offload = offload
         self._importing = threading.Lock()
         self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
-        # What the workers of a deployment share (live/shared.py): in this process' memory
+        # What the workers of a deployment share (live/shared/): in this process' memory
         # unless several workers hand in shared ones.
         shared = shared or in_process(config)
         self.limits = shared.limits

@@ -10,7 +10,6 @@ import errno
 import json
 import os
 import shutil
-import sqlite3
 import urllib.request
 
 # Below this much free space the store cannot be trusted to take the evening's writes.
@@ -81,7 +80,7 @@ def port_refused(host: str, port: int, err: OSError) -> str:
 # -- the data folder -------------------------------------------------------------------------
 
 
-def _why(err: OSError | sqlite3.Error, folder: str) -> str:
+def _why(err: Exception, folder: str) -> str:
     full = isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
     if full or "disk is full" in str(err):
         return (
@@ -136,7 +135,7 @@ def claim_data_dir(data_dir: str, port: int):
     return lock
 
 
-def store_failed(err: OSError | sqlite3.Error, data_dir: str) -> str:
+def store_failed(err: Exception, data_dir: str) -> str:
     """The store could not be opened (after the checks above, e.g. a damaged file)."""
     return _why(err, os.path.abspath(os.path.expanduser(data_dir)))
 

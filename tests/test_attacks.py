@@ -118,7 +118,7 @@ def test_a_foreign_page_is_refused_even_with_the_host_key(server, meeting):
 
 # -- 2. stored XSS -----------------------------------------------------------------------------
 # Guards: Jinja autoescape in the templates, textContent (never innerHTML) in live/static/js,
-# the CSP header in live/views.py, and text normalisation (clean_text) in live/domain/text.py.
+# the CSP header in live/guard/headers.py, and text normalisation (clean_text) in live/domain/text.py.
 
 CORPUS = [
     "<img src=x onerror=window.pwned=1>",
@@ -494,7 +494,7 @@ def test_guessing_codes_is_stopped_but_a_whole_hall_behind_one_address_gets_in(t
 
 # -- 5. host credentials -----------------------------------------------------------------------
 # Guards: the role check in live/events.py (_act), the key check on connect, moving the key into
-# a cookie (live/views.py _screen), hashed keys (live/service.py), TrustedHosts (live/app.py).
+# a cookie (live/views/keys.py key_to_cookie), hashed keys (live/service.py), TrustedHosts (live/app.py).
 
 
 def test_only_the_host_may_change_the_phase_or_moderate(server, meeting, connect):
@@ -635,7 +635,7 @@ def test_a_whole_evening_at_debug_level_logs_no_secret_and_no_personal_data(tmp_
 
 
 # -- 7. export access --------------------------------------------------------------------------
-# Guards: the host-key check in live/views.py export_csv.
+# Guards: the host-key check in live/views/keys.py host_meeting.
 
 
 def test_the_working_groups_export_is_for_this_meetings_host_only(server, meeting, connect):

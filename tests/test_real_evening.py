@@ -54,9 +54,7 @@ def test_answers_refused_as_rate_limited_are_sent_again_until_saved(browser, tmp
 
 
 @pytest.mark.browser
-def test_a_phone_refused_at_connect_as_rate_limited_connects_again_by_itself(
-    browser, tmp_path, page_errors
-):
+def test_a_phone_refused_at_connect_as_rate_limited_connects_again_by_itself(browser, tmp_path, page_errors):
     srv = Server(tmp_path, env={"LOOKUP_RATE_LIMIT": "3/6seconds"}).start()
     try:
         meeting = srv.create_meeting()
@@ -145,9 +143,7 @@ def test_a_phase_change_scrolls_up_and_moves_focus_to_the_new_heading(browser, t
 
 
 @pytest.mark.browser
-def test_after_the_start_form_the_host_link_is_shown_and_can_be_copied_and_used(
-    browser, server, page_errors
-):
+def test_after_the_start_form_the_host_link_is_shown_and_can_be_copied_and_used(browser, server, page_errors):
     host_page = open_page(
         browser,
         server.url + "/",
@@ -303,6 +299,7 @@ def test_counts_on_the_beamer_say_one_person_and_two_people(browser, server, con
     assert second.call("choose", theme=2)["ok"] and third.call("choose", theme=2)["ok"]
     pledge = {"role": "member", "name": "Ans", "email": "ans@example.nl", "consent": True}
     assert first.call("pledge", theme=1, **pledge)["ok"]
+
     def chosen(theme):
         return beamer.locator(f'.theme-row[data-theme="{theme}"] [data-plural="chosen"]').first
 

@@ -1,4 +1,4 @@
-"""What the workers of a deployment share (live/shared.py): the in-process implementations keep
+"""What the workers of a deployment share (live/shared/): the in-process implementations keep
 their promises, and the service takes whatever implementation it is handed."""
 
 from __future__ import annotations

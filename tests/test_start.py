@@ -418,3 +418,15 @@ def test_a_full_disk_at_start_says_so(tmp_path):
         f"De schijf is vol: Burgerkracht Live kan niets opslaan in de map {folder}.",
         "Maak ruimte vrij (leeg bijvoorbeeld de prullenbak) en start opnieuw.",
     ]
+
+
+def test_a_damaged_store_file_says_which_folder_and_what_to_do_without_a_traceback(tmp_path):
+    data = tmp_path / "instance"
+    data.mkdir(mode=0o700)
+    (data / "live.sqlite3").write_bytes(b"this was a spreadsheet once " * 200)
+    result = run(command(free_port(), data, host="127.0.0.1"), cwd=ROOT, env=clean_env())
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Burgerkracht Live kan de opslag in de map {data} niet openen (file is not a database).",
+        "Kies een andere map, bijvoorbeeld: DATA_DIR=~/burgerkracht make run.",
+    ]

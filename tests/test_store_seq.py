@@ -85,3 +85,26 @@ def test_an_imported_meeting_starts_its_sequence_at_one_or_more(tmp_path):
     assert store.import_finish("NPQRT")
     assert store.seq("NPQRT") >= 1
     store.close()
+
+
+def test_screens_get_tallies_ordered_by_the_stores_sequence_and_the_last_one_counts_every_vote(
+    meeting, connect
+):
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    projector = connect(meeting["code"], "projector", meeting["projector_key"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    phones = [connect(meeting["code"], "phone") for _ in range(6)]
+    for n, phone in enumerate(phones):
+        for theme in (1, 2, 3):
+            assert phone.call("vote", theme=theme, answer=("yes", "partly", "no")[(n + theme) % 3])["ok"]
+
+    def counted(client):
+        rows = client.tally["themes"] if client.tally else []
+        return sum(r["answered"] for r in rows) == 18
+
+    host.wait_for(lambda: counted(host), what="every vote on the host")
+    projector.wait_for(lambda: counted(projector), what="every vote on the beamer")
+    for client in (host, projector):
+        seqs = [t["seq"] for t in client.tallies]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), seqs  # each newer than the last
+        assert client.tallies[-1]["seq"] > client.states[0]["tally"]["seq"]

@@ -40,6 +40,11 @@ class Replayed(dict):
     carry another kind of event than the id was first used for)."""
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be opened (a damaged, locked or unreachable database); its message is the
+    store's own, which start-up turns into a Dutch sentence."""
+
+
 class StoreFull(Exception):
     """A write found no room (disk or size limit full); nothing of it was stored."""
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 
-from live.store import Store
+from live.store import Store, StoreUnavailable
 from live.store.sqlite.actions import Actions
 from live.store.sqlite.archive import Archive, importable_columns
 from live.store.sqlite.erasure import Erasure
@@ -41,6 +42,12 @@ class SQLiteStore(Reads, Actions, Archive, Erasure, Store):
     fill), ``_erased`` (a commit erased personal data: empty the log after it)."""
 
     def __init__(self, data_dir: str):
+        try:
+            self._open(data_dir)
+        except sqlite3.Error as err:  # damaged, locked or full: the caller says so in Dutch
+            raise StoreUnavailable(str(err)) from err
+
+    def _open(self, data_dir: str) -> None:
         self.path = os.path.join(data_dir, "live.sqlite3")
         make_private(data_dir, self.path)
         self._w = connect(self.path)
