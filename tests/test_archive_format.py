@@ -390,6 +390,7 @@ REFUSED = {
     "a store id for the host": (_set(lambda d: d["notes"][2], "participant", 0), BAD),
     "a participant the file lacks": (_set(lambda d: d["answers"][0], "participant", 99), BAD),
     "an answer without its participant": (lambda d: d["answers"][0].pop("participant"), BAD),
+    "an addition without its moment": (lambda d: d["additions"][0].pop("added_at"), BAD),
     "a theme the file lacks": (_set(lambda d: d["answers"][0], "theme", 99), BAD),
     "the whole as a choice": (_set(lambda d: d["choices"][0], "theme", 0), BAD),
     "an endorsed addition the file lacks": (_set(lambda d: d["endorsements"][0], "addition", 99), BAD),

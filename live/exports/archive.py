@@ -423,8 +423,8 @@ def _list_of(check):
     return lambda value: isinstance(value, list) and all(check(v) for v in value)
 
 
-# Each list's fields and what their values may be; ``required`` fields must be there (ids and
-# references: a row without them means nothing), the others take their default when left out.
+# Each list's fields and what their values may be; ``REQUIRED`` fields must be there (ids,
+# references and moments: a row without them means nothing), the others take their default.
 FIELDS = {
     "meeting": {
         "code": _optional(_text), "title": _text, "place": _text, "date": _text,
@@ -461,14 +461,14 @@ FIELDS = {
 REQUIRED = {
     "meeting": ("title",),
     "themes": ("id", "title"),
-    "participants": ("id",),
+    "participants": ("id", "joined_at"),
     "answers": ("participant", "theme", "answer"),
     "manual_counts": ("theme", "answer", "count"),
-    "additions": ("id", "participant", "theme", "text"),
+    "additions": ("id", "participant", "theme", "text", "added_at"),
     "endorsements": ("addition", "participant"),
     "addition_hands": ("addition", "count"),
     "choices": ("participant", "theme"),
-    "notes": ("theme", "field", "participant", "text"),
+    "notes": ("theme", "field", "participant", "text", "written_at"),
     "pledges": ("participant", "theme", "role", "consent_at"),
 }
 ENVELOPE = ("format", "version", "exported_at")
