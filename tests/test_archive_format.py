@@ -205,7 +205,7 @@ def screens(server: Server, made: dict) -> dict:
             state = copy.deepcopy(client.state)
             for key in ("code", "version", "additions_version", "join_url"):
                 state.pop(key, None)
-            for key in ("version", "at"):
+            for key in ("version", "seq", "at"):  # a copy counts its own sequence
                 state["tally"].pop(key, None)
             for theme in state["themes"]:
                 theme["from_addition"] = rank.get(theme["from_addition"])

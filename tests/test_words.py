@@ -10,6 +10,7 @@ and 1024x768.
 from __future__ import annotations
 
 import io
+import json
 import re
 import urllib.parse
 
@@ -373,7 +374,8 @@ def test_the_group_page_and_the_spreadsheet_say_19_30_uur_and_keep_19_30_stored(
     assert overview[1][5] == "3 december 2026, 19.30 uur, Buurthuis De Linde"
     # What is stored (and exported as JSON) stays "19:30".
     status, _, body = get(f"{server.url}/{code}/bijeenkomst.json", bearer)
-    assert '\\"time\\": \\"19:30\\"' in body.decode()
+    follow_ups = [t["follow_up"] for t in json.loads(body)["themes"] if t["follow_up"]]
+    assert [f["time"] for f in follow_ups] == ["19:30"]
     assert page_errors == []
 
 

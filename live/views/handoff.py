@@ -14,7 +14,7 @@ from live.domain import Refused, normalise_code, parse_day, parse_follow_up
 
 # xlsx (openpyxl) and calendar (icalendar) are imported where they are used: together some 15 MB
 # that a laptop would otherwise hold all evening for an export made once, at the end.
-from live.exports import archive, evening, table_csv
+from live.exports import archive, download_name, evening, table_csv
 from live.texts import HANDOFF_ERRORS, error_text
 from live.views.keys import KEY_ROLES, host_meeting, same_origin
 from live.views.responses import download, form_page
@@ -68,8 +68,9 @@ def _own_post(live, code):
 def export_csv(live, code):
     """Volunteers per working group (all, or ``?thema=``), for Dutch Excel."""
     meeting = host_meeting(live, code)
-    body = table_csv.working_groups_csv(_export_data(live, meeting), _theme_arg())
-    response = download(body, "text/csv", f"werkgroepen-{meeting.code}.csv")
+    data, theme = _export_data(live, meeting), _theme_arg()
+    body = table_csv.working_groups_csv(data, theme)
+    response = download(body, "text/csv", download_name(data, theme, "csv"))
     response.charset = "utf-8"
     return response
 
@@ -80,8 +81,9 @@ def export_xlsx(live, code):
     meeting = host_meeting(live, code)
     from live.exports import xlsx  # here, not at the top: see the imports
 
-    body = xlsx.working_groups_xlsx(_export_data(live, meeting), _theme_arg())
-    return download(body, XLSX, f"werkgroepen-{meeting.code}.xlsx")
+    data, theme = _export_data(live, meeting), _theme_arg()
+    body = xlsx.working_groups_xlsx(data, theme)
+    return download(body, XLSX, download_name(data, theme, "xlsx"))
 
 
 @routes.get("/<code>/verslag.xlsx")
