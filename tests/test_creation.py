@@ -200,3 +200,36 @@ def test_the_real_server_answers_503_json_when_its_files_cannot_grow_and_loses_n
         assert api(again.url + "/api/meetings", BIG)[0] == 201
     finally:
         again.stop()
+
+
+@pytest.mark.browser
+def test_the_start_form_asks_the_day_plainly_and_a_meeting_prepared_a_week_ahead_keeps_its_day(
+    browser, start, page_errors
+):
+    import datetime
+    import time
+
+    server = start()
+    page = open_page(browser, server.url + "/", page_errors, viewport={"width": 1280, "height": 900})
+    day = page.get_by_label("Op welke dag is de bijeenkomst?")
+    # Filled in with today (this machine's day): an evening made at 19.25 needs no change.
+    expect(day).to_have_value(time.strftime("%Y-%m-%d"))
+    expect(day).to_have_attribute("required", "")
+    assert page.get_by_label("Hoe laat?").input_value() == ""
+    ahead = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
+    page.get_by_label("Naam van de avond").fill("Wijkavond")
+    day.fill(ahead)
+    page.get_by_label("Hoe laat?").fill("19.30 uur")
+    page.get_by_label("Thema's, één per regel").fill("Groen\nVerkeer")
+    page.get_by_role("button", name="Bijeenkomst maken").click()
+    expect(page.get_by_role("heading", name="De avond leiden")).to_be_visible()
+    code = page.url.split("/")[-2]
+    # The hand-off asks the same question, with the day that was chosen (so erasure counts from it).
+    page.goto(f"{server.url}/{code}/afronden")
+    expect(page.get_by_label("Op welke dag is de bijeenkomst?")).to_have_value(ahead)
+    page.goto(f"{server.url}/{code}/verslag")
+    written = f"{int(ahead[8:])} " + page.evaluate(
+        "d => new Date(d).toLocaleDateString('nl-NL', {month: 'long'})", ahead
+    )
+    expect(page.locator("dl")).to_contain_text(f"{written} {ahead[:4]} (19.30 uur)")
+    assert page_errors == []

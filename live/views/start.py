@@ -8,6 +8,7 @@ the optional ``ORGANISER_KEY``, before the body is read) and answers failures th
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import abort, jsonify, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
@@ -27,7 +28,14 @@ log = logging.getLogger(__name__)
 @routes.get("/")
 def start(live):
     """The start page: create a meeting, or type a code to join one."""
-    return form_page(make_response(render_template("start.html", form={}, error=None)))
+    return form_page(make_response(render_template("start.html", form=_fresh_form(), error=None)))
+
+
+def _fresh_form() -> dict:
+    """The start form as it opens: the day asked plainly, filled in with today (this machine's
+    day, as the store's default), so an evening made at 19.25 needs no change and one prepared a
+    week ahead shows the day that must change."""
+    return {"held_on": time.strftime("%Y-%m-%d")}
 
 
 def _create(live, make, presented: str):
@@ -78,7 +86,7 @@ def create_from_form(live):
     if from_another_site():
         # A foreign page must not make meetings in a visitor's name (nor use up their address's
         # CREATE_RATE_LIMIT): refused before anything is counted or stored.
-        return render_template("start.html", form={}, error=create_error_text("cross_site")), 403
+        return render_template("start.html", form=_fresh_form(), error=create_error_text("cross_site")), 403
     fields = ("title", "place", "date", "held_on", "themes", "wifi_name", "wifi_password")
     form = {k: request.form.get(k, "") for k in fields}
     wifi = {"name": form["wifi_name"], "password": form["wifi_password"]}
