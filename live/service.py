@@ -14,7 +14,8 @@ from live import domain
 from live.domain import Meeting, Refused
 from live.exports import archive
 from live.shared import Shared, in_process
-from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, open_store
+from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, StoreFull, open_store
+from live.throttle import parse_limit
 from live.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -583,15 +584,11 @@ class Live:
 
     def check_create_limit(self) -> None:
         """Raise ValueError now if ``CREATE_RATE_LIMIT`` is mistyped, not at the first organiser."""
-        from live.throttle import parse_limit  # the in-process limits' own reading of a setting
-
         parse_limit(self.config["CREATE_RATE_LIMIT"])
 
     def creating(self, make):
         """Run ``make()`` (``create_meeting`` or ``import_archive``); a store without room refuses
         it as ``storage_full``, so callers need not know the store's errors."""
-        from live.store import StoreFull  # the store's own error, translated here and nowhere else
-
         try:
             return make()
         except StoreFull:
