@@ -16,7 +16,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from live import links
 from live.domain import Refused, normalise_code, optional
-from live.service import HELPER_ACTOR, HOST_ACTOR, MAX_PAGE, card_room, room
+from live.service import HELPER_ACTOR, HOST_ACTOR, MAX_PAGE, StoreUnavailable, card_room, room
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,9 @@ NOTHING_YET = {
     "notes": [],
 }
 
+# The answer while the shared store (a deployment's Redis) is away: nothing was saved, send the
+# same id again; the page says so calmly and does (docs/protocol.md).
+UNAVAILABLE = "store_unavailable"
 ORDERS = ("oldest", "newest", "endorsed")
 STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
 MAX_OFFSET = 10**9
@@ -128,6 +131,13 @@ class Events:
     @handles("connect")
     def on_connect(self, auth=None):
         """Any client connects with ``auth = {code, role, token}``; it receives its ``state``."""
+        try:
+            self._connect(auth)
+        except StoreUnavailable:
+            # The shared store is away for a moment: the page says so and connects again.
+            raise ConnectionRefusedError(UNAVAILABLE) from None
+
+    def _connect(self, auth) -> None:
         auth = auth if isinstance(auth, dict) else {}
         code = normalise_code(auth.get("code")) or ""
         try:
@@ -197,6 +207,8 @@ class Events:
             return {"ok": False, "error": "not_host" if role == "host" else "not_phone"}
         try:
             return self.live.act(identity.code, identity.role, identity.participant, kind, payload)
+        except StoreUnavailable:
+            return {"ok": False, "error": UNAVAILABLE}
         except Exception:
             # Never log the payload: it may hold names and phone numbers.
             log.exception("%s failed", kind)
@@ -215,6 +227,8 @@ class Events:
             return handler(identity.code)
         except Refused as refused:
             return {"ok": False, "error": refused.slug}
+        except StoreUnavailable:
+            return {"ok": False, "error": UNAVAILABLE}
         except Exception:
             log.exception("read failed")
             return {"ok": False, "error": "server_error"}
@@ -411,6 +425,8 @@ class Events:
             return {"ok": False, "error": "not_helper"}
         try:
             return self.live.submit_form(identity.code, payload)
+        except StoreUnavailable:
+            return {"ok": False, "error": UNAVAILABLE}
         except Exception:
             # Never log the payload: it holds names and phone numbers.
             log.exception("submit_form failed")

@@ -15,6 +15,7 @@ from live.domain import Meeting, Refused
 from live.exports import archive
 from live.shared import Shared, in_process
 from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, StoreFull, open_store
+from live.store import StoreUnavailable as StoreUnavailable  # for the transport: see events.py
 from live.throttle import parse_limit
 from live.writer import Writer
 
@@ -41,17 +42,32 @@ def card_room(theme: int) -> str:
     return f"card:{theme}"
 
 
+def _here(fn, *args):
+    """Run a store write where the caller is (see ``Live.__init__``)."""
+    return fn(*args)
+
+
 class Live:
     """Store, writer and fan-out for one worker process."""
 
     def __init__(self, config: dict, socketio, offload, shared: Shared | None = None):
         self.config = config
         self.socketio = socketio
-        self.store = open_store(config["STORE"], config["DATA_DIR"])
+        self.store = open_store(
+            config["STORE"],
+            config["DATA_DIR"],
+            password=config.get("REDIS_PASSWORD") or None,
+            prefix=config.get("REDIS_PREFIX", "live:"),
+        )
         self._secret = self.store.secret()
         self.offload = offload
         self._importing = threading.Lock()
-        self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
+        # A file store blocks on its disk: its writes leave the event loop. A network store's
+        # sockets are green already, and must stay on the loop that owns them.
+        local = config["STORE"] in ("", "sqlite")
+        self.writer = Writer(
+            self.store, spawn=socketio.start_background_task, offload=offload if local else _here
+        )
         # What the workers of a deployment share (live/shared/): in this process' memory
         # unless several workers hand in shared ones.
         shared = shared or in_process(config)
@@ -79,7 +95,13 @@ class Live:
         interval = self.config.get("PURGE_INTERVAL", 3600)
         while True:
             now = time.time()
-            if self._lease.hold("erasure", interval):
+            try:
+                # The lease's Redis may be away too: then this round is skipped, not the loop.
+                mine = self._lease.hold("erasure", interval)
+            except Exception as exc:
+                log.warning("erasure lease unavailable, next try in %s s: %s", interval, exc)
+                mine = False
+            if mine:
                 try:
                     # Per meeting: its day plus its own retention (or RETENTION_DAYS).
                     erased = self.writer.call(self.store.erase_due, now, self.config["RETENTION_DAYS"])

@@ -98,6 +98,7 @@ ERRORS = {
     "not_phone": N_("Dit kan alleen op een telefoon van een deelnemer."),
     "rate_limited": N_("Het is even druk. Probeer het over een minuut opnieuw."),
     "server_error": N_("Er ging iets mis. Probeer het opnieuw."),
+    "store_unavailable": N_("Opslaan lukt even niet. Er is niets verloren. We proberen het zo opnieuw."),
     "offline": N_("Geen verbinding. We proberen het opnieuw."),
     # The helper screen (paper forms, a shared device).
     "bad_origin": N_("Kies: papier invoeren of iemand helpen."),
@@ -409,6 +410,9 @@ INVITE_LINES = (
 
 # An address asked with a method it does not take (GET on a form's address, PUT, DELETE).
 METHOD_NOT_ALLOWED = "Dit adres kan dat niet. Kijk in docs/protocol.md hoe u het gebruikt."
+STORE_AWAY = (
+    "De opslag is even niet bereikbaar. Er is niets verloren. Probeer het over een paar seconden opnieuw."
+)
 
 
 def tr(text: str) -> str:

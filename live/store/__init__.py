@@ -277,7 +277,7 @@ class Store(Protocol):
         ...
 
 
-def open_store(url: str, data_dir: str) -> Store:
+def open_store(url: str, data_dir: str, password: str | None = None, prefix: str = "live:") -> Store:
     """The store a ``STORE`` setting names: ``sqlite`` (default) or ``redis://...``."""
     if url in ("", "sqlite"):
         from live.store.sqlite import SQLiteStore
