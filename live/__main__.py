@@ -85,9 +85,11 @@ def main(argv=None) -> None:
     import qrcode
 
     from live import guard, network
-    from live.app import create_app
+    from live.app import WORKER_NAME, create_app
     from live.store import StoreUnavailable
 
+    if env["WORKER_NAME"] and not WORKER_NAME.fullmatch(env["WORKER_NAME"]):
+        fail(startup.bad_worker_name(env["WORKER_NAME"]))
     # A library update that changed an internal the guards patch stops here, not mid-evening.
     try:
         guard.check_shapes(ASYNC_MODE)
