@@ -110,6 +110,25 @@ def screen_order(themes: dict[int, dict]) -> list[dict]:
     return sorted(alive, key=lambda t: (t["id"] if t["position"] is None else t["position"], t["id"]))
 
 
+def prefetch(action) -> list[tuple]:
+    """What a watched action of this kind reads for sure, besides the meeting and its message id
+    (``Tx.prefetch``): read in one round trip instead of one each."""
+    if action.kind == "choose":
+        return [("hgetall", "themes", None), ("hgetall", "tc", None), ("hget", "choices", None, action.actor)]
+    if action.kind in ("endorse", "addition_hands", "moderate"):
+        return [("hget", "additions", None, action.data.get("addition"))]
+    if action.kind in (
+        "add_theme",
+        "edit_theme",
+        "remove_theme",
+        "order_themes",
+        "merge_themes",
+        "set_results",
+    ):
+        return [("hgetall", "themes", None)]
+    return []
+
+
 class Tx:
     """One watched transaction: reads WATCH their key first (so a change after the read makes
     EXEC fail), writes wait in ``later`` until MULTI."""
@@ -118,6 +137,20 @@ class Tx:
         self.client, self.pipe, self.k = client, pipe, keys
         self._watched: set[str] = set()
         self.writes: list = []
+        # What ``prefetch`` read: whole hashes by key, single fields by (key, field).
+        self._hashes: dict[str, dict] = {}
+        self._fields: dict[tuple[str, str], str | None] = {}
+
+    def prefetch(self, calls: list[tuple]) -> None:
+        """Read ahead what an action will read, in two round trips whatever it is (one WATCH,
+        one pipelined read): ``("hgetall", name, part)`` or ``("hget", name, part, field)``."""
+        keys = [self.k.key(name, part) for _m, name, part, *_f in calls]
+        replies = self.bulk([(method, name, part, *map(str, rest)) for method, name, part, *rest in calls])
+        for key, (method, _n, _p, *rest), reply in zip(keys, calls, replies, strict=True):
+            if method == "hgetall":
+                self._hashes[key] = reply
+            else:
+                self._fields[(key, str(rest[0]))] = reply
 
     def watch(self, *keys: str) -> None:
         new = [key for key in keys if key not in self._watched]
@@ -131,12 +164,23 @@ class Tx:
         return key
 
     def hget(self, name, field, part=None):
+        key = self.k.key(name, part)
+        if key in self._hashes:
+            return self._hashes[key].get(str(field))
+        if (key, str(field)) in self._fields:
+            return self._fields[(key, str(field))]
         return self.pipe.hget(self._key(name, part), str(field))
 
     def hmget(self, name, fields, part=None):
+        key = self.k.key(name, part)
+        if key in self._hashes:
+            return [self._hashes[key].get(str(f)) for f in fields]
         return self.pipe.hmget(self._key(name, part), [str(f) for f in fields])
 
     def hgetall(self, name, part=None) -> dict:
+        key = self.k.key(name, part)
+        if key in self._hashes:
+            return dict(self._hashes[key])
         return self.pipe.hgetall(self._key(name, part))
 
     def smembers(self, name, part=None) -> set:
@@ -268,14 +312,6 @@ class Actions:
             self._run_scripts(scripted, results)
         return results
 
-    def join(self, code, token_hash):
-        """A participant id for a token (a test helper, like the SQLite store's)."""
-        from live.store import Action
-
-        return self.apply([Action("join", code, HOST_ACTOR, "", {"token_hash": token_hash})])[0][
-            "participant"
-        ]
-
     def _run_scripts(self, scripted: dict, results: list) -> None:
         """One ``BATCH`` call per meeting, all in one pipelined round trip."""
         pipe = self._r.pipeline(transaction=False)
@@ -317,6 +353,10 @@ class Actions:
             with self._r.pipeline(transaction=True) as pipe:
                 tx = Tx(self._r, pipe, k)
                 try:
+                    ahead = [("hgetall", "m", None)]
+                    if action.msg_id:
+                        ahead.append(("hget", "handled", actor, action.msg_id))
+                    tx.prefetch(ahead + prefetch(action))
                     if action.msg_id:
                         seen = tx.hget("handled", action.msg_id, actor)
                         if seen:
@@ -423,9 +463,14 @@ class Actions:
 
     def _do_endorse(self, tx, code, actor, data):
         root = self._shown_root(tx, data["addition"])
-        members = tx.scard("endorsed", root)
-        mine = tx.pipe.sismember(tx.k.key("endorsed", root), str(actor))
-        hands = int(tx.hget("ahands", root) or 0)
+        members, mine, hands = tx.bulk(
+            [
+                ("scard", "endorsed", root),
+                ("sismember", "endorsed", root, str(actor)),
+                ("hget", "ahands", None, str(root)),
+            ]
+        )
+        hands = int(hands or 0)
         k = tx.k
         if data["on"] and not mine:
             members += 1
@@ -705,7 +750,8 @@ class Actions:
             tables = places(row["tables"]) if exists else ()
             per_table = self._per_table(tx, data["choice"], len(tables)) if exists else {}
             seat = rules.form_seat(exists, tables, per_table)
-        pledges = [(p["theme"], p["role"], json.dumps(pledge_row(p, now))) for p in data["pledges"]]
+        # A second pledge for one theme replaces the first, as with a phone.
+        pledges = {p["theme"]: (p["role"], json.dumps(pledge_row(p, now))) for p in data["pledges"]}
         roots = [self._shown_root(tx, addition) for addition in data.get("endorse", ())]
 
         def write(p):
@@ -723,25 +769,14 @@ class Actions:
                 p.hset(k.key("choices"), str(participant), f"{data['choice']}:{seat}")
                 p.hincrby(k.key("tc"), f"c:{data['choice']}", 1)
                 p.hincrby(k.key("tc"), f"s:{data['choice']}:{seat}", 1)
-            for theme, role, row in pledges:
-                if p_new(theme):
-                    p.hincrby(k.key("tp"), f"p:{theme}", 1)
+            for theme, (role, row) in pledges.items():
+                p.hincrby(k.key("tp"), f"p:{theme}", 1)
                 p.hincrby(k.key("tp"), f"r:{theme}:{role}", 1)
                 p.hset(k.key("pledges", participant), str(theme), row)
             for root in roots:
                 p.sadd(k.key("endorsed", root), participant)
                 p.sadd(k.key("endorsing", participant), root)
 
-        themes_pledged: set = set()
-
-        def p_new(theme) -> bool:
-            # A form's second pledge for one theme replaces its first, as with a phone.
-            fresh = theme not in themes_pledged
-            themes_pledged.add(theme)
-            return fresh
-
-        if len({theme for theme, _r, _row in pledges}) != len(pledges):
-            raise ValueError("a form pledges twice for one theme")
         tx.later(write)
         return {"ok": True, "participant": participant, "additions": [a for a, _row in additions]}
 
