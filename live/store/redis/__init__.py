@@ -27,7 +27,7 @@ import logging
 import secrets as random_secrets
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from live.store import Store, StoreUnavailable
@@ -67,8 +67,10 @@ class RedisStore(Reads, Actions, Archive, Erasure, Store):
             socket_connect_timeout=timeout,
             decode_responses=True,
             health_check_interval=30,
-            # One quick retry for a connection that went stale; an outage still fails fast.
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+            # No silent retry: a script or EXEC whose reply was lost may have run, and running it
+            # again would give a replayed ack for a first one. The caller is told (StoreUnavailable)
+            # and the phone resends, which the message ids answer. Idle connections are checked.
+            retry=Retry(NoBackoff(), 0),
             **extra,
         )
         self._r = redis.Redis(connection_pool=self._pool)
