@@ -6,12 +6,14 @@ action is a watched transaction: WATCH the keys it reads, read, ask the rule in
 ``live.domain.rules`` what to write and what to answer, then MULTI/EXEC the writes with the ack
 under the message id and the ``seq`` bump; when another worker touched a watched key first, EXEC
 fails and the action is read and decided again. So the domain decides and Redis only guards that
-what it decided on has not moved (of two phones for the last seat, the second one's EXEC fails and
-its new read finds the theme full).
+what it decided on has not moved (of two hosts merging the same addition, the second one's EXEC
+fails and its new read finds it merged).
 
-``choose`` and ``endorse`` are attendee actions with a rule (``rules.choose``,
-``rules.shown_root``): they take the watched path, which costs two round trips more than the script.
-Order within a meeting is kept: a watched action runs after the scripted actions before it.
+``choose`` is an attendee action with a rule that comes in storms (everyone picks a theme at
+once): it rides in the script, with the domain's decision made in Python on a read of the
+meeting and guarded by the values it was made on (``ChoicesRead``, ``scripts``), so a batch of
+choices is two round trips and one fsync. ``endorse`` (``rules.shown_root``) takes the watched
+path. Order within a meeting is kept: a watched action runs after the scripted actions before it.
 """
 
 from __future__ import annotations
@@ -79,11 +81,14 @@ def lua_payload(kind: str, data: dict) -> dict:
         "note": ("theme", "field", "text"),
         "manual_count": ("theme", "answer", "count"),
         "set_phase": ("phase",),
+        "choose": ("theme",),  # decided later, on a read (``ChoicesRead``)
     }[kind]
     out = {name: checked(data[name]) for name in fields}
     if kind == "pledge":
         out["contact_by"] = checked(data.get("contact_by", "")) or ""
         out["share"] = bool(data.get("share", False))
+    if kind == "choose":  # any theme: the rule refuses one that is not there
+        return out
     for name, value in out.items():
         wanted = int if name in ("theme", "count") else (bool if name == "share" else str)
         if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
@@ -113,8 +118,6 @@ def screen_order(themes: dict[int, dict]) -> list[dict]:
 def prefetch(action) -> list[tuple]:
     """What a watched action of this kind reads for sure, besides the meeting and its message id
     (``Tx.prefetch``): read in one round trip instead of one each."""
-    if action.kind == "choose":
-        return [("hgetall", "themes", None), ("hgetall", "tc", None), ("hget", "choices", None, action.actor)]
     if action.kind in ("endorse", "addition_hands", "moderate"):
         return [("hget", "additions", None, action.data.get("addition"))]
     if action.kind in (
@@ -127,6 +130,73 @@ def prefetch(action) -> list[tuple]:
     ):
         return [("hgetall", "themes", None)]
     return []
+
+
+class ChoicesRead:
+    """What the choices of one meeting in a batch are decided on, kept up to date with the
+    decisions made so far (the writes the script will have made when it reaches the next one)."""
+
+    def __init__(self, version: str, locked: bool, themes: dict[int, dict], counts: dict, choices: dict):
+        self.version, self.locked, self.themes = version, locked, themes
+        self.counts, self.choices = dict(counts), choices
+        self.alive = screen_order(themes)
+
+    def _count(self, field: str, guards: list) -> int:
+        guards.append(["tc", field, self.counts.get(field, "")])
+        return int(self.counts.get(field) or 0)
+
+    def _add(self, field: str, step: int) -> None:
+        self.counts[field] = str(int(self.counts.get(field) or 0) + step)
+
+    def decide(self, actor: int, theme, replayed: bool) -> dict:
+        """The script's payload for one choice: the domain's decision and its guards."""
+        held = self.choices.get(str(actor))
+        guards = [["m", "version", self.version], ["choices", str(actor), held or ""]]
+        out = {"theme": theme, "seat": -1, "from": -1, "from_seat": -1, "ack": "", "ok": False}
+        out.update(refused=False, guards=guards)
+        if replayed:  # the script answers it from its message id, before any guard
+            return out
+        row = self.themes.get(theme) if isinstance(theme, int) and not isinstance(theme, bool) else None
+        exists = row is not None and not row["removed"]
+        locked = exists and self.locked
+        tables = places(row["tables"]) if exists else ()
+        capacity = row["capacity"] if exists else None
+        current, taken, per_table = None, 0, None
+        if exists and not locked:
+            current = choice_of(held)
+            if capacity is not None:
+                taken = self._count(f"c:{theme}", guards)
+            if len(tables) > 1:
+                per_table = {n: self._count(f"s:{theme}:{n}", guards) for n in range(len(tables))}
+        try:
+            choice = rules.choose(
+                rules.ChoiceRead(theme, exists, locked, tables, capacity, current, taken, per_table)
+            )
+        except Refused as refused:
+            out["refused"] = refused.slug
+            return out
+        ack = choice.ack
+        if choice.full:
+            loads = [
+                rules.ThemeLoad(
+                    t["id"],
+                    t["capacity"],
+                    0 if t["capacity"] is None else self._count(f"c:{t['id']}", guards),
+                )
+                for t in self.alive
+            ]
+            ack = rules.theme_full(loads)
+        if choice.seat is not None:
+            out.update(seat=choice.seat)
+            if current:
+                out.update({"from": current[0], "from_seat": current[1]})
+                self._add(f"c:{current[0]}", -1)
+                self._add(f"s:{current[0]}:{current[1]}", -1)
+            self._add(f"c:{theme}", 1)
+            self._add(f"s:{theme}:{choice.seat}", 1)
+            self.choices[str(actor)] = f"{theme}:{choice.seat}"
+        out.update(ack=json.dumps(ack), ok=bool(ack.get("ok")))
+        return out
 
 
 class Tx:
@@ -287,7 +357,7 @@ class Actions:
 
     def apply(self, actions):
         results: list = [None] * len(actions)
-        scripted: dict[str, list[tuple[int, dict]]] = {}
+        scripted: dict[str, list[tuple[int, dict, object]]] = {}
         for n, action in enumerate(actions):
             if action.kind in LUA_KINDS:
                 try:
@@ -302,7 +372,7 @@ class Actions:
                     log.exception("one write failed")
                     results[n] = dict(SERVER_ERROR)
                     continue
-                scripted.setdefault(action.code, []).append((n, item))
+                scripted.setdefault(action.code, []).append((n, item, action))
                 continue
             if action.code in scripted:  # what came before it in its meeting goes first
                 self._run_scripts(scripted, results)
@@ -313,31 +383,67 @@ class Actions:
         return results
 
     def _run_scripts(self, scripted: dict, results: list) -> None:
-        """One ``BATCH`` call per meeting, all in one pipelined round trip."""
-        pipe = self._r.pipeline(transaction=False)
-        now = repr(time.time())
-        order = list(scripted.items())
-        for code, items in order:
-            payload = json.dumps([item for _n, item in items], ensure_ascii=False)
-            self._batch(keys=[self._keys(code).key("m")], args=[payload, now], client=pipe)
-        replies = pipe.execute(raise_on_error=False)
-        for (_code, items), reply in zip(order, replies, strict=True):
-            if isinstance(reply, redis.OutOfMemoryError):
-                raise StoreFull("Redis has no room for the batch") from reply
-            if isinstance(reply, (redis.ConnectionError, redis.TimeoutError)):
-                raise reply
-            if isinstance(reply, Exception):  # a script error: the payloads are checked, so a bug
-                log.error("the batch script failed: %s", reply)
-                for n, _item in items:
-                    results[n] = dict(SERVER_ERROR)
-                continue
-            for (n, _item), (status, text) in zip(items, reply, strict=True):
-                if status == "replay":
-                    results[n] = Replayed(json.loads(text))
-                elif status == "refused":
-                    results[n] = {"ok": False, "error": text}
-                else:
-                    results[n] = json.loads(text)
+        """One ``BATCH`` call per meeting, all in one pipelined round trip; again from the first
+        choice whose guards failed, after a new read, until every action has its ack."""
+        pending = dict(scripted)
+        for _ in range(WATCH_TRIES):
+            for code, items in pending.items():
+                if any(item["k"] == "choose" for _n, item, _a in items):
+                    self._decide_choices(code, items)
+            pipe = self._r.pipeline(transaction=False)
+            now = repr(time.time())
+            order = list(pending.items())
+            for code, items in order:
+                payload = json.dumps([item for _n, item, _a in items], ensure_ascii=False)
+                self._batch(keys=[self._keys(code).key("m")], args=[payload, now], client=pipe)
+            replies = pipe.execute(raise_on_error=False)
+            pending = {}
+            for (code, items), reply in zip(order, replies, strict=True):
+                if isinstance(reply, redis.OutOfMemoryError):
+                    raise StoreFull("Redis has no room for the batch") from reply
+                if isinstance(reply, (redis.ConnectionError, redis.TimeoutError)):
+                    raise reply
+                if isinstance(reply, Exception):  # a script error: the payloads are checked, so a bug
+                    log.error("the batch script failed: %s", reply)
+                    for n, _item, _a in items:
+                        results[n] = dict(SERVER_ERROR)
+                    continue
+                for done, ((n, _item, _a), (status, text)) in enumerate(zip(items, reply, strict=False)):
+                    if status == "retry":
+                        pending[code] = items[done:]
+                        break
+                    if status == "replay":
+                        results[n] = Replayed(json.loads(text))
+                    elif status == "refused":
+                        results[n] = {"ok": False, "error": text}
+                    else:
+                        results[n] = json.loads(text)
+            if not pending:
+                return
+        raise redis.TimeoutError(f"choices kept meeting other writes; tried {WATCH_TRIES} times")
+
+    def _decide_choices(self, code, items) -> None:
+        """Read what the choices among ``items`` depend on (one round trip), let the domain
+        decide each in order, and give each its guards: the values it was decided on, as the
+        script will find them when it gets there if nothing else moved them."""
+        k = self._keys(code)
+        chooses = [(item, action) for _n, item, action in items if item["k"] == "choose"]
+        actors = sorted({str(action.actor) for _item, action in chooses})
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.hmget(k.key("m"), ["version", "choices_locked"])
+            pipe.hgetall(k.key("themes")).hgetall(k.key("tc")).hmget(k.key("choices"), actors)
+            for _item, action in chooses:
+                pipe.hexists(k.key("handled", action.actor), action.msg_id)
+            (version, locked), raw_themes, counts, current, *seen = pipe.execute()
+        read = ChoicesRead(
+            version or "",
+            locked == "1",
+            {int(t): json.loads(v) for t, v in raw_themes.items()},
+            counts,
+            dict(zip(actors, current, strict=True)),
+        )
+        for (item, action), replayed in zip(chooses, seen, strict=True):
+            item["d"] = read.decide(action.actor, action.data["theme"], replayed)
 
     def _watched(self, action) -> dict:
         """One action in a watched transaction (see the module docstring); its ack."""
@@ -397,61 +503,12 @@ class Actions:
     def _hset(tx: Tx, name, field, value, part=None) -> None:
         tx.later(lambda p: p.hset(tx.k.key(name, part), str(field), value))
 
-    # -- what attendees do (with a rule) ------------------------------------------------------
-
-    def _do_choose(self, tx, code, actor, data):
-        theme = data["theme"]
-        row = tx.theme(theme) if isinstance(theme, int) and not isinstance(theme, bool) else None
-        exists = row is not None and not row["removed"]
-        locked = exists and tx.hget("m", "choices_locked") == "1"
-        tables = places(row["tables"]) if exists else ()
-        capacity = row["capacity"] if exists else None
-        current, taken, per_table = None, 0, None
-        if exists and not locked:
-            current = choice_of(tx.hget("choices", actor))
-            if capacity is not None:
-                # The guard: read under WATCH, so of two phones taking the last seat the second
-                # one's EXEC fails and its new read finds the seat gone.
-                taken = int(tx.hget("tc", f"c:{theme}") or 0)
-            if len(tables) > 1:
-                per_table = self._per_table(tx, theme, len(tables))
-        read = rules.ChoiceRead(theme, exists, locked, tables, capacity, current, taken, per_table)
-        choice = rules.choose(read)
-        if choice.full:
-            return rules.theme_full(self._loads(tx))
-        if choice.seat is not None:
-            self._seat(tx, actor, theme, choice.seat, current)
-        return choice.ack
-
-    @staticmethod
-    def _seat(tx, participant, theme, seat, current) -> None:
-        """Write a choice and keep the choosers' counters."""
-        k = tx.k
-
-        def write(p):
-            p.hset(k.key("choices"), str(participant), f"{theme}:{seat}")
-            if current:
-                p.hincrby(k.key("tc"), f"c:{current[0]}", -1)
-                p.hincrby(k.key("tc"), f"s:{current[0]}:{current[1]}", -1)
-            p.hincrby(k.key("tc"), f"c:{theme}", 1)
-            p.hincrby(k.key("tc"), f"s:{theme}:{seat}", 1)
-
-        tx.later(write)
+    # -- what attendees do (with a rule; a choice is decided in ``ChoicesRead``) -----------------
 
     @staticmethod
     def _per_table(tx, theme, tables) -> dict[int, int]:
         counts = tx.hmget("tc", [f"s:{theme}:{n}" for n in range(tables)])
         return {n: int(c or 0) for n, c in enumerate(counts)}
-
-    @staticmethod
-    def _loads(tx) -> list[rules.ThemeLoad]:
-        counts = tx.hgetall("tc")
-        return [
-            rules.ThemeLoad(
-                t["id"], t["capacity"], 0 if t["capacity"] is None else int(counts.get(f"c:{t['id']}", 0))
-            )
-            for t in screen_order(tx.themes())
-        ]
 
     @staticmethod
     def _shown_root(tx, addition) -> int:

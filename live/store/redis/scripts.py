@@ -7,18 +7,26 @@ under its id and keeps the counters (``tv``, ``tc``, ``tp``, ``to``) up to date,
 read. The meeting's ``seq`` goes up once at the end when anything changed. Redis runs a script
 whole and alone, so nothing reads half of it.
 
-Only actions that are storage and no rule of the method are here (join, vote, pledge, withdraw,
-addition, note, manual_count, set_phase): a decision of ``live.domain.rules`` (a seat, a root, a
-merge) is taken in Python between a watched read and MULTI/EXEC (``actions``), never copied into
-Lua. Python checks every payload before it gets here (``actions.lua_payload``), so a script never
-fails halfway on bad data. Keys are derived from ``KEYS[1]`` (the meeting hash): all carry the
-meeting's hash tag, so they are in the same Redis Cluster slot.
+The actions that are storage and no rule of the method are written here as they come (join,
+vote, pledge, withdraw, addition, note, manual_count, set_phase). ``choose`` needs a rule
+(``rules.choose``: the seat, a full theme): Python reads, the domain decides, and the script gets
+the decision with the values it was made on (``guards``: the meeting's version, the chooser's
+current choice, the counts of the themes with a capacity and of the theme's tables). When one of
+them moved, the script stops at that action (``retry``) and Python reads and decides the rest
+again; so of two workers for the last seat, the second one's guard fails and its new read finds
+the theme full. No rule is copied into Lua. The other actions with a rule (a root, a merge) are
+a watched MULTI/EXEC in ``actions``. Python checks every payload before it gets here
+(``actions.lua_payload``), so a script never fails halfway on bad data. Keys are derived from
+``KEYS[1]`` (the meeting hash): all carry the meeting's hash tag, so they are in the same Redis
+Cluster slot.
 """
 
 from __future__ import annotations
 
 # The kinds ``BATCH`` handles; every other kind goes through a watched transaction.
-LUA_KINDS = frozenset(("join", "vote", "pledge", "withdraw", "addition", "note", "manual_count", "set_phase"))
+LUA_KINDS = frozenset(
+    ("join", "vote", "pledge", "withdraw", "addition", "note", "manual_count", "set_phase", "choose")
+)
 
 BATCH = r"""
 local mkey = KEYS[1]
@@ -93,6 +101,29 @@ act.note = function(actor, d)
   return {ok = true, note = id}, true
 end
 
+-- A choice the domain decided in Python (``rules.choose``) on values read before this script:
+-- the guards checked first (``guarded``) say those values have not moved, so the decision
+-- stands; the seat, the ack and the counters to write come with it.
+act.choose = function(actor, d)
+  if d.seat >= 0 then
+    redis.call('HSET', k('choices'), actor, d.theme .. ':' .. d.seat)
+    if d.from >= 0 then
+      redis.call('HINCRBY', k('tc'), 'c:' .. d.from, -1)
+      redis.call('HINCRBY', k('tc'), 's:' .. d.from .. ':' .. d.from_seat, -1)
+    end
+    redis.call('HINCRBY', k('tc'), 'c:' .. d.theme, 1)
+    redis.call('HINCRBY', k('tc'), 's:' .. d.theme .. ':' .. d.seat, 1)
+  end
+  return d.ack, d.ok
+end
+
+local function guarded(guards)
+  for _, g in ipairs(guards) do
+    if (redis.call('HGET', k(g[1]), g[2]) or '') ~= g[3] then return false end
+  end
+  return true
+end
+
 act.manual_count = function(actor, d)
   redis.call('HSET', k('hands'), tostring(d.theme) .. ':' .. d.answer, d.count)
   return {ok = true}, true
@@ -104,7 +135,7 @@ act.set_phase = function(actor, d)
   return {ok = true, phase = d.phase, version = version}, true
 end
 
-local out, changed = {}, false
+local out, changed, stop = {}, false, false
 for i, a in ipairs(actions) do
   local hkey = kp('handled', a.a)
   local seen = false
@@ -119,9 +150,15 @@ for i, a in ipairs(actions) do
       out[i] = {'refused', 'unknown_meeting'}
     elseif not allowed then
       out[i] = {'refused', 'wrong_phase'}
+    elseif a.d.guards and not guarded(a.d.guards) then
+      -- What the decision was made on moved: stop here, Python reads again and sends the rest.
+      out[i] = {'retry', ''}
+      stop = true
+    elseif a.d.refused then
+      out[i] = {'refused', a.d.refused}
     else
       local ack, moved = act[a.k](a.a, a.d)
-      local text = cjson.encode(ack)
+      local text = type(ack) == 'string' and ack or cjson.encode(ack)
       if a.id ~= '' then
         redis.call('HSET', hkey, a.id, text)
         redis.call('ZADD', k('handled_at'), now, a.a .. ':' .. a.id)
@@ -130,6 +167,7 @@ for i, a in ipairs(actions) do
       out[i] = {'new', text}
     end
   end
+  if stop then break end
 end
 if changed then redis.call('INCR', k('seq')) end
 return out
