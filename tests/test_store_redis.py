@@ -302,3 +302,54 @@ def test_a_server_that_stops_answering_times_out_as_unavailable_and_then_recover
     assert store.tally("ACDEF")["themes"][0]["yes"] == 10
     assert json.loads(json.dumps(store.seen("ACDEF", first, "a"))) == {"ok": True}
     store.close()
+
+
+def test_choices_decided_on_a_read_that_moved_are_decided_again_and_seat_exactly_the_capacity(opened):
+    first, second = opened(), opened()
+    themes = [Theme(1, "Groen"), Theme(2, "Verkeer")]
+    assert first.create_meeting("ACDEF", "Avond", "", "", themes, "h", "p", "x", "", None)
+
+    def host(kind, msg, **data):
+        (ack,) = first.apply([Action(kind, "ACDEF", HOST_ACTOR, msg, data)])
+        assert ack["ok"], ack
+
+    host("edit_theme", "c", theme=1, capacity=30, tables=["A", "B", "C"])
+    joins = [Action("join", "ACDEF", HOST_ACTOR, "", {"token_hash": f"t{n}"}) for n in range(120)]
+    people = [a["participant"] for a in first.apply(joins)]
+    # In one batch: a choice too early (refused), the phase change, and a choice decided on the
+    # version before that change: its guard fails, it is read and decided again, and it is seated.
+    choose = [Action("choose", "ACDEF", p, "c", {"theme": 1}, ("topics",)) for p in people[:2]]
+    refused, _phase, seated = first.apply(
+        [choose[0], Action("set_phase", "ACDEF", HOST_ACTOR, "p", {"phase": "topics"}), choose[1]]
+    )
+    assert refused == {"ok": False, "error": "wrong_phase"} and seated == {"ok": True, "table": "A"}
+    errors, acks = [], []
+
+    def storm(store, group):
+        try:
+            for n in range(0, len(group), 10):
+                batch = [
+                    Action("choose", "ACDEF", p, "c", {"theme": 1}, ("topics",)) for p in group[n : n + 10]
+                ]
+                acks.extend(store.apply(batch))
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=storm, args=(store, people[2:][n::4]))
+        for n, store in enumerate((first, second, first, second))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[0]
+    seated = [a for a in acks if a["ok"]] + [seated]
+    assert len(seated) == 30 and all(
+        a == {"ok": False, "error": "theme_full", "room": [2]} for a in acks if not a["ok"]
+    )
+    assert sorted(a["table"] for a in seated) == ["A"] * 10 + ["B"] * 10 + ["C"] * 10  # spread evenly
+    assert {r["theme"]: r["chosen"] for r in second.tally("ACDEF")["themes"]} == {1: 30}
+    assert first.full_themes("ACDEF") == [1]
+    exported = first.export_meeting("ACDEF")
+    assert len(exported["choices"]) == 30
