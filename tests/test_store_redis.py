@@ -219,20 +219,22 @@ class Server:
         self.folder, self.port, self.proc = str(folder), _free_port(), None
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self):
+    def start(self, *extra: str):
         binary = shutil.which("redis-server")
         if binary is None:
             if os.environ.get("CI"):
                 pytest.fail("redis-server is not installed; .ci/run must install it")
             pytest.skip("no redis-server binary")
         args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.folder]
-        args += ["--appendonly", "yes", "--appendfsync", "always"]
+        args += ["--appendonly", "yes", "--appendfsync", "always", *extra]
         self.proc = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
         for _ in range(100):
             try:
-                if client.ping():
+                if client.ping():  # answered, and done loading its append-only file
                     return
+            except redis.AuthenticationError:
+                return  # up, and asks for a password
             except redis.ConnectionError:
                 time.sleep(0.05)
         raise RuntimeError("the test's redis-server did not start")
@@ -353,3 +355,22 @@ def test_choices_decided_on_a_read_that_moved_are_decided_again_and_seat_exactly
     assert first.full_themes("ACDEF") == [1]
     exported = first.export_meeting("ACDEF")
     assert len(exported["choices"]) == 30
+
+
+def test_open_store_opens_redis_with_a_password_in_the_url_or_as_an_argument(tmp_path):
+    own = Server(tmp_path)
+    own.start("--requirepass", "geheim")
+    try:
+        store = open_store(own.url, "", password="geheim", prefix="t:pw:")
+        assert isinstance(store, RedisStore) and len(store.secret()) >= 32
+        store.close()
+        store = open_store(f"redis://:geheim@127.0.0.1:{own.port}/0", "", prefix="t:pw:")
+        assert store.meeting("NOPE") is None
+        store.close()
+        with pytest.raises(StoreUnavailable):
+            open_store(own.url, "", prefix="t:pw:")  # no password: refused at opening
+        with pytest.raises(StoreUnavailable):
+            open_store(own.url, "", password="fout", prefix="t:pw:")
+    finally:
+        own.proc.kill()
+        own.proc.wait(10)
