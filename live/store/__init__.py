@@ -14,6 +14,11 @@ workers) may write at the same moment: what must hold between them is guarded in
 
 A write that fails for want of room raises ``StoreFull``; any other failure raises the store's own
 error. Either way the write is rolled back and the store stays usable for the next one.
+
+A store on a server (Redis) that cannot reach it raises ``StoreUnavailable``: at opening, and from
+any read or write while it runs (a whole batch raises, so no ack is ever given for something not
+stored; what it stored before the server went away keeps its message ids, so a resend is answered
+from them). Once the server answers again, the same store object works again.
 """
 
 from __future__ import annotations
@@ -277,10 +282,15 @@ class Store(Protocol):
         ...
 
 
-def open_store(url: str, data_dir: str, password: str | None = None, prefix: str = "live:") -> Store:
-    """The store a ``STORE`` setting names: ``sqlite`` (default) or ``redis://...``."""
+def open_store(url: str, data_dir: str, *, password: str | None = None, prefix: str = "live:") -> Store:
+    """The store a ``STORE`` setting names: ``sqlite`` (default), or ``redis://host:port/db`` and
+    ``rediss://...`` (TLS) for Redis, with its ``password`` (or one in the URL) and key ``prefix``."""
     if url in ("", "sqlite"):
         from live.store.sqlite import SQLiteStore
 
         return SQLiteStore(data_dir)
+    if url.startswith(("redis://", "rediss://")):
+        from live.store.redis import RedisStore
+
+        return RedisStore(url, prefix=prefix, password=password)
     raise ValueError(f"unknown STORE setting: {url!r}")
