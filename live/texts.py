@@ -284,6 +284,11 @@ HOST = {
     "on_beamer_chosen": "Gekozen voor de beamer",
     "show": "Tonen op beamer",
     "hide": "Verbergen",
+    # On a merged addition, "Tonen" takes it out of its group again: the button says so.
+    "show_apart": "Weer apart tonen",
+    "show_apart_hint": "Dan telt het niet meer mee bij nr. {n}.",
+    # A group's root: how many people said it (itself and what was merged into it).
+    "mentions": "{n}× genoemd (samengevoegd)",
     # "Dat herken ik ook" on phones, paper forms and helpers, plus the hands the host counts.
     "endorsed_count": "{n} herkennen dit",
     "endorsed_one": "1 herkent dit",
@@ -368,6 +373,8 @@ PROJECTOR = {
     "no_lead": "Nog geen trekker: wie wil?",
     "chosen": "Gekozen door",
     "more_notes": "en {n} meer",
+    # An addition that others were merged into: how many people said it ("3× genoemd").
+    "mentions": "{n}× genoemd",
     # The subgroup card's questions, as everywhere: the beamer shows a few notes of each.
     "card_fields": CARD_FIELDS,
     "contrast": "Hoog contrast",

@@ -466,3 +466,32 @@ def test_high_contrast_is_a_key_or_a_button_away_remembered_and_still_parts_the_
     expect(beamer.locator("body")).not_to_have_class("projector contrast")
     expect(button).to_have_attribute("aria-pressed", "false")
     assert page_errors == []
+
+
+# -- merged additions keep their weight ---------------------------------------------------------
+
+
+def test_a_merged_addition_says_on_the_beamer_how_many_people_said_it(browser, server, connect, page_errors):
+    meeting = server.create_meeting(themes=["Verkeer"])
+    code = meeting["code"]
+    host = connect(code, "host", meeting["host_key"])
+    assert host_call(host, "set_phase", phase="recognition")["ok"]
+    said = ["Drempels op de <b>Dorpsstraat</b>", "Drempels Dorpsstraat", "Ook drempels"]
+    ids = [connect(code, "phone").call("addition", theme=1, text=text)["addition"] for text in said]
+    beamer = open_beamer(browser, meeting["projector_url"], page_errors)
+    assert host_call(host, "moderate", addition=ids[0], show=True)["ok"]
+    item = beamer.locator(f'.additions li[data-addition="{ids[0]}"]')
+    expect(item).to_have_text(said[0])
+    for other in ids[1:]:
+        assert host_call(host, "merge_addition", addition=other, into=ids[0])["ok"]
+    expect(item.locator(".mentions")).to_have_text("3× genoemd")
+    assert beamer.locator(".board b").count() == 0  # attendee text stays text
+    beamer.reload()  # from the snapshot too
+    expect(beamer.locator(f'.additions li[data-addition="{ids[0]}"] .mentions')).to_have_text("3× genoemd")
+    # Shown apart again: the group stands for two.
+    assert host_call(host, "moderate", addition=ids[2], show=True)["ok"]
+    expect(beamer.locator(f'.additions li[data-addition="{ids[0]}"] .mentions')).to_have_text("2× genoemd")
+    expect(beamer.locator(f'.additions li[data-addition="{ids[2]}"] .mentions')).to_have_count(0)
+    for width, height in SIZES:
+        assert legible(beamer, width, height) == {}, (width, height)
+    assert page_errors == []

@@ -712,6 +712,10 @@ def test_merging_additions_and_promoting_one_follow_the_rules(room):
     assert host.call("merge_addition", addition=a, into=999) == {"ok": False, "error": "unknown_addition"}
     merged = host.wait_for(lambda: [x for x in host.additions if x["id"] == b and x["status"] == "merged"])[0]
     assert merged["merged_into"] == a
+    # The root is sent again with how many additions it stands for now.
+    host.wait_for(lambda: [x for x in host.additions if x["id"] == a and x.get("mentions") == 3], what="3×")
+    listed = {x["id"]: x for x in host.call("list_additions", {})["additions"]}
+    assert listed[a]["mentions"] == 3 and "mentions" not in listed[b]
     # A shown addition that is merged leaves the beamer; moderating it takes it out of its group.
     e = other.call("addition", theme=1, text="Bankjes bij de vijver")["addition"]
     assert host.call("moderate", addition=e, show=True) == {"ok": True}
@@ -721,8 +725,12 @@ def test_merging_additions_and_promoting_one_follow_the_rules(room):
     )[0]
     assert gone == {"id": e, "theme": 1, "status": "hidden", "version": gone["version"]}
     assert host.call("moderate", addition=e, show=False) == {"ok": True}
-    out = host.wait_for(lambda: host.additions[-1]["id"] == e and host.additions[-1]["status"] == "hidden")
-    assert "merged_into" not in host.additions[-1] and out
+    out = host.wait_for(lambda: [x for x in host.additions if x["id"] == e][-1]["status"] == "hidden")
+    assert "merged_into" not in [x for x in host.additions if x["id"] == e][-1] and out
+    # Its group's root stands for one fewer again (a, b and c: 3).
+    host.wait_for(
+        lambda: [x for x in host.additions if x["id"] == a][-1].get("mentions") == 3, what="back to 3"
+    )
     ack = host.call("add_theme", title="Bankjes", addition=a)
     assert ack["ok"]
     # Two host devices pressing "make it a theme" at once: one theme, the same answer.

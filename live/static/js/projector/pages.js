@@ -1,6 +1,7 @@
 // The beamer's screens: what fits at a size the back of the hall can read, and the turning of
 // pages when it does not all fit. Text never shrinks below the floor; instead themes and shown
 // additions take turns, and a pager line says which part is on the screen.
+import { texts } from '../live.js';
 import { additionsLabel, longestThemesLabel, themesLabel } from './board.js';
 
 /** "3 herkennen dit" under an addition (nothing for none, or while its results are hidden);
@@ -118,6 +119,13 @@ export class Pages {
     const item = document.createElement('li');
     item.dataset.addition = String(addition.id);
     item.textContent = addition.text; // attendee text: never as HTML
+    if (addition.mentions > 1) {
+      // Merged with others that said the same: it stands for that many people.
+      const line = document.createElement('span');
+      line.className = 'mentions';
+      line.textContent = texts.projector.mentions.replace('{n}', String(addition.mentions));
+      item.append(line);
+    }
     setEndorsed(item, addition.endorsements);
     list.append(item);
     return item;
