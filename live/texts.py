@@ -217,6 +217,15 @@ HOST = {
     # pace
     "pace_all": "Alle thema's staan tegelijk op de telefoons en de beamer.",
     "pace_one": "Nu aan de beurt: {title} ({n} van {of}).",
+    # What is on the beamer (host/beamer.js), in every part of the evening.
+    "pace_turning": "De beamer laat de thema's om de beurt zien: elke 10 seconden een ander scherm.",
+    "pace_hold": "De beamer staat stil op het scherm met {title}. Met Vorige en Volgende gaat u verder.",
+    "hold": "Beamer stilzetten",
+    "resume": "Weer vanzelf laten wisselen",
+    "beamer_now": "Op de beamer nu (scherm {screen} van {screens}): {titles}.",
+    "beamer_now_all": "Op de beamer nu: {titles}.",
+    "beamer_now_none": "Op de beamer nu: geen thema's (het welkom of een leeg scherm).",
+    "beamer_unknown": "De beamer heeft nog niet laten weten wat erop staat. Staat het beamer-scherm open?",
     "now_mark": "Nu aan de beurt",
     # results on the beamer
     "results_all_hidden": (

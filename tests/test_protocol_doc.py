@@ -424,6 +424,21 @@ def test_a_host_screen_connecting_asks_the_beamer_what_it_shows(room, connect):
     assert projector.call("showing", additions=[], page=0, pages=0) == {"ok": True}
     view = host.wait_for(lambda: host.views and host.views[-1], what="projector_view")
     assert {"additions": [], "page": 0, "pages": 0}.items() <= view.items() and isinstance(view["at"], int)
+    # What a beamer sees whole, its screen of all and the first theme of each screen.
+    full = {
+        "additions": [],
+        "page": 0,
+        "pages": 0,
+        "themes": [1, 2],
+        "screen": 1,
+        "screens": 2,
+        "starts": [1, 0],
+    }
+    assert projector.call("showing", **full) == {"ok": True}
+    view = host.wait_for(lambda: host.views[-1].get("screens") and host.views[-1], what="screens")
+    assert full.items() <= view.items()
+    for bad in ({"starts": [1]}, {"screen": 3}, {"themes": [-1]}, {"themes": None}):
+        assert projector.call("showing", **{**full, **bad}) == {"ok": False, "error": "bad_payload"}
     assert not any(c.views for c in room[4]) and not projector.views and not room[3].views
 
 
@@ -662,6 +677,9 @@ def test_the_host_shapes_themes_pace_and_results_live(room):
     phone.wait_for(lambda: phone.state["pace"] == {"mode": "one", "theme": 0})
     assert host.call("set_pace", pace="one", theme=99) == {"ok": False, "error": "unknown_theme"}
     assert host.call("set_pace", pace="some") == {"ok": False, "error": "bad_pace"}
+    assert host.call("set_pace", pace="hold", theme=1) == {"ok": True}
+    phone.wait_for(lambda: phone.state["pace"] == {"mode": "hold", "theme": 1})
+    assert host.call("set_pace", pace="hold") == {"ok": False, "error": "unknown_theme"}
     assert host.call("set_pace", pace="all") == {"ok": True}
     assert host.call("set_phase", phase="recognition")["ok"]
     assert phone.call("vote", theme=1, answer="yes")["ok"]
