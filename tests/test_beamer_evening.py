@@ -513,7 +513,8 @@ WHOLE_ROWS = """() => {
 # A title cut by the line clamp: more text than its box shows, ended with "…" by the browser.
 CLAMPED = """(h) => {
     const st = getComputedStyle(h);
-    return {cut: h.scrollHeight > h.clientHeight + 1, clamp: st.webkitLineClamp, clipped: st.overflowY !== 'visible'};
+    const clipped = st.overflowY !== 'visible';
+    return {cut: h.scrollHeight > h.clientHeight + 1, clamp: st.webkitLineClamp, clipped};
 }"""
 
 
@@ -588,6 +589,14 @@ def test_the_host_holds_theme_five_on_the_beamer_in_the_results_and_steps_on(
     # The host's line says exactly the themes the beamer shows whole.
     seen = [themes[i - 1] for i in beamer.evaluate(WHOLE_ROWS) if i]
     expect(now).to_contain_text(", ".join(seen))
+    # The controls are big enough to hit (44 px) and reachable by keyboard.
+    for control in ("#pace-prev", "#pace-next", "#pace-hold"):
+        box = page.locator(control).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, (control, box)
+    page.locator("#pace-hold").focus()
+    page.keyboard.press("Enter")
+    host.wait_for(lambda: host.state["pace"] == {"mode": "all", "theme": None}, what="turning again")
+    expect(page.get_by_role("button", name="Beamer stilzetten")).to_be_focused()
     page.screenshot(path="/tmp/beamer-shots/host-beamer-control.png", full_page=False)
     page.locator("#beamer").screenshot(path="/tmp/beamer-shots/host-beamer-section.png")
     beamer.screenshot(path="/tmp/beamer-shots/results-held-1024x768.png")
