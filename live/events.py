@@ -73,16 +73,36 @@ def _page_query(payload) -> dict:
     return query
 
 
+def _ids(value, low: int = 1) -> bool:
+    """A list of at most MAX_REPORTED ids (theme ids may be 0: the whole)."""
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_REPORTED
+        and all(_whole(i, low, 2**63 - 1) for i in value)
+    )
+
+
 def _view_report(payload) -> dict:
-    """``{additions, page, pages}`` from a beamer's ``showing`` payload, or Refused."""
+    """``{additions, page, pages}`` from a beamer's ``showing`` payload, with ``themes``,
+    ``screen``, ``screens`` and ``starts`` when it sends them (beamers before those sent none);
+    or Refused."""
     if not isinstance(payload, dict):
         raise Refused("bad_payload")
     ids, page, pages = payload.get("additions"), payload.get("page"), payload.get("pages")
-    if not isinstance(ids, list) or len(ids) > MAX_REPORTED or not all(_whole(i, 1, 2**63 - 1) for i in ids):
+    if not _ids(ids):
         raise Refused("bad_payload")
     if not _whole(pages, 0, MAX_REPORTED) or not _whole(page, 0, pages):
         raise Refused("bad_payload")
-    return {"additions": ids, "page": page, "pages": pages}
+    view = {"additions": ids, "page": page, "pages": pages}
+    if payload.get("screens") is not None:
+        themes, screen, screens = payload.get("themes"), payload.get("screen"), payload.get("screens")
+        starts = payload.get("starts")
+        if not _ids(themes, 0) or not _ids(starts, 0) or not _whole(screens, 0, MAX_REPORTED):
+            raise Refused("bad_payload")
+        if not _whole(screen, 0, screens) or len(starts) != screens:
+            raise Refused("bad_payload")
+        view.update(themes=themes, screen=screen, screens=screens, starts=starts)
+    return view
 
 
 def _proof(auth: dict, code: str) -> dict:
@@ -434,7 +454,8 @@ class Events:
 
     @handles("showing")
     def on_showing(self, payload=None, *_extra):
-        """Projector: ``{additions, page, pages}`` what it shows now; the host hears ``projector_view``."""
+        """Projector: ``{additions, page, pages, themes?, screen?, screens?, starts?}`` what it
+        shows now; the host hears ``projector_view``."""
         return self._read("projector", lambda code: self.live.projector_showing(code, _view_report(payload)))
 
     @handles("*")
