@@ -50,7 +50,9 @@ def _redis(data_dir: str) -> Store:
     from live.store.redis import RedisStore
 
     try:
-        return RedisStore(redis_test_url(), prefix=redis_prefix(data_dir))
+        # An unfinished import is given up as soon as a store opens again, as one worker's
+        # restart does on SQLite (workers of a deployment wait STALE_IMPORT: test_store_redis).
+        return RedisStore(redis_test_url(), prefix=redis_prefix(data_dir), stale_import=0)
     except StoreUnavailable as exc:
         if os.environ.get("CI"):
             pytest.fail(f"no Redis answers at {redis_test_url()}; .ci/run must start one ({exc})")

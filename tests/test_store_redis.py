@@ -165,6 +165,34 @@ def test_another_worker_sees_a_theme_change_through_the_cache(opened):
     assert first.meeting("ACDEF").themes[0].title == "Bomen"
 
 
+def test_a_worker_that_starts_leaves_another_workers_import_alone_and_gives_up_an_abandoned_one(tmp_path):
+    from stores import redis_prefix, redis_test_url
+
+    from live.store.redis import RedisStore
+
+    def worker(**options):
+        return RedisStore(redis_test_url(), prefix=redis_prefix(str(tmp_path)), **options)
+
+    importing = worker()
+    try:
+        meeting = {"title": "Verhuisd", "phase": "results", "created_at": 1.0}
+        assert importing.import_begin("MOVED", meeting, "h", "p", "x")
+        importing.import_rows("MOVED", "themes", [{"id": 1, "title": "Groen", "position": 1}])
+        worker().close()  # another worker starts meanwhile (the default: STALE_IMPORT)
+        importing.import_rows("MOVED", "participants", [{"id": None, "created_at": 1.0}])
+        assert importing.import_finish("MOVED") is True
+        assert [t.title for t in importing.meeting("MOVED").themes] == ["Groen"]
+
+        assert importing.import_begin("STUCK", meeting, "h", "p", "x")  # its worker then stops
+        later = worker(stale_import=0)  # long after: the import is abandoned
+        assert later.meeting("STUCK") is None and later.import_begin("STUCK", meeting, "h", "p", "x")
+        later.import_abort("STUCK")
+        later.close()
+    finally:
+        importing.close()
+        KINDS["redis"].drop(str(tmp_path))
+
+
 def test_one_store_object_serves_plain_threads_and_the_tally_is_exact(opened):
     store = opened()
     assert store.create_meeting("ACDEF", "Avond", "", "", [Theme(1, "Groen")], "h", "p", "x", "", None)

@@ -256,7 +256,9 @@ class Store(Protocol):
     # An import is written in steps, so that the other meetings' acks never wait long behind
     # it: begun (the meeting row, unseen by everyone), rows in bounded chunks, the links between
     # additions, then finished (seen) or aborted (gone). Bad data raises ``ValueError`` and leaves
-    # that step unwritten; a store that restarts mid-import removes the unfinished meeting.
+    # that step unwritten; an import nobody carries on is removed: on the embedded store when it
+    # opens again (one server per file), on a shared one once the import has not moved for a
+    # while (another worker may be importing right now).
 
     def import_begin(
         self, code: str, meeting: dict, host_key_hash: str, projector_key_hash: str, helper_key_hash: str

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets as random_secrets
+import time
 
 import redis
 from redis.backoff import NoBackoff
@@ -42,6 +43,10 @@ __all__ = ["RedisStore"]
 
 log = logging.getLogger("live.store.redis")
 
+# Seconds after its last step when an unfinished import counts as abandoned (a step of a big
+# import takes well under a second).
+STALE_IMPORT = 600
+
 # Connections one store object may hold at once; a caller waits this long for a free one.
 MAX_CONNECTIONS = 32
 TIMEOUT = 5.0
@@ -55,9 +60,15 @@ class RedisStore(Reads, Actions, Archive, Erasure, Store):
     ``timeout`` bounds every wait: for a connection, a reply, a free slot in the pool."""
 
     def __init__(
-        self, url: str, prefix: str = "live:", password: str | None = None, timeout: float = TIMEOUT
+        self,
+        url: str,
+        prefix: str = "live:",
+        password: str | None = None,
+        timeout: float = TIMEOUT,
+        stale_import: float = STALE_IMPORT,
     ):
         self.prefix = prefix
+        self._stale_import = stale_import
         extra = {"password": password} if password is not None else {}
         self._pool = redis.BlockingConnectionPool.from_url(
             url,
@@ -106,13 +117,16 @@ class RedisStore(Reads, Actions, Archive, Erasure, Store):
         return self._r.get(self._g(SECRET))
 
     def _abort_imports(self) -> None:
-        """Remove meetings whose import never finished (their worker stopped midway)."""
+        """Remove meetings whose import never finished (their worker stopped midway). Other
+        workers may be importing right now: only an import untouched for ``stale_import``
+        seconds (``STALE_IMPORT``) is given up, at start and at every erasure run."""
         codes = [code for code, state in self._r.hgetall(self._g(CODES)).items() if state == LIVE]
         pipe = self._r.pipeline(transaction=False)
         for code in codes:
-            pipe.hget(self._keys(code).key("m"), "importing")
-        for code, importing in zip(codes, pipe.execute(), strict=True):
-            if importing == "1":
+            pipe.hmget(self._keys(code).key("m"), ["importing", "import_at"])
+        now = time.time()
+        for code, (importing, at) in zip(codes, pipe.execute(), strict=True):
+            if importing == "1" and now - float(at or 0) >= self._stale_import:
                 log.warning("an import that did not finish is removed")
                 self.import_abort(code)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 
 import redis
 
@@ -167,6 +168,7 @@ class Archive:
             projector_key_hash=projector_key_hash,
             helper_key_hash=helper_key_hash,
             importing=1,
+            import_at=time.time(),
         )
         k = self._keys(code)
         first = self._r.incr(self._g(BLOCKS)) * ID_BLOCK
@@ -184,6 +186,8 @@ class Archive:
         k = self._keys(code)
         if self._r.hget(k.key("m"), "importing") != "1":
             raise ValueError("no import under way for this code")
+        # Still going: another worker starting now leaves this import alone (``STALE_IMPORT``).
+        self._r.hset(k.key("m"), "import_at", time.time())
         ids: list[int] = []
         pipe = self._r.pipeline(transaction=True)
         if table in ("participants", "additions", "notes"):

@@ -28,6 +28,7 @@ class Erasure:
         return sorted(code for code, state in self._r.hgetall(self._g(CODES)).items() if state == LIVE)
 
     def erase_due(self, now, default_days):
+        self._abort_imports()  # one a stopped worker left behind
         codes = self._live_codes()
         pipe = self._r.pipeline(transaction=False)
         for code in codes:
