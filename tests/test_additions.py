@@ -427,7 +427,9 @@ def test_the_host_screen_pages_through_2000_additions_and_shows_or_hides_any_of_
     page.get_by_label("Volgorde").select_option("newest")
     expect(page.locator(f'#additions li[data-addition="{ids[-1]}"]')).to_have_count(1)
     assert on_page() == ids[-50:]
-    page.get_by_role("button", name="Volgende").click()
+    page.get_by_role("navigation", name="Bladeren door de aanvullingen").get_by_role(
+        "button", name="Volgende"
+    ).click()
     expect(page.locator("#mod-range")).to_have_text("Nummer 51 tot 100 van 2000")
     expect(page.locator(f'#additions li[data-addition="{ids[-51]}"]')).to_have_count(1)
     expect(items).to_have_count(50)

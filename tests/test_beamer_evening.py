@@ -539,7 +539,7 @@ def test_the_host_holds_theme_five_on_the_beamer_in_the_results_and_steps_on(
     # One theme at a time, in the results too: on to theme 5.
     page.get_by_label("Eén thema per keer").check()
     expect(page.locator("#pace-now")).to_have_text("Nu aan de beurt: Thema 1: groen (1 van 9).")
-    following = page.get_by_role("button", name="Volgende")
+    following = page.get_by_role("button", name="Volgende op de beamer")
     for n in range(2, 6):
         following.click()
         expect(page.locator("#pace-now")).to_contain_text(f"({n} van 9)")
@@ -557,7 +557,7 @@ def test_the_host_holds_theme_five_on_the_beamer_in_the_results_and_steps_on(
     expect(beamer.locator(".board .theme-row:visible h2")).to_have_text(["Thema 5: ouderen"])
     following.click()
     expect(beamer.locator(".board .theme-row:visible h2")).to_have_text(["Thema 6: jongeren"])
-    page.get_by_role("button", name="Vorige").click()
+    page.get_by_role("button", name="Vorige op de beamer").click()
     expect(beamer.locator(".board .theme-row:visible h2")).to_have_text(["Thema 5: ouderen"])
     resize(beamer, 1920, 1080)
     transitions_done(beamer)
@@ -579,11 +579,11 @@ def test_the_host_holds_theme_five_on_the_beamer_in_the_results_and_steps_on(
         beamer.wait_for_timeout(50)
     assert beamer.evaluate(ON_BOARD)["titles"] == held
     first = host.state["pace"]["theme"]
-    page.get_by_role("button", name="Volgende").click()
+    page.get_by_role("button", name="Volgende op de beamer").click()
     host.wait_for(lambda: host.state["pace"]["mode"] == "hold" and host.state["pace"]["theme"] != first)
     expect(beamer.locator(".board .theme-row:visible h2").first).not_to_have_text(held[0])
     moved = beamer.evaluate(ON_BOARD)["titles"]
-    page.get_by_role("button", name="Vorige").click()
+    page.get_by_role("button", name="Vorige op de beamer").click()
     expect(beamer.locator(".board .theme-row:visible h2").first).to_have_text(held[0])
     assert moved != held
     # The host's line says exactly the themes the beamer shows whole.

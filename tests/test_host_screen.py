@@ -66,15 +66,15 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     expect(first.locator("#hands-1-no-error")).to_be_hidden()
 
     # Volgende through the themes to the whole analysis; the beamer follows.
-    page.get_by_role("button", name="Volgende").click()
+    page.get_by_role("button", name="Volgende op de beamer").click()
     expect(now).to_have_text("Nu aan de beurt: Verkeer (2 van 4).")
     beamer.wait_for(lambda: beamer.state["pace"]["theme"] == 2, what="theme 2 on")
     phone.wait_for(lambda: phone.state["pace"]["theme"] == 2, what="theme 2 on the phone")
     expect(page.locator('#tally-rows tr[data-key="2"]')).to_have_class(re.compile(r"\bnow\b"))
-    page.get_by_role("button", name="Volgende").click()
-    page.get_by_role("button", name="Volgende").click()
+    page.get_by_role("button", name="Volgende op de beamer").click()
+    page.get_by_role("button", name="Volgende op de beamer").click()
     expect(now).to_have_text("Nu aan de beurt: Het geheel (4 van 4).")
-    expect(page.get_by_role("button", name="Volgende")).to_be_disabled()
+    expect(page.get_by_role("button", name="Volgende op de beamer")).to_be_disabled()
     beamer.wait_for(lambda: beamer.state["pace"]["theme"] == 0, what="the whole on")
     phone.wait_for(lambda: phone.state["pace"]["theme"] == 0, what="the whole on the phone")
     assert phone.tallies == [] and "tally" not in phone.state  # phones never get anybody's answers
