@@ -10,7 +10,7 @@ import sys
 from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from live import events, guard, languages, views
+from live import assets, events, guard, languages, views
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
@@ -117,6 +117,7 @@ def create_app(config: dict | None = None, shared: Shared | None = None) -> Flas
         serializer=guard.GuardedPacket,  # so is an event that is not one, or a reserved name
     )
     languages.install(app)  # Flask-Babel: the phone and helper pages in the chosen language
+    assets.install(app)  # static files versioned and gzipped once; pages gzipped per request
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]), shared)
     app.extensions["live"] = live  # for tests and tools: pages and handlers are handed it here
     events.register(socketio, live)
