@@ -16,9 +16,13 @@ ones, each file gets a version (a hash of what is served), and a gzip copy when 
   module instance). An importer's version covers its imports' versions (a change deep in the
   graph changes every address above it). An import map would do the same without rewriting,
   but it needs an inline script (the CSP allows none) and Safari 16.4.
-- ``module_preloads(*entries)``: the versioned addresses of the page's modules and everything
-  they import at any depth, for ``<link rel="modulepreload">`` in the page's head: the browser fetches the
-  graph in one round instead of discovering it one level at a time.
+- Each live screen's scripts (``SCREENS``) are also joined into one file at start
+  (``live/bundle.py``), ``bundle/<screen>.js``: one request instead of nine, where a browser asks
+  one host for six files at a time and each round costs a round trip. ``screen_scripts(screen)``
+  gives the ``<script type="module">`` addresses, ``screen_preloads(screen)`` the
+  ``<link rel="modulepreload">`` ones for the head. Should a script ever use syntax the bundler
+  does not read, that screen loads its modules one by one instead, every one of them named by a
+  ``modulepreload`` (the whole graph, read from the imports), so none is discovered a level deep.
 
 It must not know about meetings or pages beyond the file names templates pass in.
 """
@@ -39,11 +43,20 @@ from pathlib import Path
 from flask import Flask, Response, abort, request, url_for
 
 from live import compression
+from live.bundle import Unbundlable, bundle
 
 log = logging.getLogger(__name__)
 
 LONG_CACHE = 365 * 24 * 3600  # a year: the address changes when the file does
 RESCAN_EVERY = 1.0  # seconds between looks at the folder for edited files
+# The screens with scripts, and their module scripts (in the order their pages load them).
+SCREENS = {
+    "phone": ("js/phone.js",),
+    "helper": ("js/helper.js",),
+    "projector": ("js/projector.js",),
+    "host": ("js/host.js", "js/keep_link.js"),
+}
+BUNDLE_FOLDER = "bundle"  # the joined scripts' addresses: /static/bundle/<screen>.js
 # A static import or re-export with a relative address: `import x from './a.js'`,
 # `import './a.js'`, `export { y } from '../b.js'`. Only at the start of a line, as this
 # codebase writes them; `import()` is not used (and would stay as written).
@@ -65,6 +78,7 @@ class Asset:
     mtime: float
     gzip: bytes | None = None
     imports: list[str] = field(default_factory=list)  # paths of the modules it imports
+    holds: list[str] = field(default_factory=list)  # a bundle: the modules joined into it
 
 
 class CycleError(RuntimeError):
@@ -117,25 +131,36 @@ def build(folder: Path) -> dict[str, Asset]:
 
             body = IMPORT.sub(versioned, text).encode("utf-8")
             mimetype = "text/javascript"
-        asset = Asset(
-            path=path,
-            body=body,
-            mimetype=mimetype,
-            version=hashlib.sha256(body).hexdigest()[:12],
-            mtime=stamps[path][0] / 1e9,
-            imports=imports,
-        )
-        if compression.compressible(mimetype) and len(body) >= compression.MIN_SIZE:
-            packed = compression.gzipped(body)
-            if len(packed) < len(body) * 0.9:
-                asset.gzip = packed
+        asset = _finish(Asset(path, body, mimetype, "", stamps[path][0] / 1e9, imports=imports))
         visiting.discard(path)
         assets[path] = asset
         return asset
 
     for path in sorted(raw):
         make(path)
+    scripts = {path: raw[path].decode("utf-8") for path in raw if path.endswith(".js")}
+    for screen, entries in SCREENS.items():
+        path = f"{BUNDLE_FOLDER}/{screen}.js"
+        if path in raw:
+            raise RuntimeError(f"live/static/{path} is where a bundle goes: rename that file")
+        try:
+            text, holds = bundle(scripts, entries)
+        except Unbundlable as problem:
+            log.warning("the %s screen loads its modules one by one: %s", screen, problem)
+            continue
+        mtime = max(assets[p].mtime for p in holds)
+        assets[path] = _finish(Asset(path, text.encode("utf-8"), "text/javascript", "", mtime, holds=holds))
     return assets
+
+
+def _finish(asset: Asset) -> Asset:
+    """Give an asset its version (a hash of what is served) and a gzip copy when that pays."""
+    asset.version = hashlib.sha256(asset.body).hexdigest()[:12]
+    if compression.compressible(asset.mimetype) and len(asset.body) >= compression.MIN_SIZE:
+        packed = compression.gzipped(asset.body)
+        if len(packed) < len(asset.body) * 0.9:
+            asset.gzip = packed
+    return asset
 
 
 class Assets:
@@ -177,6 +202,15 @@ class Assets:
             queue.extend(files[path].imports)
         return order
 
+    def scripts(self, screen: str) -> list[str]:
+        """The static paths a screen loads as module scripts: its bundle, or its entries."""
+        path = f"{BUNDLE_FOLDER}/{screen}.js"
+        return [path] if path in self.fresh() else list(SCREENS[screen])
+
+    def preloads(self, screen: str) -> list[str]:
+        """The static paths a screen names in ``modulepreload``: all it will run, at any depth."""
+        return self.graph(*self.scripts(screen))
+
     def serve(self, filename: str):
         """The static view: versioned and immutable, or current and revalidated; gzip if taken."""
         asset = self.fresh().get(filename)
@@ -202,7 +236,7 @@ class Assets:
 
 def install(app: Flask) -> Assets:
     """Serve ``app``'s static folder through ``Assets``, version ``url_for('static')``, give
-    templates ``module_preloads``, and gzip the answers built per request."""
+    templates ``screen_scripts`` and ``screen_preloads``, and gzip the answers built per request."""
     assets = Assets(Path(app.static_folder))
 
     def add_version(endpoint, values):
@@ -211,12 +245,17 @@ def install(app: Flask) -> Assets:
             if version:
                 values["v"] = version
 
-    def module_preloads(*entries: str) -> list[str]:
-        """The versioned addresses of the pages' modules and all they import."""
-        return [url_for("static", filename=path) for path in assets.graph(*entries)]
+    def screen_scripts(screen: str) -> list[str]:
+        """The versioned addresses of a screen's module scripts (``SCREENS``)."""
+        return [url_for("static", filename=path) for path in assets.scripts(screen)]
+
+    def screen_preloads(screen: str) -> list[str]:
+        """The versioned addresses of every module a screen runs, for its head."""
+        return [url_for("static", filename=path) for path in assets.preloads(screen)]
 
     app.view_functions["static"] = assets.serve
     app.url_defaults(add_version)
-    app.add_template_global(module_preloads)
+    app.add_template_global(screen_scripts)
+    app.add_template_global(screen_preloads)
     app.after_request(compression.compress_response)
     return assets

@@ -6,6 +6,10 @@ Owns the choice (``COMPRESSIBLE`` types, ``MIN_SIZE``, the client's ``Accept-Enc
 files are compressed once, in ``live.assets``, never here. Engine.IO answers ``/socket.io/``
 before Flask, so no Socket.IO traffic passes this hook. Standard library gzip only: browsers on
 plain ``http://`` (the hall's laptop) are not offered brotli by Chromium anyway.
+
+An answer that holds a key or contact details (the routes in ``NO_STORE_ENDPOINTS``, and any
+answer marked ``no-store``) is never compressed: its compressed length could betray a secret next
+to attendee text (BREACH). None of them is the phone's.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import gzip
 
 from flask import request
+
+from live.guard.headers import NO_STORE_ENDPOINTS
 
 COMPRESSIBLE = {
     "text/html",
@@ -49,6 +55,8 @@ def compress_response(response):
         return response
     if "Content-Encoding" in response.headers:
         return response  # a static file, already gzipped by live.assets
+    if request.endpoint in NO_STORE_ENDPOINTS or response.cache_control.no_store:
+        return response  # a key or contact details inside: its length must not vary with them
     response.vary.add("Accept-Encoding")
     if response.status_code < 200 or response.status_code in (204, 304) or not accepts_gzip():
         return response

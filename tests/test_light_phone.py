@@ -81,14 +81,23 @@ def test_gzip_is_served_when_accepted_and_is_the_same_after_decompression(server
     assert headers.get("Content-Encoding") is None
 
 
-def test_json_answers_are_gzipped_too(server, meeting):
-    request = urllib.parse.urljoin(server.url, f"/{meeting['code']}/bijeenkomst.json")
+def test_json_answers_are_gzipped_too_but_never_one_with_a_key_or_contact_details(server, meeting, app):
+    @app.get("/test-json")
+    def some_json():
+        return {"themes": ["Groen in de wijk"] * 100}
+
+    http = app.test_client()
+    plain = http.get("/test-json")
+    packed = http.get("/test-json", headers=GZIP)
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert json.loads(gzip.decompress(packed.get_data())) == plain.get_json()
+
+    # The export holds contact details beside attendee text: its length must not depend on them.
     auth = {"Authorization": f"Bearer {meeting['host_key']}"}
-    status, _, plain = get(request, auth)
-    assert status == 200
-    _, headers, body = get(request, {**auth, **GZIP})
-    assert headers["Content-Encoding"] == "gzip"
-    assert json.loads(gzip.decompress(body)) == json.loads(plain)
+    status, headers, body = get(f"{server.url}/{meeting['code']}/bijeenkomst.json", {**auth, **GZIP})
+    assert status == 200 and headers.get("Content-Encoding") is None and json.loads(body)
+    status, headers, _ = get(f"{server.url}/{meeting['code']}/host", {**auth, **GZIP})
+    assert status == 200 and headers.get("Content-Encoding") is None
 
 
 def test_socket_io_answers_are_engine_io_s_own(server):
@@ -102,24 +111,24 @@ def test_socket_io_answers_are_engine_io_s_own(server):
 
 def test_versioned_static_answers_are_kept_for_a_year_and_old_addresses_still_work(server, meeting):
     html = phone_html(server, meeting["code"])
-    live_js = next(a for a in static_addresses(html) if a.startswith("/static/js/live.js?v="))
-    status, headers, body = get(server.url + live_js)
+    style = next(a for a in static_addresses(html) if a.startswith("/static/css/live.css?v="))
+    status, headers, body = get(server.url + style)
     assert status == 200
     assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
     # The unversioned address (an old link, a page from before an update) keeps working, checked
     # with the server on every use, with the same bytes and a validator.
-    status, old_headers, old_body = get(server.url + "/static/js/live.js")
+    status, old_headers, old_body = get(server.url + "/static/css/live.css")
     assert status == 200 and old_body == body
     assert old_headers["Cache-Control"] == "no-cache"
-    assert get(server.url + "/static/js/live.js", {"If-None-Match": old_headers["ETag"]})[0] == 304
+    assert get(server.url + "/static/css/live.css", {"If-None-Match": old_headers["ETag"]})[0] == 304
     # An old version is not the current file: never kept for a year under that address.
-    _, stale_headers, stale_body = get(server.url + "/static/js/live.js?v=000000000000")
+    _, stale_headers, stale_body = get(server.url + "/static/css/live.css?v=000000000000")
     assert stale_body == body and stale_headers["Cache-Control"] == "no-cache"
     # The gzip copy is another representation with its own validator.
-    _, packed_headers, _ = get(server.url + live_js, GZIP)
+    _, packed_headers, _ = get(server.url + style, GZIP)
     assert packed_headers["ETag"] != headers["ETag"]
-    assert get(server.url + live_js, {**GZIP, "If-None-Match": packed_headers["ETag"]})[0] == 304
+    assert get(server.url + style, {**GZIP, "If-None-Match": packed_headers["ETag"]})[0] == 304
     assert get(server.url + "/static/js/nothing.js?v=1")[0] == 404
 
 
@@ -134,18 +143,37 @@ def test_the_phone_page_names_only_versioned_addresses_and_preloads_its_whole_mo
         status, headers, _ = get(server.url + address)
         assert status == 200 and "immutable" in headers["Cache-Control"], address
 
-    preloaded = {urllib.parse.urlsplit(a).path.removeprefix("/static/") for a in PRELOADS.findall(html)}
-    assert preloaded == source_graph("js/phone.js")
-    assert len(preloaded) > 3  # phone.js, live.js, the parts under phone/, counts.js
+    # The whole graph, read from the sources' imports, is in what the head preloads: one file
+    # built at start (live/bundle.py), which the page then runs and which imports nothing more.
+    preloads = PRELOADS.findall(html)
+    assert re.findall(r'<script type="module" src="([^"]+)">', html) == preloads
+    assert [urllib.parse.urlsplit(a).path for a in preloads] == ["/static/bundle/phone.js"]
+    joined = get(server.url + preloads[0])[2].decode()
+    held = set(re.findall(r"^// (js/[\w/]+\.js)$", joined, re.M))
+    assert held == source_graph("js/phone.js")
+    assert len(held) > 3  # phone.js, live.js, the parts under phone/, counts.js
+    assert not re.search(r"^\s*(?:import|export)\b", joined, re.M)
+    assert html.index('rel="preload" as="script"') < html.index('rel="modulepreload"')  # socket first
 
-    # Every import inside a served module names a versioned address too, the one the page
-    # preloads (one address per file, so one module instance).
-    preload_addresses = set(PRELOADS.findall(html))
-    for address in preload_addresses:
-        module = get(server.url + address)[2].decode()
-        for spec in IMPORTS.findall(module):
-            target = urllib.parse.urljoin(address, spec)
-            assert "?v=" in spec and target in preload_addresses, (address, spec)
+
+def test_without_a_bundle_the_page_preloads_every_module_and_each_import_is_versioned(tmp_path):
+    """The way back when a script uses syntax the bundler does not read: modulepreload for the
+    whole graph, and every import inside a served module names the versioned address the page
+    preloads (one address per file, so one module instance)."""
+    folder = tmp_path / "static"
+    shutil.copytree(STATIC, folder)
+    with (folder / "js" / "phone" / "button.js").open("a") as button:
+        button.write("export default button;\n")
+    served = assets.Assets(folder)
+    assert served.scripts("phone") == ["js/phone.js"]
+    preloads = served.preloads("phone")
+    assert set(preloads) == source_graph("js/phone.js")
+    versions = {path: served.files[path].version for path in preloads}
+    for path in preloads:
+        for spec in IMPORTS.findall(served.files[path].body.decode()):
+            bare, _, version = spec.partition("?v=")
+            assert version == versions[posixpath.normpath(posixpath.join(posixpath.dirname(path), bare))]
+    assert served.scripts("helper") == ["bundle/helper.js"]  # the other screens are still joined
 
 
 def test_a_static_address_changes_when_its_content_changes_and_only_then(tmp_path):
@@ -160,7 +188,14 @@ def test_a_static_address_changes_when_its_content_changes_and_only_then(tmp_pat
     after = assets.build(folder)
     changed = {path for path in before if before[path].version != after[path].version}
     # The file, and every module that reaches it through its imports: their imports name it.
-    assert changed == {"js/phone/button.js", "js/phone/card.js", "js/phone/pledges.js", "js/phone.js"}
+    # And the phone's joined script, which holds it; not the other screens'.
+    assert changed == {
+        "js/phone/button.js",
+        "js/phone/card.js",
+        "js/phone/pledges.js",
+        "js/phone.js",
+        "bundle/phone.js",
+    }
     assert f"./button.js?v={after['js/phone/button.js'].version}" in after["js/phone/card.js"].body.decode()
 
 
@@ -203,7 +238,7 @@ def test_a_cold_phone_page_is_at_most_70_kb_over_the_wire(browser, server, conne
     page.locator('#rec-themes input[data-action="vote"]').first.wait_for()
     page.wait_for_load_state("load")
     total = sum(loaded.values())
-    assert len(loaded) >= 10  # the page, its style, icon, the socket client and every module
+    assert len(loaded) >= 4  # the page, its style, the socket client, its script (and the icon)
     assert total <= COLD_BUDGET, f"{total} bytes over {len(loaded)} responses"
     # Nothing was served unversioned or uncompressed where it could be compressed.
     requested = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")

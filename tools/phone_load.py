@@ -9,6 +9,9 @@ Chromium through that link, each run in a fresh profile (an empty cache). Per ru
   socket is connected (``#conn[data-kind=ok]``): a tap now is sent at once;
 - ``answer_saved_ms``: from a tap on "Ja" until the phone shows the ack ("Opgeslagen");
 - ``reload_usable_ms``: the same page reloaded (the browser's cache as the first load left it);
+- ``cold_html_ms``, ``cold_files_ms``: when the page itself, and the last of its style and
+  scripts, had arrived: the rest of ``cold_usable_ms`` is the socket's connection (a TCP
+  handshake, the websocket upgrade, Socket.IO's connect, the first state);
 - ``cold_down_bytes`` / ``cold_up_bytes``: every byte through the link until usable, headers and
   websocket frames included, and ``cold_responses_bytes``: the encoded size of every HTTP response
   as Chromium counted it (``Network.loadingFinished``), and ``cold_requests``.
@@ -57,6 +60,11 @@ TAP = """() => {
   button.click();
   return button.name;
 }"""
+# When the page's own files were all in (the socket waits for them): the last responseEnd.
+ASSETS_DONE = """() => Math.max(0, ...performance.getEntriesByType('resource')
+  .filter((e) => e.initiatorType !== 'xmlhttprequest' && !e.name.includes('favicon'))
+  .map((e) => e.responseEnd))"""
+HTML_DONE = "() => performance.getEntriesByType('navigation')[0].responseEnd"
 SAVED = """(saved) => {
   const status = document.querySelector(`[data-status="${window.__status}"]`);
   return status && status.textContent === saved ? performance.now() - window.__tapped : false;
@@ -128,6 +136,8 @@ def one_run(playwright, link: SlowLink, page_url: str, saved_text: str) -> dict:
         cold = page.wait_for_function(USABLE, polling="raf", timeout=TIMEOUT_MS).json_value()
         run = {
             "cold_usable_ms": round(cold),
+            "cold_html_ms": round(page.evaluate(HTML_DONE)),
+            "cold_files_ms": round(page.evaluate(ASSETS_DONE)),
             "cold_down_bytes": link.down.bytes,
             "cold_up_bytes": link.up.bytes,
             "cold_responses_bytes": responses["bytes"],
