@@ -16,6 +16,7 @@ from pathlib import Path
 from conftest import PHONE, _contexts, get
 
 from live import assets
+from live.texts import PHONE_SCRIPT_TEXTS
 
 STATIC = Path(__file__).resolve().parent.parent / "live" / "static"
 GZIP = {"Accept-Encoding": "gzip, deflate"}
@@ -218,6 +219,20 @@ def test_the_phone_page_hands_its_scripts_only_its_own_language(server, meeting)
     # Not the host's, the beamer's or the helper's words (Dutch), only what the phone reads.
     assert set(shipped) == {"errors", "phases", "roles_short", "connection", "phone", "counts"}
     assert shipped["connection"]["ok"] != "Verbonden"  # Turkish, not the Dutch source
+
+
+def test_the_phone_s_scripts_read_no_text_the_page_leaves_out():
+    """What the phone's modules read of ``texts`` is in what the page hands them."""
+    read = set()
+    for path in source_graph("js/phone.js"):
+        source = (STATIC / path).read_text()
+        read |= set(re.findall(r"(?<![/\w])texts\.(\w+)", source))
+        if path != "js/counts.js":
+            assert "fillParticipants" not in source, path
+    # counts.js's fillParticipants (beamer and host only, never imported by a phone module) reads
+    # origin_counts, which is Dutch only.
+    assert read - {"origin_counts"} <= set(PHONE_SCRIPT_TEXTS)
+    assert {"errors", "phone", "connection", "counts"} <= read
 
 
 def test_a_cold_phone_page_is_at_most_70_kb_over_the_wire(browser, server, connect):
