@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench screenshots translations
+.PHONY: run test lint bench region screenshots translations
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) tools/bench.py
+
+# Hosting for a region, tried on this machine: Redis, WORKERS workers and nginx on port 8080
+# (docs/hosting.md). Needs redis-server and nginx (Debian's packages).
+WORKERS ?= 2
+region: $(VENV)/.runtime
+	$(PY) tools/region.py --workers $(WORKERS)
 
 # The catalogues (docs/translations.md): collect the Dutch source strings, merge them into each
 # language's .po (new strings arrive empty), and compile the .mo files the server reads.

@@ -85,9 +85,11 @@ def main(argv=None) -> None:
     import qrcode
 
     from live import guard, network
-    from live.app import create_app
+    from live.app import WORKER_NAME, create_app
     from live.store import StoreUnavailable
 
+    if env["WORKER_NAME"] and not WORKER_NAME.fullmatch(env["WORKER_NAME"]):
+        fail(startup.bad_worker_name(env["WORKER_NAME"]))
     # A library update that changed an internal the guards patch stops here, not mid-evening.
     try:
         guard.check_shapes(ASYNC_MODE)
@@ -103,8 +105,10 @@ def main(argv=None) -> None:
     # Accepted sockets inherit TCP_NODELAY on Linux: small acks leave at once.
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # One server per data folder, and one that can write there (held until the process ends).
+    # Workers on a shared Redis keep nothing in that folder: any number of them may run.
+    shared_store = env["STORE"].startswith(("redis://", "rediss://"))
     try:
-        data_lock = startup.claim_data_dir(args.data_dir, args.port)  # noqa: F841
+        data_lock = None if shared_store else startup.claim_data_dir(args.data_dir, args.port)  # noqa: F841
     except startup.StartError as err:
         fail(str(err))
 
@@ -125,7 +129,8 @@ def main(argv=None) -> None:
             }
         )
     except (OSError, StoreUnavailable) as err:
-        fail(startup.store_failed(err, args.data_dir))
+        # A Redis that is away or could lose confirmed votes says so itself, in Dutch.
+        fail(str(err) if shared_store else startup.store_failed(err, args.data_dir))
     public_set = bool(app.config["PUBLIC_URL"])
     public = app.config["PUBLIC_URL"] or (lan_url if addresses else "")
     local = startup.local_url(args.host, args.port)

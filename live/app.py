@@ -8,9 +8,10 @@ import re
 import sys
 
 from flask import Flask, abort
+from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from live import assets, events, guard, languages, views
+from live import assets, deployment, events, guard, languages, views
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
@@ -84,6 +85,20 @@ class BehindProxies:
         return self.wsgi_app(environ, start_response)
 
 
+WORKER_NAME = re.compile(r"[A-Za-z0-9]{1,16}")
+
+
+def name_sessions(server: SocketIO, name: str) -> None:
+    """Start every Engine.IO session id of this worker with its name (``w1.…``), so a proxy in
+    front of several workers can send each long-polling request back to the worker that holds
+    its session (deploy/region/nginx.conf). ``generate_id`` is Engine.IO's public hook for ids."""
+    if not WORKER_NAME.fullmatch(name):
+        raise ValueError(f"WORKER_NAME={name!r}: use 1-16 letters and digits")
+    eio = server.server.eio
+    plain = type(eio).generate_id.__get__(eio)
+    eio.generate_id = lambda: f"{name}.{plain()}"
+
+
 def _no_page():
     """Never reached through Engine.IO (see ``create_app``): /socket.io without a slash."""
     abort(404)
@@ -99,6 +114,12 @@ def create_app(config: dict | None = None, shared: Shared | None = None) -> Flas
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Several workers on one Redis: what they share, and a message queue so that one worker's
+    # broadcasts reach the screens connected to every other worker.
+    queue = {}
+    if deployment.redis_url(app.config):
+        shared = shared or deployment.shared(app.config)
+        queue["client_manager"] = deployment.message_queue(app.config)
 
     socketio.init_app(
         app,
@@ -115,7 +136,10 @@ def create_app(config: dict | None = None, shared: Shared | None = None) -> Flas
         engineio_logger=False,
         json=guard.SocketJSON,  # a too-deep payload is acked `bad_payload`, not dropped
         serializer=guard.GuardedPacket,  # so is an event that is not one, or a reserved name
+        **queue,
     )
+    if app.config["WORKER_NAME"]:
+        name_sessions(socketio, app.config["WORKER_NAME"])
     languages.install(app)  # Flask-Babel: the phone and helper pages in the chosen language
     assets.install(app)  # static files versioned and gzipped once; pages gzipped per request
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]), shared)

@@ -16,7 +16,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from live import links
 from live.domain import Refused, normalise_code, optional
-from live.service import HELPER_ACTOR, HOST_ACTOR, MAX_PAGE, card_room, room
+from live.service import HELPER_ACTOR, HOST_ACTOR, MAX_PAGE, StoreUnavailable, card_room, room
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,9 @@ NOTHING_YET = {
     "notes": [],
 }
 
+# The answer while the shared store (a deployment's Redis) is away: nothing was saved, send the
+# same id again; the page says so calmly and does (docs/protocol.md).
+UNAVAILABLE = "store_unavailable"
 ORDERS = ("oldest", "newest", "endorsed")
 STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
 MAX_OFFSET = 10**9
@@ -70,16 +73,36 @@ def _page_query(payload) -> dict:
     return query
 
 
+def _ids(value, low: int = 1) -> bool:
+    """A list of at most MAX_REPORTED ids (theme ids may be 0: the whole)."""
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_REPORTED
+        and all(_whole(i, low, 2**63 - 1) for i in value)
+    )
+
+
 def _view_report(payload) -> dict:
-    """``{additions, page, pages}`` from a beamer's ``showing`` payload, or Refused."""
+    """``{additions, page, pages}`` from a beamer's ``showing`` payload, with ``themes``,
+    ``screen``, ``screens`` and ``starts`` when it sends them (beamers before those sent none);
+    or Refused."""
     if not isinstance(payload, dict):
         raise Refused("bad_payload")
     ids, page, pages = payload.get("additions"), payload.get("page"), payload.get("pages")
-    if not isinstance(ids, list) or len(ids) > MAX_REPORTED or not all(_whole(i, 1, 2**63 - 1) for i in ids):
+    if not _ids(ids):
         raise Refused("bad_payload")
     if not _whole(pages, 0, MAX_REPORTED) or not _whole(page, 0, pages):
         raise Refused("bad_payload")
-    return {"additions": ids, "page": page, "pages": pages}
+    view = {"additions": ids, "page": page, "pages": pages}
+    if payload.get("screens") is not None:
+        themes, screen, screens = payload.get("themes"), payload.get("screen"), payload.get("screens")
+        starts = payload.get("starts")
+        if not _ids(themes, 0) or not _ids(starts, 0) or not _whole(screens, 0, MAX_REPORTED):
+            raise Refused("bad_payload")
+        if not _whole(screen, 0, screens) or len(starts) != screens:
+            raise Refused("bad_payload")
+        view.update(themes=themes, screen=screen, screens=screens, starts=starts)
+    return view
 
 
 def _proof(auth: dict, code: str) -> dict:
@@ -128,6 +151,13 @@ class Events:
     @handles("connect")
     def on_connect(self, auth=None):
         """Any client connects with ``auth = {code, role, token}``; it receives its ``state``."""
+        try:
+            self._connect(auth)
+        except StoreUnavailable:
+            # The shared store is away for a moment: the page says so and connects again.
+            raise ConnectionRefusedError(UNAVAILABLE) from None
+
+    def _connect(self, auth) -> None:
         auth = auth if isinstance(auth, dict) else {}
         code = normalise_code(auth.get("code")) or ""
         try:
@@ -197,6 +227,8 @@ class Events:
             return {"ok": False, "error": "not_host" if role == "host" else "not_phone"}
         try:
             return self.live.act(identity.code, identity.role, identity.participant, kind, payload)
+        except StoreUnavailable:
+            return {"ok": False, "error": UNAVAILABLE}
         except Exception:
             # Never log the payload: it may hold names and phone numbers.
             log.exception("%s failed", kind)
@@ -215,6 +247,8 @@ class Events:
             return handler(identity.code)
         except Refused as refused:
             return {"ok": False, "error": refused.slug}
+        except StoreUnavailable:
+            return {"ok": False, "error": UNAVAILABLE}
         except Exception:
             log.exception("read failed")
             return {"ok": False, "error": "server_error"}
@@ -411,6 +445,8 @@ class Events:
             return {"ok": False, "error": "not_helper"}
         try:
             return self.live.submit_form(identity.code, payload)
+        except StoreUnavailable:
+            return {"ok": False, "error": UNAVAILABLE}
         except Exception:
             # Never log the payload: it holds names and phone numbers.
             log.exception("submit_form failed")
@@ -418,7 +454,8 @@ class Events:
 
     @handles("showing")
     def on_showing(self, payload=None, *_extra):
-        """Projector: ``{additions, page, pages}`` what it shows now; the host hears ``projector_view``."""
+        """Projector: ``{additions, page, pages, themes?, screen?, screens?, starts?}`` what it
+        shows now; the host hears ``projector_view``."""
         return self._read("projector", lambda code: self.live.projector_showing(code, _view_report(payload)))
 
     @handles("*")

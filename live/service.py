@@ -11,10 +11,11 @@ import threading
 import time
 
 from live import domain
-from live.domain import Meeting, Refused
+from live.domain import Meeting, Refused, rules
 from live.exports import archive
 from live.shared import Shared, in_process
 from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, StoreFull, open_store
+from live.store import StoreUnavailable as StoreUnavailable  # for the transport: see events.py
 from live.throttle import parse_limit
 from live.writer import Writer
 
@@ -41,17 +42,32 @@ def card_room(theme: int) -> str:
     return f"card:{theme}"
 
 
+def _here(fn, *args):
+    """Run a store write where the caller is (see ``Live.__init__``)."""
+    return fn(*args)
+
+
 class Live:
     """Store, writer and fan-out for one worker process."""
 
     def __init__(self, config: dict, socketio, offload, shared: Shared | None = None):
         self.config = config
         self.socketio = socketio
-        self.store = open_store(config["STORE"], config["DATA_DIR"])
+        self.store = open_store(
+            config["STORE"],
+            config["DATA_DIR"],
+            password=config.get("REDIS_PASSWORD") or None,
+            prefix=config.get("REDIS_PREFIX", "live:"),
+        )
         self._secret = self.store.secret()
         self.offload = offload
         self._importing = threading.Lock()
-        self.writer = Writer(self.store, spawn=socketio.start_background_task, offload=offload)
+        # A file store blocks on its disk: its writes leave the event loop. A network store's
+        # sockets are green already, and must stay on the loop that owns them.
+        local = config["STORE"] in ("", "sqlite")
+        self.writer = Writer(
+            self.store, spawn=socketio.start_background_task, offload=offload if local else _here
+        )
         # What the workers of a deployment share (live/shared/): in this process' memory
         # unless several workers hand in shared ones.
         shared = shared or in_process(config)
@@ -79,7 +95,13 @@ class Live:
         interval = self.config.get("PURGE_INTERVAL", 3600)
         while True:
             now = time.time()
-            if self._lease.hold("erasure", interval):
+            try:
+                # The lease's Redis may be away too: then this round is skipped, not the loop.
+                mine = self._lease.hold("erasure", interval)
+            except Exception as exc:
+                log.warning("erasure lease unavailable, next try in %s s: %s", interval, exc)
+                mine = False
+            if mine:
                 try:
                     # Per meeting: its day plus its own retention (or RETENTION_DAYS).
                     erased = self.writer.call(self.store.erase_due, now, self.config["RETENTION_DAYS"])
@@ -312,6 +334,8 @@ class Live:
                 return self.stored_text(meeting_code, actor, first)
             return {"ok": False, "error": refused.slug}
         phases = domain.ACTION_PHASES.get(kind, ())
+        # Showing or hiding a merged addition takes it out of its group: its root counts one less.
+        before = self.store.addition(meeting_code, data["addition"]) if kind == "moderate" else None
         result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data, phases))
         # A replayed id had its after-effects the first time (and may belong to another event).
         if result.get("ok") and not isinstance(result, Replayed):
@@ -326,11 +350,15 @@ class Live:
             elif kind == "addition":
                 self.addition_changed(meeting_code, result["addition"])
             elif kind == "moderate":
-                self.addition_changed(meeting_code, data["addition"])
+                self.addition_changed(meeting_code, data["addition"], counted=True)
+                if before and before.get("merged_into") is not None:
+                    self.addition_changed(meeting_code, before["merged_into"], counted=True)
             elif kind == "merge_addition":
                 # The merged addition, and what was merged into it before (it now points at the root).
                 for addition in (data["addition"], *result.get("moved", ())):
                     self.addition_changed(meeting_code, addition)
+                # The root stands for more people now ("3× genoemd").
+                self.addition_changed(meeting_code, result["into"], counted=True)
             else:
                 self.fanout.changed(meeting_code)
                 if kind == "choose" and any(t.capacity for t in meeting.themes):
@@ -415,12 +443,29 @@ class Live:
 
     # -- additions -------------------------------------------------------------------------
 
-    def addition_changed(self, code: str, addition_id: int) -> None:
+    def mentions(self, code: str) -> dict[int, int]:
+        """How many additions each group stands for, ``{root id: n}`` (only groups of two or more)."""
+        merged = self.store.additions_page(code, "oldest", 0, None, "merged")["additions"]
+        return rules.mentions(merged)
+
+    def with_mentions(self, code: str, additions: list[dict], merged: int | None = None) -> list[dict]:
+        """Additions for host and beamer, a group's root with ``mentions`` (itself and those merged
+        into it). ``merged``: how many are merged, when known; none merged reads nothing more."""
+        if not additions or merged == 0:
+            return additions
+        counts = self.mentions(code)
+        return [{**a, "mentions": counts[a["id"]]} if a["id"] in counts else a for a in additions]
+
+    def addition_changed(self, code: str, addition_id: int, counted: bool = False) -> None:
         """Send one new or moderated addition to the host, and to the projector when it shows
-        it or must stop showing it; the counts per status follow, coalesced."""
+        it or must stop showing it; the counts per status follow, coalesced. ``counted``: the
+        group it roots may have changed (a merge, a moderation), so ``mentions`` is read too; a
+        new addition has none merged into it."""
         addition = self.store.addition(code, addition_id)
         if addition is None:
             return
+        if counted:
+            (addition,) = self.with_mentions(code, [addition])
         self.socketio.emit("addition", addition, to=room(code, "host"))
         # Phones and helpers see what the beamer shows (to tap "Dat herken ik ook"), never the
         # count per tap, never who wrote it.
@@ -443,6 +488,7 @@ class Live:
     def additions_page(self, code: str, order: str, offset: int, limit: int, status=None) -> dict:
         """One page of a meeting's additions for the host, with the counts per status."""
         page = self.store.additions_page(code, order, offset, limit, status)
+        page["additions"] = self.with_mentions(code, page["additions"], page["counts"]["merged"])
         return {"ok": True, "order": order, "offset": offset, "limit": limit, "status": status, **page}
 
     def additions_counts(self, code: str) -> dict:
@@ -499,7 +545,7 @@ class Live:
         if role == "host":
             state["tally"] = tally
             page = self.store.additions_page(meeting.code, "oldest", 0, HOST_PAGE)
-            state["additions"] = page["additions"]
+            state["additions"] = self.with_mentions(meeting.code, page["additions"], page["counts"]["merged"])
             state["additions_total"] = page["total"]
             state["additions_counts"] = page["counts"]
             state["additions_version"] = page["version"]
@@ -507,7 +553,8 @@ class Live:
             state["tally"] = projector_tally(tally)
             # Only what the host shows: pending and hidden text never reaches the beamer.
             page = self.store.additions_page(meeting.code, "oldest", 0, None, "shown")
-            state["additions"] = [hide_count(meeting, a) for a in page["additions"]]
+            shown = self.with_mentions(meeting.code, page["additions"], page["counts"]["merged"])
+            state["additions"] = [hide_count(meeting, a) for a in shown]
             state["additions_version"] = page["version"]
         else:  # phone and helper: what the beamer shows, without counts or who wrote it
             state["additions"] = self.store.additions(meeting.code, shown_only=True)

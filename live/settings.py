@@ -27,7 +27,32 @@ SETTINGS = (
         "instance",
         "Folder for the embedded SQLite store (created if missing; one server per folder).",
     ),
-    Setting("STORE", "sqlite", "Where meetings live: `sqlite` (embedded, the default)."),
+    Setting(
+        "STORE",
+        "sqlite",
+        "Where meetings live: `sqlite` (embedded, the default), or `redis://host:port/db`"
+        " (`rediss://` with TLS) for several workers sharing one Redis (docs/hosting.md).",
+    ),
+    Setting("REDIS_PASSWORD", "", "Password of the Redis in `STORE`, when it is not in the URL."),
+    Setting(
+        "REDIS_PREFIX",
+        "live:",
+        "Start of every Redis key and channel of this deployment (two deployments on one Redis"
+        " need two prefixes).",
+    ),
+    Setting(
+        "REDIS_ACCEPT_LOSS",
+        "0",
+        "1: start even when Redis does not write every change to disk at once (`appendonly yes`,"
+        " `appendfsync always`); a crash of Redis can then lose a confirmed vote. For a try-out.",
+        int,
+    ),
+    Setting(
+        "WORKER_NAME",
+        "",
+        "This worker's name behind a load balancer (letters and digits, e.g. `w1`): it starts every"
+        " Socket.IO session id, so the proxy sends a long-polling phone back to the same worker.",
+    ),
     Setting(
         "PUBLIC_URL",
         "",

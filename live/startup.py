@@ -29,6 +29,14 @@ def bad_setting(name: str, value: str, default: str) -> str:
     return f"De instelling {name}={value} klopt niet: daar hoort een getal, bijvoorbeeld {name}={default}."
 
 
+def bad_worker_name(value: str) -> str:
+    """A WORKER_NAME the proxy's map could not match (docs/hosting.md)."""
+    return (
+        f"De instelling WORKER_NAME={value} klopt niet: gebruik 1 tot 16 letters en cijfers,"
+        " bijvoorbeeld WORKER_NAME=w1."
+    )
+
+
 def local_url(host: str, port: int) -> str:
     """The address to open on the laptop itself."""
     if host in ("", "0.0.0.0", "::", "127.0.0.1", "localhost"):

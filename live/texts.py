@@ -98,6 +98,7 @@ ERRORS = {
     "not_phone": N_("Dit kan alleen op een telefoon van een deelnemer."),
     "rate_limited": N_("Het is even druk. Probeer het over een minuut opnieuw."),
     "server_error": N_("Er ging iets mis. Probeer het opnieuw."),
+    "store_unavailable": N_("Opslaan lukt even niet. Er is niets verloren. We proberen het zo opnieuw."),
     "offline": N_("Geen verbinding. We proberen het opnieuw."),
     # The helper screen (paper forms, a shared device).
     "bad_origin": N_("Kies: papier invoeren of iemand helpen."),
@@ -217,6 +218,15 @@ HOST = {
     # pace
     "pace_all": "Alle thema's staan tegelijk op de telefoons en de beamer.",
     "pace_one": "Nu aan de beurt: {title} ({n} van {of}).",
+    # What is on the beamer (host/beamer.js), in every part of the evening.
+    "pace_turning": "De beamer laat de thema's om de beurt zien: elke 10 seconden een ander scherm.",
+    "pace_hold": "De beamer staat stil op het scherm met {title}. Met Vorige en Volgende gaat u verder.",
+    "hold": "Beamer stilzetten",
+    "resume": "Weer vanzelf laten wisselen",
+    "beamer_now": "Op de beamer nu (scherm {screen} van {screens}): {titles}.",
+    "beamer_now_all": "Op de beamer nu: {titles}.",
+    "beamer_now_none": "Op de beamer nu: geen thema's (het welkom of een leeg scherm).",
+    "beamer_unknown": "De beamer heeft nog niet laten weten wat erop staat. Staat het beamer-scherm open?",
     "now_mark": "Nu aan de beurt",
     # results on the beamer
     "results_all_hidden": (
@@ -284,6 +294,11 @@ HOST = {
     "on_beamer_chosen": "Gekozen voor de beamer",
     "show": "Tonen op beamer",
     "hide": "Verbergen",
+    # On a merged addition, "Tonen" takes it out of its group again: the button says so.
+    "show_apart": "Weer apart tonen",
+    "show_apart_hint": "Dan telt het niet meer mee bij nr. {n}.",
+    # A group's root: how many people said it (itself and what was merged into it).
+    "mentions": "{n}× genoemd (samengevoegd)",
     # "Dat herken ik ook" on phones, paper forms and helpers, plus the hands the host counts.
     "endorsed_count": "{n} herkennen dit",
     "endorsed_one": "1 herkent dit",
@@ -368,6 +383,8 @@ PROJECTOR = {
     "no_lead": "Nog geen trekker: wie wil?",
     "chosen": "Gekozen door",
     "more_notes": "en {n} meer",
+    # An addition that others were merged into: how many people said it ("3× genoemd").
+    "mentions": "{n}× genoemd",
     # The subgroup card's questions, as everywhere: the beamer shows a few notes of each.
     "card_fields": CARD_FIELDS,
     "contrast": "Hoog contrast",
@@ -409,6 +426,9 @@ INVITE_LINES = (
 
 # An address asked with a method it does not take (GET on a form's address, PUT, DELETE).
 METHOD_NOT_ALLOWED = "Dit adres kan dat niet. Kijk in docs/protocol.md hoe u het gebruikt."
+STORE_AWAY = (
+    "De opslag is even niet bereikbaar. Er is niets verloren. Probeer het over een paar seconden opnieuw."
+)
 
 
 def tr(text: str) -> str:

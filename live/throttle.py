@@ -17,6 +17,8 @@ from functools import lru_cache
 
 from limits import parse_many, storage, strategies
 
+from live.store import StoreUnavailable
+
 
 @lru_cache(maxsize=8)
 def parse_limit(limit: str) -> tuple:
@@ -90,39 +92,60 @@ class Throttle:
         # list under a lock 100 times a second, which cost 3 ms of CPU per vote at 500 phones
         # (BENCHMARKS.md). A fixed window may let twice the limit through at a window edge.
         self._limiter = strategies.FixedWindowRateLimiter(counts or WindowCounts())
+        # A shared storage's own errors (its Redis gone away) arrive as ``StoreUnavailable``:
+        # the caller answers ``store_unavailable`` and the phone sends again.
+        self._errors = counts.base_exceptions if counts is not None else ()
         self._events = {"phone": parse_many(phone), "host": parse_many(host)}
         self._lookup = parse_many(lookup)
         self._reports = parse_many(PROJECTOR_REPORTS)
 
     def event_allowed(self, role: str, key: str) -> bool:
         """Count one event of a participant or host; False when over the limit."""
-        return all([self._limiter.hit(item, "event", key) for item in self._events[role]])
+        try:
+            return all([self._limiter.hit(item, "event", key) for item in self._events[role]])
+        except self._errors as err:
+            raise StoreUnavailable(str(err)) from None
 
     def report_allowed(self, code: str) -> bool:
         """Count one "what is on the beamer" report of a meeting's beamers; False when too many."""
-        return all([self._limiter.hit(item, "report", code) for item in self._reports])
+        try:
+            return all([self._limiter.hit(item, "report", code) for item in self._reports])
+        except self._errors as err:
+            raise StoreUnavailable(str(err)) from None
 
     def lookups_blocked(self, address: str) -> bool:
         """Whether this address has used up its failed look-ups for now."""
-        return not all(self._limiter.test(item, "lookup", address) for item in self._lookup)
+        try:
+            return not all(self._limiter.test(item, "lookup", address) for item in self._lookup)
+        except self._errors as err:
+            raise StoreUnavailable(str(err)) from None
 
     def lookup_failed(self, address: str) -> None:
         """Count one look-up of a code that does not exist."""
-        for item in self._lookup:
-            self._limiter.hit(item, "lookup", address)
+        try:
+            for item in self._lookup:
+                self._limiter.hit(item, "lookup", address)
+        except self._errors as err:
+            raise StoreUnavailable(str(err)) from None
 
     def creation_allowed(self, address: str, limit: str) -> bool:
         """Count one attempt to create a meeting from this address; False when over ``limit``."""
-        # Every attempt counts, refused ones too: guessing the organiser key is limited as well.
-        return all([self._limiter.hit(item, "create", address) for item in parse_limit(limit)])
+        try:
+            # Every attempt counts, refused ones too: guessing the organiser key is limited as well.
+            return all([self._limiter.hit(item, "create", address) for item in parse_limit(limit)])
+        except self._errors as err:
+            raise StoreUnavailable(str(err)) from None
 
     def creation_retry_after(self, address: str, limit: str) -> int:
         """Whole seconds until this address may create a meeting again (for ``Retry-After``)."""
-        waits = [
-            stats.reset_time - time.time()
-            for stats in (
-                self._limiter.get_window_stats(item, "create", address) for item in parse_limit(limit)
-            )
-            if stats.remaining == 0
-        ]
-        return max(1, int(max(waits, default=0)) + 1)
+        try:
+            waits = [
+                stats.reset_time - time.time()
+                for stats in (
+                    self._limiter.get_window_stats(item, "create", address) for item in parse_limit(limit)
+                )
+                if stats.remaining == 0
+            ]
+            return max(1, int(max(waits, default=0)) + 1)
+        except self._errors as err:
+            raise StoreUnavailable(str(err)) from None

@@ -216,7 +216,8 @@ class Client:
                 kept = [a for a in state["additions"] if a["id"] != data["id"]]
                 # The beamer, phones and helpers keep only what the beamer shows.
                 if self.role not in ("projector", "phone", "helper") or data["status"] == "shown":
-                    kept.append({k: data[k] for k in ("id", "theme", "text", "status")})
+                    keys = ("id", "theme", "text", "status", "mentions")
+                    kept.append({k: data[k] for k in keys if k in data})
                 state["additions"] = sorted(kept, key=lambda a: a["id"])
             self._changed.notify_all()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import open_page, resize, transitions_done
 from playwright.sync_api import expect
-from test_accessibility import BEAMER_LAYOUT, assert_no_violations, contrast
+from test_accessibility import BEAMER_LAYOUT, LAPTOP, assert_no_violations, contrast
 
 from live.texts import ERRORS
 
@@ -465,4 +465,180 @@ def test_high_contrast_is_a_key_or_a_button_away_remembered_and_still_parts_the_
     button.click()
     expect(beamer.locator("body")).not_to_have_class("projector contrast")
     expect(button).to_have_attribute("aria-pressed", "false")
+    assert page_errors == []
+
+
+# -- merged additions keep their weight ---------------------------------------------------------
+
+
+def test_a_merged_addition_says_on_the_beamer_how_many_people_said_it(browser, server, connect, page_errors):
+    meeting = server.create_meeting(themes=["Verkeer"])
+    code = meeting["code"]
+    host = connect(code, "host", meeting["host_key"])
+    assert host_call(host, "set_phase", phase="recognition")["ok"]
+    said = ["Drempels op de <b>Dorpsstraat</b>", "Drempels Dorpsstraat", "Ook drempels"]
+    ids = [connect(code, "phone").call("addition", theme=1, text=text)["addition"] for text in said]
+    beamer = open_beamer(browser, meeting["projector_url"], page_errors)
+    assert host_call(host, "moderate", addition=ids[0], show=True)["ok"]
+    item = beamer.locator(f'.additions li[data-addition="{ids[0]}"]')
+    expect(item).to_have_text(said[0])
+    for other in ids[1:]:
+        assert host_call(host, "merge_addition", addition=other, into=ids[0])["ok"]
+    expect(item.locator(".mentions")).to_have_text("3× genoemd")
+    assert beamer.locator(".board b").count() == 0  # attendee text stays text
+    beamer.reload()  # from the snapshot too
+    expect(beamer.locator(f'.additions li[data-addition="{ids[0]}"] .mentions')).to_have_text("3× genoemd")
+    # Shown apart again: the group stands for two.
+    assert host_call(host, "moderate", addition=ids[2], show=True)["ok"]
+    expect(beamer.locator(f'.additions li[data-addition="{ids[0]}"] .mentions')).to_have_text("2× genoemd")
+    expect(beamer.locator(f'.additions li[data-addition="{ids[2]}"] .mentions')).to_have_count(0)
+    for width, height in SIZES:
+        assert legible(beamer, width, height) == {}, (width, height)
+    assert page_errors == []
+
+
+# -- the host drives the beamer in every phase -------------------------------------------------
+
+# The theme rows a person sees whole: inside the screen and clear of the join corner.
+WHOLE_ROWS = """() => {
+    const corner = document.querySelector('.corner').getBoundingClientRect();
+    return [...document.querySelectorAll('.board .theme-row')].filter((row) => {
+        if (!row.checkVisibility()) return false;
+        const r = row.getBoundingClientRect();
+        const underCorner = r.right > corner.left && r.bottom > corner.top && r.left < corner.right;
+        return r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && !underCorner;
+    }).map((row) => Number(row.dataset.theme));
+}"""
+
+# A title cut by the line clamp: more text than its box shows, ended with "…" by the browser.
+CLAMPED = """(h) => {
+    const st = getComputedStyle(h);
+    const clipped = st.overflowY !== 'visible';
+    return {cut: h.scrollHeight > h.clientHeight + 1, clamp: st.webkitLineClamp, clipped};
+}"""
+
+
+def test_the_host_holds_theme_five_on_the_beamer_in_the_results_and_steps_on(
+    browser, server, connect, page_errors
+):
+    themes = [f"Thema {n}: {word}" for n, word in enumerate(("groen", "verkeer", "eten", "spelen",
+              "ouderen", "jongeren", "wonen", "veiligheid"), start=1)]  # fmt: skip
+    meeting = server.create_meeting(themes=themes)
+    code = meeting["code"]
+    host = connect(code, "host", meeting["host_key"])
+    assert host_call(host, "set_phase", phase="results")["ok"]
+    beamer = open_beamer(browser, meeting["projector_url"], page_errors, width=1024, height=768, clock=True)
+    page = open_page(browser, meeting["host_url"], page_errors, **LAPTOP)
+    expect(page.locator("#conn")).to_have_text("Verbonden")
+    # The host sees what the beamer shows, and that it turns its screens by itself.
+    now = page.locator("#beamer-now")
+    expect(now).to_contain_text("Op de beamer nu (scherm 1 van")
+    expect(page.locator("#pace-now")).to_have_text(
+        "De beamer laat de thema's om de beurt zien: elke 10 seconden een ander scherm."
+    )
+    # One theme at a time, in the results too: on to theme 5.
+    page.get_by_label("Eén thema per keer").check()
+    expect(page.locator("#pace-now")).to_have_text("Nu aan de beurt: Thema 1: groen (1 van 9).")
+    following = page.get_by_role("button", name="Volgende")
+    for n in range(2, 6):
+        following.click()
+        expect(page.locator("#pace-now")).to_contain_text(f"({n} van 9)")
+    rows = beamer.locator(".board .theme-row:visible h2")
+    expect(rows).to_have_text(["Thema 5: ouderen"])
+    expect(now).to_have_text("Op de beamer nu: Thema 5: ouderen.")
+    # Past the old turn of 10 seconds (six times over), theme 5 stays.
+    for _ in range(6):
+        beamer.clock.run_for(10_500)
+        beamer.wait_for_timeout(50)
+    expect(rows).to_have_text(["Thema 5: ouderen"])
+    assert host.state["pace"] == {"mode": "one", "theme": 5}
+    # A reload of the beamer keeps it (the pace is stored, not kept in one process).
+    beamer.reload()
+    expect(beamer.locator(".board .theme-row:visible h2")).to_have_text(["Thema 5: ouderen"])
+    following.click()
+    expect(beamer.locator(".board .theme-row:visible h2")).to_have_text(["Thema 6: jongeren"])
+    page.get_by_role("button", name="Vorige").click()
+    expect(beamer.locator(".board .theme-row:visible h2")).to_have_text(["Thema 5: ouderen"])
+    resize(beamer, 1920, 1080)
+    transitions_done(beamer)
+    beamer.screenshot(path="/tmp/beamer-shots/results-one-theme-1920x1080.png")
+    resize(beamer, 1024, 768)
+
+    # Every theme again, the beamer held still on a screen: it does not turn; Volgende moves it.
+    page.get_by_label("Alle thema's tegelijk").check()
+    expect(page.locator("#pace-now")).to_contain_text("om de beurt")
+    stop = page.get_by_role("button", name="Beamer stilzetten")
+    stop.click()
+    expect(page.get_by_role("button", name="Weer vanzelf laten wisselen")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.locator("#pace-now")).to_contain_text("De beamer staat stil op het scherm met")
+    held = beamer.evaluate(ON_BOARD)["titles"]
+    for _ in range(3):
+        beamer.clock.run_for(10_500)
+        beamer.wait_for_timeout(50)
+    assert beamer.evaluate(ON_BOARD)["titles"] == held
+    first = host.state["pace"]["theme"]
+    page.get_by_role("button", name="Volgende").click()
+    host.wait_for(lambda: host.state["pace"]["mode"] == "hold" and host.state["pace"]["theme"] != first)
+    expect(beamer.locator(".board .theme-row:visible h2").first).not_to_have_text(held[0])
+    moved = beamer.evaluate(ON_BOARD)["titles"]
+    page.get_by_role("button", name="Vorige").click()
+    expect(beamer.locator(".board .theme-row:visible h2").first).to_have_text(held[0])
+    assert moved != held
+    # The host's line says exactly the themes the beamer shows whole.
+    seen = [themes[i - 1] for i in beamer.evaluate(WHOLE_ROWS) if i]
+    expect(now).to_contain_text(", ".join(seen))
+    # The controls are big enough to hit (44 px) and reachable by keyboard.
+    for control in ("#pace-prev", "#pace-next", "#pace-hold"):
+        box = page.locator(control).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, (control, box)
+    page.locator("#pace-hold").focus()
+    page.keyboard.press("Enter")
+    host.wait_for(lambda: host.state["pace"] == {"mode": "all", "theme": None}, what="turning again")
+    expect(page.get_by_role("button", name="Beamer stilzetten")).to_be_focused()
+    page.screenshot(path="/tmp/beamer-shots/host-beamer-control.png", full_page=False)
+    page.locator("#beamer").screenshot(path="/tmp/beamer-shots/host-beamer-section.png")
+    beamer.screenshot(path="/tmp/beamer-shots/results-held-1024x768.png")
+    assert_no_violations({"host": page, "beamer": beamer})
+    assert page_errors == []
+
+
+@pytest.mark.parametrize("phase", ["recognition", "topics", "results"])
+def test_the_pager_line_counts_only_the_themes_seen_whole_and_a_long_title_ends_in_an_ellipsis(
+    browser, server, connect, page_errors, phase
+):
+    titles = [long_title(n) for n in range(1, 21)]
+    meeting = server.create_meeting(themes=titles)
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    assert host_call(host, "set_phase", phase=phase)["ok"]
+    beamer = open_beamer(browser, meeting["projector_url"], page_errors, width=1024, height=768, clock=True)
+    for width, height in ((1024, 768), (1280, 720), (1920, 1080)):
+        resize(beamer, width, height)
+        for n in range(3):
+            seen = beamer.evaluate(WHOLE_ROWS)
+            pager = beamer.locator("#themes-pager")
+            expect(pager).to_be_visible()
+            positions = [i for i in seen if i]  # theme ids are their positions here
+            if not positions:
+                label = "Het geheel"
+            elif len(positions) == 1:
+                label = f"Thema {positions[0]} van 20"
+            else:
+                label = f"Thema's {positions[0]}-{positions[-1]} van 20"
+            assert pager.text_content() == label, (width, height, seen)
+            # Every visible row is seen whole: nothing cut off is on the screen at all.
+            visible = beamer.locator(".board .theme-row:visible")
+            assert visible.count() == len(seen), (width, height, seen)
+            # A long title is ended by the line clamp ("…"), at least on the old 4:3 beamer.
+            h2 = beamer.locator(".board .theme-row:visible:not(.whole) h2").first
+            if positions:
+                clamped = h2.evaluate(CLAMPED)
+                assert clamped["clamp"] == "3" and clamped["clipped"], clamped
+                assert clamped["cut"] or width > 1024, (width, height, clamped)
+            if n == 0:
+                beamer.screenshot(path=f"/tmp/beamer-shots/{phase}-twenty-{width}x{height}.png")
+            assert legible(beamer, width, height) == {}, (width, height)
+            beamer.clock.run_for(10_500)
+            beamer.wait_for_timeout(100)
     assert page_errors == []

@@ -227,3 +227,9 @@ def test_the_erase_day_is_the_day_plus_the_retention_or_nothing():
     assert r.erase_day("2026-12-31", 1) == "2027-01-01"
     assert r.erase_day("12 maart", 30) == ""
     assert r.erase_day("", 30) == ""
+
+
+def test_a_group_of_merged_additions_stands_for_its_root_and_each_merged_into_it():
+    merged = [{"id": 2, "merged_into": 1}, {"id": 3, "merged_into": 1}, {"id": 5, "merged_into": 4}]
+    assert r.mentions(merged) == {1: 3, 4: 2}
+    assert r.mentions([]) == {}

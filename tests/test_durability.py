@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
 
 import pytest
 import redis
-from conftest import free_port
+from conftest import ROOT, free_port, server_command
 
 from live.store.durability import persistence_problem
 
@@ -22,6 +23,7 @@ def own_redis(tmp_path):
 
     def start(*args):
         port = free_port()
+        start.ports.append(port)
         proc = subprocess.Popen(
             [
                 shutil.which("redis-server"),
@@ -38,7 +40,8 @@ def own_redis(tmp_path):
             stdout=subprocess.DEVNULL,
         )
         started.append(proc)
-        client = redis.Redis(port=port)
+        password = args[args.index("--requirepass") + 1] if "--requirepass" in args else None
+        client = redis.Redis(port=port, password=password)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -48,6 +51,7 @@ def own_redis(tmp_path):
                 assert time.monotonic() < deadline, "redis-server did not start"
                 time.sleep(0.05)
 
+    start.ports = []
     if not shutil.which("redis-server"):
         pytest.fail("redis-server is not installed; .ci/run installs it")
     yield start
@@ -78,3 +82,43 @@ def test_a_redis_that_hides_its_settings_is_not_trusted_blindly(own_redis):
     client = own_redis("--appendonly", "yes", "--appendfsync", "always", "--rename-command", "CONFIG", "")
     problem = persistence_problem(client)
     assert problem is not None and "laat niet zien" in problem and "REDIS_ACCEPT_LOSS=1" in problem
+
+
+def _start_refused(tmp_path, store: str, **env) -> str:
+    """Start ``python -m live`` on this store; it must stop at once. Returns what it printed."""
+    port = free_port()
+    proc = subprocess.run(
+        server_command(port, tmp_path / "data"),
+        cwd=ROOT,
+        env={**os.environ, "STORE": store, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0, proc.stdout
+    return proc.stdout + proc.stderr
+
+
+def test_a_worker_refuses_a_redis_that_could_lose_a_confirmed_vote(own_redis, tmp_path):
+    client = own_redis("--appendonly", "no")
+    port = client.connection_pool.connection_kwargs["port"]
+    said = _start_refused(tmp_path, f"redis://127.0.0.1:{port}/0")
+    assert "appendonly yes en appendfsync always" in said and "REDIS_ACCEPT_LOSS=1" in said
+    assert "Traceback" not in said
+    assert client.dbsize() == 0  # it wrote nothing before refusing
+
+
+def test_a_worker_says_plainly_that_redis_is_not_there(tmp_path):
+    said = _start_refused(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
+    assert "kan Redis niet bereiken" in said and "STORE" in said
+    assert "Traceback" not in said
+
+
+def test_the_password_setting_reaches_a_redis_that_asks_for_one(own_redis, tmp_path):
+    # Not durable, so refused, but only after logging in with the password.
+    own_redis("--appendonly", "no", "--requirepass", "geheim")
+    port = own_redis.ports[-1]
+    said = _start_refused(tmp_path, f"redis://127.0.0.1:{port}/0", REDIS_PASSWORD="geheim")
+    assert "appendonly yes en appendfsync always" in said, said
+    said = _start_refused(tmp_path, f"redis://127.0.0.1:{port}/0", REDIS_PASSWORD="fout")
+    assert "kan Redis niet bereiken" in said

@@ -251,7 +251,15 @@ def test_the_evening_spreadsheet_has_every_addition_marked_and_every_count(eveni
     wb = load_workbook(io.BytesIO(evening.fetch("/verslag.xlsx")))
     additions = list(wb["Aanvullingen"].iter_rows(values_only=True))
     assert additions[0][:4] == ("Nummer", "Thema", "Tekst", "Status")
-    counted = ("Herkend door", "Telefoon", "Papier en helper", "Handen", "Samengevoegd in (nummer)")
+    counted = (
+        "Herkend door",
+        "Telefoon",
+        "Papier en helper",
+        "Handen",
+        "Samengevoegd in (nummer)",
+        "Keer genoemd",
+        "Samengevoegd hierin",
+    )
     assert additions[0][4:] == counted
     assert [(r[2], r[3]) for r in additions[1:]] == [
         (text, "getoond" if shown else "niet getoond") for _, text, shown in evening.additions

@@ -106,7 +106,7 @@ def test_the_bar_stays_at_hand_at_the_bottom_and_switches_the_phase_like_the_pha
     expect(bar.locator("#nav-jump")).not_to_have_attribute("open", "")
     expect(summary).to_be_focused()
     page.keyboard.press("Enter")
-    for _ in range(6):
+    for _ in range(7):  # Klaarzetten, Live, Beamer, Herkenning, Thema's, Aanvullingen, Kaarten
         page.keyboard.press("Tab")
     expect(bar.get_by_role("link", name="Kaarten")).to_be_focused()
     page.keyboard.press("Enter")
@@ -212,7 +212,8 @@ def test_moderating_with_the_keyboard_alone_keeps_the_focus_on_the_addition(
     expect(first.get_by_role("button", name="Samenvoegen", exact=True)).to_be_focused()
     page.keyboard.press("Enter")
     expect(first.locator(".mod-state")).to_have_text(f"Samengevoegd met nr. {ids[1]}")
-    expect(first.get_by_role("button", name="Tonen op beamer")).to_be_focused()
+    # Merged, its button says what it does now: shown again, it leaves the group.
+    expect(first.get_by_role("button", name="Weer apart tonen")).to_be_focused()
     assert active(page) == {"tag": "BUTTON", "key": f"{ids[0]}:show"}
 
     # A new theme: the addition keeps the focus itself (it has no buttons left).

@@ -113,6 +113,16 @@ def test_a_host_leads_the_evening_from_the_host_screen(browser, server, meeting,
     expect(shown.locator(".mod-state")).to_have_text(f"Samengevoegd met nr. {ids[1]}")
     expect(page.locator("#additions-merged")).to_have_text("1 samengevoegd, 0 thema geworden.")
     beamer.wait_for(lambda: beamer.state["additions"] == [], what="merged addition off the beamer")
+    # The one it went into stands for two people now; the merged one's button says what it does.
+    expect(into.locator(".mod-mentions")).to_have_text("2× genoemd (samengevoegd)")
+    expect(shown.get_by_role("button", name="Tonen op beamer")).to_have_count(0)
+    apart = shown.get_by_role("button", name="Weer apart tonen")
+    expect(apart).to_be_visible()
+    expect(apart).to_have_accessible_description(f"Dan telt het niet meer mee bij nr. {ids[1]}.")
+    into.get_by_role("button", name="Tonen op beamer").click()
+    beamer.wait_for(
+        lambda: [a.get("mentions") for a in beamer.state["additions"]] == [2], what="2× on the beamer"
+    )
 
     promote.get_by_role("button", name="Maak hier een nieuw thema van").click()
     title = promote.get_by_label("Titel van het nieuwe thema")

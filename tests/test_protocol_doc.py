@@ -424,6 +424,21 @@ def test_a_host_screen_connecting_asks_the_beamer_what_it_shows(room, connect):
     assert projector.call("showing", additions=[], page=0, pages=0) == {"ok": True}
     view = host.wait_for(lambda: host.views and host.views[-1], what="projector_view")
     assert {"additions": [], "page": 0, "pages": 0}.items() <= view.items() and isinstance(view["at"], int)
+    # What a beamer sees whole, its screen of all and the first theme of each screen.
+    full = {
+        "additions": [],
+        "page": 0,
+        "pages": 0,
+        "themes": [1, 2],
+        "screen": 1,
+        "screens": 2,
+        "starts": [1, 0],
+    }
+    assert projector.call("showing", **full) == {"ok": True}
+    view = host.wait_for(lambda: host.views[-1].get("screens") and host.views[-1], what="screens")
+    assert full.items() <= view.items()
+    for bad in ({"starts": [1]}, {"screen": 3}, {"themes": [-1]}, {"themes": None}):
+        assert projector.call("showing", **{**full, **bad}) == {"ok": False, "error": "bad_payload"}
     assert not any(c.views for c in room[4]) and not projector.views and not room[3].views
 
 
@@ -662,6 +677,9 @@ def test_the_host_shapes_themes_pace_and_results_live(room):
     phone.wait_for(lambda: phone.state["pace"] == {"mode": "one", "theme": 0})
     assert host.call("set_pace", pace="one", theme=99) == {"ok": False, "error": "unknown_theme"}
     assert host.call("set_pace", pace="some") == {"ok": False, "error": "bad_pace"}
+    assert host.call("set_pace", pace="hold", theme=1) == {"ok": True}
+    phone.wait_for(lambda: phone.state["pace"] == {"mode": "hold", "theme": 1})
+    assert host.call("set_pace", pace="hold") == {"ok": False, "error": "unknown_theme"}
     assert host.call("set_pace", pace="all") == {"ok": True}
     assert host.call("set_phase", phase="recognition")["ok"]
     assert phone.call("vote", theme=1, answer="yes")["ok"]
@@ -712,6 +730,10 @@ def test_merging_additions_and_promoting_one_follow_the_rules(room):
     assert host.call("merge_addition", addition=a, into=999) == {"ok": False, "error": "unknown_addition"}
     merged = host.wait_for(lambda: [x for x in host.additions if x["id"] == b and x["status"] == "merged"])[0]
     assert merged["merged_into"] == a
+    # The root is sent again with how many additions it stands for now.
+    host.wait_for(lambda: [x for x in host.additions if x["id"] == a and x.get("mentions") == 3], what="3×")
+    listed = {x["id"]: x for x in host.call("list_additions", {})["additions"]}
+    assert listed[a]["mentions"] == 3 and "mentions" not in listed[b]
     # A shown addition that is merged leaves the beamer; moderating it takes it out of its group.
     e = other.call("addition", theme=1, text="Bankjes bij de vijver")["addition"]
     assert host.call("moderate", addition=e, show=True) == {"ok": True}
@@ -721,8 +743,12 @@ def test_merging_additions_and_promoting_one_follow_the_rules(room):
     )[0]
     assert gone == {"id": e, "theme": 1, "status": "hidden", "version": gone["version"]}
     assert host.call("moderate", addition=e, show=False) == {"ok": True}
-    out = host.wait_for(lambda: host.additions[-1]["id"] == e and host.additions[-1]["status"] == "hidden")
-    assert "merged_into" not in host.additions[-1] and out
+    out = host.wait_for(lambda: [x for x in host.additions if x["id"] == e][-1]["status"] == "hidden")
+    assert "merged_into" not in [x for x in host.additions if x["id"] == e][-1] and out
+    # Its group's root stands for one fewer again (a, b and c: 3).
+    host.wait_for(
+        lambda: [x for x in host.additions if x["id"] == a][-1].get("mentions") == 3, what="back to 3"
+    )
     ack = host.call("add_theme", title="Bankjes", addition=a)
     assert ack["ok"]
     # Two host devices pressing "make it a theme" at once: one theme, the same answer.

@@ -5,13 +5,15 @@ The same pages pass axe-core on screen."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, open_page
+from conftest import IN_CI, get, open_page
+from openpyxl import load_workbook
 from test_accessibility import assert_no_violations
 
 pytestmark = pytest.mark.browser
@@ -43,6 +45,10 @@ def handed_off(server, connect):
     hidden = phones[1].call("addition", theme=1, text="Niet voor het scherm")["addition"]
     assert host.call("moderate", addition=shown, show=True)["ok"]
     assert host.call("moderate", addition=hidden, show=False)["ok"]
+    # Two more people said the same: merged into the shown one, so it stands for three.
+    for phone, text in ((phones[2], "Ook bankjes <b>graag</b>"), (phones[3], "=Bankjes bij de speeltuin")):
+        same = phone.call("addition", theme=1, text=text)["addition"]
+        assert host.call("merge_addition", addition=same, into=shown)["ok"]
     assert host.call("manual_count", theme=1, answer="yes", count=4)["ok"]
     assert host.call("set_phase", phase="topics")["ok"]
     for phone in phones[:3]:
@@ -119,6 +125,11 @@ def test_the_evening_record_prints_on_a4_with_counts_sources_and_charts_and_with
     assert "Meer bankjes bij de speeltuin" in flat  # the shown addition
     assert "Niet voor het scherm" not in flat  # a hidden one is only counted
     assert "Niet getoond: 1" in flat
+    # Merged additions keep their weight: how many said it, and what was merged into it.
+    assert "3× genoemd: Meer bankjes bij de speeltuin" in flat
+    assert "Samengevoegd met 2 andere aanvullingen:" in flat
+    assert "Ook bankjes <b>graag</b>" in flat and "=Bankjes bij de speeltuin" in flat
+    assert "Samengevoegd: 2" in flat
     assert "Eerste stap: een rondje door de wijk" in flat
     assert "1 trekker, 1 meedoen, 1 af en toe" in flat
     for name in NAMES:
@@ -174,3 +185,26 @@ def test_the_consent_text_on_the_phone_says_on_which_day_details_are_erased(
     page = open_page(browser, f"{server.url}/{code}", page_errors)
     texts = page.evaluate("JSON.parse(document.getElementById('texts').textContent)")
     assert "Op 31 december 2026 worden ze hier gewist." in texts["consent"]
+
+
+def test_merged_additions_say_how_many_said_it_in_the_record_and_the_spreadsheet(server, handed_off):
+    code, key = handed_off["code"], handed_off["host_key"]
+    auth = {"Authorization": f"Bearer {key}"}
+    html = get(f"{server.url}/{code}/verslag", auth)[2].decode()
+    assert "3× genoemd:</strong> Meer bankjes bij de speeltuin" in html
+    assert "<li>Ook bankjes &lt;b&gt;graag&lt;/b&gt;</li>" in html  # attendee text stays text
+    assert "<b>graag" not in html
+    raw = get(f"{server.url}/{code}/verslag.xlsx", auth)[2]
+    rows = list(load_workbook(io.BytesIO(raw))["Aanvullingen"].values)
+    header = rows[0]
+    col = {name: i for i, name in enumerate(header)}
+    assert header[-3:] == ("Samengevoegd in (nummer)", "Keer genoemd", "Samengevoegd hierin")
+    by_text = {r[col["Tekst"]]: r for r in rows[1:]}
+    root = by_text["Meer bankjes bij de speeltuin"]
+    assert root[col["Keer genoemd"]] == 3
+    merged_in = "nr. 3: Ook bankjes <b>graag</b>\nnr. 4: =Bankjes bij de speeltuin"
+    assert root[col["Samengevoegd hierin"]] == merged_in
+    assert by_text["Niet voor het scherm"][col["Keer genoemd"]] == 1
+    merged = by_text["=Bankjes bij de speeltuin"]
+    assert merged[col["Status"]] == "samengevoegd" and merged[col["Samengevoegd in (nummer)"]] == 1
+    assert merged[col["Keer genoemd"]] is None

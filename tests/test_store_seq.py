@@ -1,5 +1,6 @@
-"""The per-meeting sequence the SQLite store hands out: it only grows, once per batch that changed
-the meeting, is read with the counts, and survives a restart."""
+"""The per-meeting sequence every store hands out (``stores``: each kind in ``tests/stores.py``):
+it only grows, once per batch that changed the meeting, is read with the counts, and survives a
+restart."""
 
 from __future__ import annotations
 
@@ -11,15 +12,22 @@ from live.store.sqlite import SQLiteStore
 
 
 def _meeting(store, code="ACDEF"):
-    assert store.create_meeting(code, "Avond", "", "", [Theme(1, "Groen"), Theme(2, "Verkeer")], "h", "p")
+    assert store.create_meeting(
+        code, "Avond", "", "", [Theme(1, "Groen"), Theme(2, "Verkeer")], "h", "p", "x", "", None
+    )
     store.apply([Action("set_phase", code, HOST_ACTOR, "", {"phase": "recognition"})])
     return code
 
 
-def test_a_batch_of_votes_bumps_the_sequence_once_per_meeting_it_changed(tmp_path):
-    store = SQLiteStore(str(tmp_path))
+def _join(store, code, token) -> int:
+    (ack,) = store.apply([Action("join", code, HOST_ACTOR, "", {"token_hash": token})])
+    return ack["participant"]
+
+
+def test_a_batch_of_votes_bumps_the_sequence_once_per_meeting_it_changed(stores):
+    store = stores()
     a, b = _meeting(store, "ACDEF"), _meeting(store, "GHJKM")
-    people = [store.join(a, f"t{n}") for n in range(3)]
+    people = [_join(store, a, f"t{n}") for n in range(3)]
     before_a, before_b = store.seq(a), store.seq(b)
     assert before_a >= 1 and before_b >= 1
     votes = [Action("vote", a, p, f"v{p}", {"theme": 1, "answer": "yes"}) for p in people]
@@ -28,26 +36,24 @@ def test_a_batch_of_votes_bumps_the_sequence_once_per_meeting_it_changed(tmp_pat
     assert store.seq(b) == before_b  # another meeting's batch leaves it alone
     tally = store.tally(a)
     assert tally["seq"] == store.seq(a) and tally["themes"][0]["yes"] == 3
-    store.close()
 
 
-def test_a_replay_or_a_refusal_does_not_move_the_sequence(tmp_path):
-    store = SQLiteStore(str(tmp_path))
+def test_a_replay_or_a_refusal_does_not_move_the_sequence(stores):
+    store = stores()
     code = _meeting(store)
-    pid = store.join(code, "tok")
+    pid = _join(store, code, "tok")
     store.apply([Action("vote", code, pid, "m1", {"theme": 1, "answer": "no"})])
     seq = store.seq(code)
     store.apply([Action("vote", code, pid, "m1", {"theme": 1, "answer": "no"})])  # a resend
     store.apply([Action("choose", code, pid, "m2", {"theme": 1}, phases=("topics",))])  # wrong phase
     assert store.seq(code) == seq
-    store.close()
 
 
-def test_additions_endorsements_and_joins_move_the_sequence_and_the_page_carries_it(tmp_path):
-    store = SQLiteStore(str(tmp_path))
+def test_additions_endorsements_and_joins_move_the_sequence_and_the_page_carries_it(stores):
+    store = stores()
     code = _meeting(store)
     seq = store.seq(code)
-    pid = store.join(code, "tok")
+    pid = _join(store, code, "tok")
     assert store.seq(code) == seq + 1
     (added,) = store.apply([Action("addition", code, pid, "a1", {"theme": 1, "text": "Meer bankjes"})])
     store.apply([Action("moderate", code, HOST_ACTOR, "h1", {"addition": added["addition"], "show": True})])
@@ -55,10 +61,25 @@ def test_additions_endorsements_and_joins_move_the_sequence_and_the_page_carries
     assert store.seq(code) == seq + 4
     page = store.additions_page(code, limit=0)
     assert page["seq"] == seq + 4 and page["counts"]["shown"] == 1
-    store.close()
+
+
+def test_the_sequence_survives_a_restart_and_an_erasure_moves_it_in_every_store(stores):
+    store = stores()
+    code = _meeting(store)
+    pid = _join(store, code, "tok")
+    store.apply([Action("addition", code, pid, "a1", {"theme": 1, "text": "Meer bankjes"})])
+    seq = store.seq(code)
+    stores.close(store)
+    store = stores()
+    assert store.seq(code) == seq
+    store.set_meeting_dates(code, "2000-01-01", 0)
+    assert store.erase_due(time.time(), 90) == 1
+    assert store.seq(code) == seq + 1
+    assert store.seq("ZZZZZ") == 0 and store.tally("ZZZZZ")["seq"] == 0
 
 
 def test_the_sequence_survives_a_restart_and_an_erasure_moves_it(tmp_path):
+    # SQLite-specific: ``purge_contacts`` (by creation time) is a test hook of the SQLite store.
     store = SQLiteStore(str(tmp_path))
     code = _meeting(store)
     pid = store.join(code, "tok")
@@ -73,10 +94,10 @@ def test_the_sequence_survives_a_restart_and_an_erasure_moves_it(tmp_path):
     store.close()
 
 
-def test_an_imported_meeting_starts_its_sequence_at_one_or_more(tmp_path):
-    store = SQLiteStore(str(tmp_path))
+def test_an_imported_meeting_starts_its_sequence_at_one_or_more(stores):
+    store = stores()
     code = _meeting(store)
-    store.join(code, "tok")
+    _join(store, code, "tok")
     archive = store.export_meeting(code)
     assert "seq" not in archive["meeting"]  # the store's bookkeeping, not part of the meeting
     meeting = {k: v for k, v in archive["meeting"].items() if k != "code"}
@@ -84,7 +105,6 @@ def test_an_imported_meeting_starts_its_sequence_at_one_or_more(tmp_path):
     store.import_rows("NPQRT", "themes", archive["themes"])
     assert store.import_finish("NPQRT")
     assert store.seq("NPQRT") >= 1
-    store.close()
 
 
 def test_screens_get_tallies_ordered_by_the_stores_sequence_and_the_last_one_counts_every_vote(

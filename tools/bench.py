@@ -92,8 +92,12 @@ def coverage(sent_at: list[float], shown: list[tuple[float, int]]) -> tuple[list
     return latencies, 0
 
 
-def rss_kb(pid: int | None) -> int | None:
-    """VmRSS of a local process in KiB, from /proc; None without a pid."""
+def rss_kb(pid) -> int | None:
+    """VmRSS of a local process in KiB, from /proc (summed over a list of pids); None without
+    a pid."""
+    if isinstance(pid, list | tuple):
+        each = [rss_kb(one) for one in pid]
+        return None if not each or None in each else sum(each)
     if pid is None:
         return None
     try:
@@ -106,8 +110,12 @@ def rss_kb(pid: int | None) -> int | None:
     return None
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """User plus system CPU time of a local process, from /proc/<pid>/stat."""
+def cpu_seconds(pid) -> float | None:
+    """User plus system CPU time of a local process, from /proc/<pid>/stat (summed over a list
+    of pids: the workers and their Redis)."""
+    if isinstance(pid, list | tuple):
+        each = [cpu_seconds(one) for one in pid]
+        return None if not each or None in each else round(sum(each), 2)
     if pid is None:
         return None
     try:
@@ -203,7 +211,7 @@ async def answers(session, url: str, alive=lambda: True, timeout: float = 30.0) 
 class Server:
     """The real server in a child process, with its own temporary data directory."""
 
-    def __init__(self, log):
+    def __init__(self, log, **settings):
         self.log = log
         self.data_dir = tempfile.mkdtemp(prefix="live-bench-")
         self.port = free_port()
@@ -211,6 +219,7 @@ class Server:
         self.errors = open(os.path.join(self.data_dir, "server.err"), "w+")
         # Thousands of phones come from 127.0.0.1 here: lift the per-address caps of live/guard/.
         env = dict(os.environ, LOG_LEVEL="WARNING", MAX_CONNECTIONS_PER_ADDRESS="0", UNJOINED_PER_ADDRESS="0")
+        env.update(settings)
         self.proc = subprocess.Popen(
             server_command(self.port, self.data_dir),
             stdout=subprocess.DEVNULL,
@@ -241,6 +250,33 @@ class Server:
                 self.proc.wait(10)
         self.errors.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class Redis:
+    """A Redis of the benchmark's own on a free port, keeping every acknowledged action as a
+    deployment must (``appendonly yes``, ``appendfsync always``), in a temporary folder."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="live-bench-redis-")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        command = [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+                   "--bind", "127.0.0.1", "--dir", self.folder, "--save", "",
+                   "--appendonly", "yes", "--appendfsync", "always"]  # fmt: skip
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        deadline = now() + 10
+        while now() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise SystemExit("redis-server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass
@@ -464,18 +500,33 @@ async def bench(args, log) -> dict:
     busy_start, ours_start = machine_busy(), sum(os.times()[:2])
     connector = aiohttp.TCPConnector(limit=0)
     session = aiohttp.ClientSession(connector=connector)
-    server = None
+    servers, redis = [], None
     try:
         if args.url:
-            url, pid = check_local(args.url), args.pid
-            if not await answers(session, url):
-                raise SystemExit(f"nothing answers at {url}")
+            urls = [check_local(url) for url in args.url.split(",")]
+            pid = args.pid
+            for url in urls:
+                if not await answers(session, url):
+                    raise SystemExit(f"nothing answers at {url}")
         else:
-            server = Server(log)
-            log(f"starting the server on {server.url} (pid {server.pid})")
-            await server.ready(session)
-            url, pid = server.url, server.pid
-        report = await drive(args, url, pid, session, log)
+            settings = {}
+            if args.store == "redis":
+                redis = Redis()
+                log(f"started Redis on port {redis.port} (appendfsync always, pid {redis.pid})")
+                settings = {"STORE": redis.url, "REDIS_PREFIX": "bench:"}
+            for i in range(1, args.workers + 1):
+                name = {"WORKER_NAME": f"w{i}"} if args.workers > 1 else {}
+                servers.append(Server(log, **settings, **name))
+                log(f"starting worker {i} on {servers[-1].url} (pid {servers[-1].pid})")
+            for server in servers:
+                await server.ready(session)
+            urls = [server.url for server in servers]
+            pids = [server.pid for server in servers] + ([redis.pid] if redis else [])
+            pid = pids[0] if len(pids) == 1 else pids
+        if args.meetings == 1:
+            report = await drive(args, urls, pid, session, log)
+        else:
+            report = await many(args, urls, pid, session, log)
         report["fd_limit"] = fd_limit
         # Cores busy with anything but this benchmark and its server, on average over the run.
         busy_end = machine_busy()
@@ -485,18 +536,62 @@ async def bench(args, log) -> dict:
             (busy_end[1] - busy_start[1] - ours) / (busy_end[0] - busy_start[0]), 2
         )
         report["machine"] = machine
-        if server is not None and server.proc.poll() is not None:
-            report["server_exit"] = server.proc.returncode
-            report["server_stderr"] = server.stderr_tail()
+        report["workers"] = len(urls)
+        report["store"] = args.store if not args.url else "given"
+        for server in servers:
+            if server.proc.poll() is not None:
+                report.setdefault("server_exit", []).append(server.proc.returncode)
+                report.setdefault("server_stderr", []).append(server.stderr_tail())
         return report
     finally:
         await session.close()
-        if server is not None:
+        for server in servers:
             server.stop()
+        if redis is not None:
+            redis.stop()
 
 
-async def drive(args, url: str, pid: int | None, session, log) -> dict:
-    """Create the meeting, connect everyone, run the storms and collect the report."""
+async def many(args, urls: list[str], pid, session, log) -> dict:
+    """``--meetings`` meetings of ``--phones`` phones each, at once, on the same workers."""
+    cpu_before = cpu_seconds(pid)
+    start = now()
+    reports = await asyncio.gather(
+        *(drive(args, urls, None, session, log, first=m) for m in range(args.meetings))
+    )
+    took = now() - start
+    cpu_used = None if cpu_before is None else round(cpu_seconds(pid) - cpu_before, 2)
+    actions = sum(s["sent"] for r in reports for s in r["storms"].values())
+    return {
+        "meetings": args.meetings,
+        "phones": args.phones,
+        "themes": args.themes,
+        "vote_on": args.vote_on,
+        "window_s": args.window,
+        "all_exact": all(r["exact"] for r in reports),
+        "projector_updates_max_per_s": max(r["projector_updates"]["max_per_s"] for r in reports),
+        "vote_ack_ms_p99_worst": max(r["storms"]["vote"]["ack_ms"]["p99"] or 0 for r in reports),
+        "vote_to_projector_ms_p99_worst": max(
+            r["storms"]["vote"]["to_projector_ms"]["p99"] or 0 for r in reports
+        ),
+        "connected": sum(r["connect"]["connected"] for r in reports),
+        "errors": dict(sum((Counter(r["errors"]) for r in reports), Counter())),
+        "disconnects": sum(r["disconnects"] for r in reports),
+        "acks_missing": sum(r["acks_missing"] for r in reports),
+        "total_s": round(took, 2),
+        "actions": actions,
+        "server_cpu_s": cpu_used,
+        "server_cpu_ms_per_action": None
+        if cpu_used is None or not actions
+        else round(cpu_used * 1000 / actions, 3),
+        "per_meeting": reports,
+    }
+
+
+async def drive(args, urls: list[str], pid, session, log, first: int = 0) -> dict:
+    """Create the meeting, connect everyone, run the storms and collect the report. With several
+    workers (``urls``) the phones are spread over them in turn, the projector is on the first
+    and the host on the last; ``first`` shifts the turn (one meeting of several)."""
+    url = urls[0]
     themes = [{"title": f"Theme {t}", "description": "Benchmark theme"} for t in range(1, args.themes + 1)]
     async with session.post(
         url + "/api/meetings", json={"title": "Benchmark", "themes": themes}, timeout=30
@@ -510,9 +605,9 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
 
     projector = Client(run, "projector", session, timeout)
     host = Client(run, "host", session, timeout)
-    for client, key in ((projector, "projector_key"), (host, "host_key")):
+    for client, key, where in ((projector, "projector_key", urls[0]), (host, "host_key", urls[-1])):
         if (
-            await client.connect(url, {"code": code, "role": client.role, "token": meeting[key]}, timeout)
+            await client.connect(where, {"code": code, "role": client.role, "token": meeting[key]}, timeout)
             is None
         ):
             raise SystemExit(f"the {client.role} could not connect: {dict(run.errors)}")
@@ -527,7 +622,7 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
     async def join(i: int, due: float) -> None:
         await asyncio.sleep(max(0.0, due - now()))
         phone = Client(run, "phone", session, timeout)
-        took = await phone.connect(url, {"code": code, "role": "phone"}, timeout)
+        took = await phone.connect(urls[(first + i) % len(urls)], {"code": code, "role": "phone"}, timeout)
         if took is not None:
             phones[i] = phone
             connect_times.append(took)
@@ -571,7 +666,7 @@ async def drive(args, url: str, pid: int | None, session, log) -> dict:
         "vote_on": args.vote_on,
         "window_s": args.window,
         "connect_window_s": args.connect_window,
-        "server": url if args.url else "started",
+        "server": ",".join(urls) if args.url else "started",
         "lobby_ack_ok": bool(ack.get("ok")),
         "connect": {
             "connected": connected,
@@ -619,7 +714,21 @@ def parse_args(argv=None):
         default="one",
         help="every phone votes once (on the first theme), or on every theme (one)",
     )
-    parser.add_argument("--url", help="a server already running on this machine; default: start one")
+    parser.add_argument(
+        "--url", help="a server already running on this machine (or several, comma-separated); default: start"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="workers to start (1); more need --store redis"
+    )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "redis"),
+        default="sqlite",
+        help="the started workers' store; redis: a Redis of its own with appendfsync always (sqlite)",
+    )
+    parser.add_argument(
+        "--meetings", type=int, default=1, help="meetings of --phones phones each, at once (1)"
+    )
     parser.add_argument(
         "--pid", type=int, help="with --url: the server's process id, to read its memory and CPU"
     )
@@ -633,6 +742,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.phones < 1 or args.themes < 1 or args.window <= 0 or args.connect_window < 0:
         parser.error("--phones and --themes must be at least 1, --window above 0")
+    if args.workers < 1 or args.meetings < 1 or (args.workers > 1 and args.store != "redis" and not args.url):
+        parser.error("--workers and --meetings must be at least 1; several workers need --store redis")
     return args
 
 
@@ -654,6 +765,17 @@ def summary(report: dict) -> str:
         f"{report['disconnects']}, acks missing {report['acks_missing']}"
     )
     return "\n".join(lines)
+
+
+def summary_many(report: dict) -> str:
+    """The human lines for ``--meetings``."""
+    return (
+        f"{report['meetings']} meetings of {report['phones']} phones: all exact {report['all_exact']}, "
+        f"projector updates max {report['projector_updates_max_per_s']}/s, vote ack p99 worst "
+        f"{report['vote_ack_ms_p99_worst']} ms, to projector p99 worst "
+        f"{report['vote_to_projector_ms_p99_worst']} ms, "
+        f"server CPU {report['server_cpu_ms_per_action']} ms/action, errors {report['errors']}"
+    )
 
 
 def table(paths: list[str]) -> str:
@@ -705,7 +827,7 @@ def main(argv=None) -> int:
     for name in ("engineio.client", "socketio.client"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     report = asyncio.run(bench(args, log))
-    log(summary(report))
+    log(summary(report) if "connect" in report else summary_many(report))
     print(json.dumps(report, indent=2))
     return 0
 

@@ -281,13 +281,15 @@ def check_order(meeting: Meeting, payload: dict) -> dict:
 
 
 def check_pace(meeting: Meeting, payload: dict) -> dict:
-    """Recognition for all themes at once, or one theme (or the whole, 0) at a time."""
+    """What the beamer shows, in any phase: every theme with its pages turning (``all``), one
+    theme (or the whole, 0) at a time (``one``), or every theme held on the screen that shows
+    ``theme`` (``hold``). On phones, ``one`` also asks one recognition question at a time."""
     mode = payload.get("pace")
     if mode not in PACES:
         raise Refused("bad_pace")
     if mode == "all":
         return {"pace": "all", "theme": None}
-    return {"pace": "one", "theme": meeting.theme(payload.get("theme"), whole=True).id}
+    return {"pace": mode, "theme": meeting.theme(payload.get("theme"), whole=True).id}
 
 
 def check_tables(meeting: Meeting, payload: dict) -> dict:

@@ -51,7 +51,10 @@ class Refused(Exception):
         self.slug = slug
 
 
-PACES = ("all", "one")
+# How the beamer goes through the themes, in every phase: all of them with its own pages turning
+# ("all"), one theme at a time ("one", current_theme), or all of them held still on the screen
+# that shows current_theme ("hold": the host pressed pause, or stepped to a screen).
+PACES = ("all", "one", "hold")
 MAX_COUNT = 100_000
 # Theme id 0 is the analysis as a whole ("Herkent u zich in het geheel?"): it takes recognition
 # answers, hand counts and additions, but is never chosen or pledged for.
@@ -99,7 +102,8 @@ class Meeting:
     # Empty for meetings made before helper screens existed: only the host key opens theirs.
     helper_key_hash: str = ""
     created_at: float = 0.0
-    # Recognition one theme at a time ("one", with current_theme) or all at once ("all").
+    # The beamer: one theme at a time ("one", with current_theme), all at once with its pages
+    # turning ("all"), or all at once held on the screen that shows current_theme ("hold").
     pace: str = "all"
     current_theme: int | None = None
     # Results (the yes/partly/no split) kept off the beamer: for every theme (the host reveals

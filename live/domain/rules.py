@@ -211,6 +211,18 @@ def merge_addition(
     return AdditionMerge(addition.id, root, regroup, True, {"ok": True, "into": root, "moved": list(regroup)})
 
 
+def mentions(merged: Iterable[Mapping]) -> dict[int, int]:
+    """How many additions each group stands for (its root and what was merged into it), for the
+    roots that have at least one merged in: ``{root id: n}``. ``merged``: the additions with
+    status ``merged``, each with its ``merged_into`` (always a root, see ``merge_addition``)."""
+    counts: dict[int, int] = {}
+    for row in merged:
+        root = row.get("merged_into")
+        if root is not None:
+            counts[root] = counts.get(root, 1) + 1
+    return counts
+
+
 # -- the host shapes the evening ---------------------------------------------------------------
 
 

@@ -284,8 +284,35 @@ def _follow_up_of(raw):
     return json.loads(raw) if raw else None
 
 
+# The order of each list in a document: the same meeting gives the same file from any store
+# (SQLite lists rows as they were written, Redis per participant). Ids keep arrival order.
+ORDER = {
+    "participants": ("id",),
+    "votes": ("participant", "theme"),
+    "manual_counts": ("theme", "answer"),
+    "additions": ("id",),
+    "endorsements": ("addition", "participant"),
+    "addition_hands": ("addition",),
+    "choices": ("participant",),
+    "notes": ("id", "created_at", "theme", "field", "participant"),
+    "pledges": ("consent_at", "participant", "theme"),
+}
+
+
+def in_order(data: dict) -> dict:
+    """``data`` with every list sorted by ``ORDER`` (a missing or empty value first)."""
+
+    def key(fields):
+        return lambda row: tuple(
+            (row.get(f) is not None, row.get(f) if row.get(f) is not None else 0) for f in fields
+        )
+
+    return {**data, **{name: sorted(data.get(name, []), key=key(fields)) for name, fields in ORDER.items()}}
+
+
 def to_document(data: dict) -> dict:
     """Version 2's ``meeting`` and lists from the store's plain data (``Store.export_meeting``)."""
+    data = in_order(data)
     people = {row["id"]: n for n, row in enumerate(data.get("participants", []), 1)}
     added = {row["id"]: n for n, row in enumerate(data.get("additions", []), 1)}
 

@@ -136,6 +136,16 @@ def merged_groups(data: dict) -> dict[int, int]:
     return groups
 
 
+def merged_texts(data: dict) -> dict[int, list[str]]:
+    """Per addition that others were merged into: their texts, oldest first (an erased text,
+    past the retention, is left out; the count in ``merged_groups`` still holds it)."""
+    texts: dict[int, list[str]] = {}
+    for a in data["additions"]:
+        if a["status"] == "merged" and a.get("merged_into") and a["text"]:
+            texts.setdefault(a["merged_into"], []).append(a["text"])
+    return texts
+
+
 def record(data: dict, default_days: int) -> dict:
     """Everything the printed record of the evening shows, without a single name."""
     meeting = data["meeting"]
@@ -147,14 +157,21 @@ def record(data: dict, default_days: int) -> dict:
         origin = p.get("origin") or "phone"
         origin_count[origin] = origin_count.get(origin, 0) + 1
     additions = data["additions"]
-    endorsed, groups = endorsement_counts(data), merged_groups(data)
+    endorsed, groups, said = endorsement_counts(data), merged_groups(data), merged_texts(data)
     nobody = {"phone": 0, "forms": 0, "hands": 0, "total": 0}
     for row in rows:
         mine = [a for a in additions if a["theme"] == row["id"]]
         row["bars"] = _bars(row, most)
-        # Each shown addition with how many recognised themselves in it and what was merged in.
+        # Each shown addition with how many recognised themselves in it, how many said it (itself
+        # and what was merged into it) and the texts merged into it.
         row["shown"] = [
-            {"text": a["text"], "endorsed": endorsed.get(a["id"], nobody), "merged": groups.get(a["id"], 0)}
+            {
+                "text": a["text"],
+                "endorsed": endorsed.get(a["id"], nobody),
+                "merged": groups.get(a["id"], 0),
+                "mentions": groups.get(a["id"], 0) + 1,
+                "merged_texts": said.get(a["id"], []),
+            }
             for a in mine
             if a["status"] == "shown" and a["text"]
         ]

@@ -16,7 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from live.exports import looks_like_formula, phone_for_people, theme_order, working_groups
-from live.exports.evening import endorsement_counts, follow_up_words, recognition_rows
+from live.exports.evening import endorsement_counts, follow_up_words, merged_groups, recognition_rows
 from live.texts import ADDITION_STATUS, ANSWER_LABELS, CARD_LABELS, CONTACT_BY, ORIGIN_LABELS, ROLE_SHORT
 
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
@@ -159,6 +159,17 @@ def evening_xlsx(data: dict) -> bytes:
     number = {a["id"]: n for n, a in enumerate(data["additions"], start=1)}
     endorsed = endorsement_counts(data)
     nobody = {"phone": 0, "forms": 0, "hands": 0, "total": 0}
+    # What was merged into each addition, by its number, one a line: "nr. 3: Meer bankjes".
+    groups = merged_groups(data)
+    merged_in: dict[int, list[str]] = {}
+    for a in data["additions"]:
+        if a["status"] == "merged" and a.get("merged_into"):
+            merged_in.setdefault(a["merged_into"], []).append(f"nr. {number[a['id']]}: {a['text']}")
+
+    def mentions(a: dict):
+        """How many times it was said: itself and what was merged into it (a merged one counts there)."""
+        return None if a["status"] == "merged" else groups.get(a["id"], 0) + 1
+
     _rows(
         additions,
         [
@@ -172,6 +183,8 @@ def evening_xlsx(data: dict) -> bytes:
                 "Papier en helper",
                 "Handen",
                 "Samengevoegd in (nummer)",
+                "Keer genoemd",
+                "Samengevoegd hierin",
             ]
         ]  # fmt: skip
         + [
@@ -182,6 +195,8 @@ def evening_xlsx(data: dict) -> bytes:
                 ADDITION_STATUS.get(a["status"], a["status"]),
                 *(endorsed.get(a["id"], nobody)[k] for k in ("total", "phone", "forms", "hands")),
                 number.get(a.get("merged_into")) if a["status"] == "merged" else None,
+                mentions(a),
+                "\n".join(merged_in.get(a["id"], [])),
             ]
             for a in data["additions"]
         ],

@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 
 import redis
+import socketio
 from limits.storage import RedisStorage
 
 from live.shared import Shared
@@ -110,3 +111,9 @@ def over_redis(config: dict, url: str, prefix: str = "live:") -> Shared:
         lease=RedisLease(client, prefix),
         coalescer=coalescer,
     )
+
+
+def worker_queue(url: str, prefix: str = "live:") -> socketio.RedisManager:
+    """Socket.IO's Redis message queue on this deployment's own channel: a broadcast by one
+    worker reaches the screens connected to every worker (rooms stay each worker's own)."""
+    return socketio.RedisManager(url, channel=f"{prefix}socketio")

@@ -14,6 +14,11 @@ workers) may write at the same moment: what must hold between them is guarded in
 
 A write that fails for want of room raises ``StoreFull``; any other failure raises the store's own
 error. Either way the write is rolled back and the store stays usable for the next one.
+
+A store on a server (Redis) that cannot reach it raises ``StoreUnavailable``: at opening, and from
+any read or write while it runs (a whole batch raises, so no ack is ever given for something not
+stored; what it stored before the server went away keeps its message ids, so a resend is answered
+from them). Once the server answers again, the same store object works again.
 """
 
 from __future__ import annotations
@@ -251,7 +256,9 @@ class Store(Protocol):
     # An import is written in steps, so that the other meetings' acks never wait long behind
     # it: begun (the meeting row, unseen by everyone), rows in bounded chunks, the links between
     # additions, then finished (seen) or aborted (gone). Bad data raises ``ValueError`` and leaves
-    # that step unwritten; a store that restarts mid-import removes the unfinished meeting.
+    # that step unwritten; an import nobody carries on is removed: on the embedded store when it
+    # opens again (one server per file), on a shared one once the import has not moved for a
+    # while (another worker may be importing right now).
 
     def import_begin(
         self, code: str, meeting: dict, host_key_hash: str, projector_key_hash: str, helper_key_hash: str
@@ -277,10 +284,15 @@ class Store(Protocol):
         ...
 
 
-def open_store(url: str, data_dir: str) -> Store:
-    """The store a ``STORE`` setting names: ``sqlite`` (default) or ``redis://...``."""
+def open_store(url: str, data_dir: str, *, password: str | None = None, prefix: str = "live:") -> Store:
+    """The store a ``STORE`` setting names: ``sqlite`` (default), or ``redis://host:port/db`` and
+    ``rediss://...`` (TLS) for Redis, with its ``password`` (or one in the URL) and key ``prefix``."""
     if url in ("", "sqlite"):
         from live.store.sqlite import SQLiteStore
 
         return SQLiteStore(data_dir)
+    if url.startswith(("redis://", "rediss://")):
+        from live.store.redis import RedisStore
+
+        return RedisStore(url, prefix=prefix, password=password)
     raise ValueError(f"unknown STORE setting: {url!r}")

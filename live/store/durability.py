@@ -22,6 +22,16 @@ UNKNOWN = (
     "appendfsync always aan staan, en zet dan REDIS_ACCEPT_LOSS=1."
 )
 
+UNREACHABLE = (
+    "Burgerkracht Live kan Redis niet bereiken ({error}). Kijk of Redis draait en of STORE het goede"
+    " adres heeft (en REDIS_PASSWORD het goede wachtwoord). Start daarna opnieuw."
+)
+
+
+def unreachable(err: Exception) -> str:
+    """The Dutch sentence for a Redis that does not answer at start."""
+    return UNREACHABLE.format(error=str(err).split("\n")[0][:120])
+
 
 def persistence_problem(client: redis.Redis) -> str | None:
     """None when every acknowledged write survives a crash of the Redis server; else a Dutch

@@ -1,5 +1,5 @@
-"""What every address shares: the error pages (404, 405, 429), the security headers on every
-response, the favicon and the health check for hosting.
+"""What every address shares: the error pages (404, 405, 429, 503 while the store is away), the
+security headers on every response, the favicon and the health check for hosting.
 """
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask import jsonify, make_response, redirect, render_template, request, url_for
 
 from live.guard import connect_src
-from live.texts import METHOD_NOT_ALLOWED
+from live.service import StoreUnavailable
+from live.texts import METHOD_NOT_ALLOWED, STORE_AWAY
 from live.views.routes import Routes
 
 routes = Routes()
@@ -55,7 +56,19 @@ def too_many(_error):
     return render_template("too_many.html"), 429
 
 
-ERROR_PAGES = {404: not_found, 405: method_not_allowed, 429: too_many}
+def store_away(_error):
+    """The shared store (a deployment's Redis) is away for a moment: nothing is lost, try again
+    soon. An API client gets a stable code and ``Retry-After``."""
+    if request.path.startswith("/api/"):
+        response = jsonify(ok=False, error="store_unavailable", message=STORE_AWAY)
+    else:
+        response = make_response(render_template("store_away.html"))
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+ERROR_PAGES = {404: not_found, 405: method_not_allowed, 429: too_many, StoreUnavailable: store_away}
 
 
 def security_headers(response):

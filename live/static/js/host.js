@@ -3,6 +3,7 @@
 import { connect, setStatus, texts } from './live.js';
 import { acked, host, say, send } from './host/common.js';
 import { additionsFromState, listenForAdditions, render as drawAdditions } from './host/additions.js';
+import { drawBeamer, listenForBeamer } from './host/beamer.js';
 import { applyNote, drawCards, notesFromState } from './host/cards.js';
 import { drawRecognition } from './host/recognition.js';
 import { drawNav } from './host/nav.js';
@@ -12,6 +13,7 @@ import { drawWelcome } from './host/welcome.js';
 
 function drawAll() {
   drawTally();
+  drawBeamer();
   drawRecognition();
   drawThemes();
   drawCards();
@@ -42,6 +44,7 @@ host.live = connect({
 });
 
 listenForAdditions(host.live.socket);
+listenForBeamer(host.live.socket);
 host.live.socket.on('note', applyNote);
 
 // The phase buttons in the card and Terug / Verder in the bar at the top: one way to switch.

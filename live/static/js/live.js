@@ -88,7 +88,7 @@ export function setStatus(key, text, kind = '') {
 
 // Refusals that mean "nothing was saved, send the same id again later" (docs/protocol.md).
 // Any other refusal is final for that action.
-export const TRANSIENT = new Set(['rate_limited', 'server_error']);
+export const TRANSIENT = new Set(['rate_limited', 'server_error', 'store_unavailable']);
 
 /** Wait before retry number `tries` (1, 2, …): doubling from 1 s, capped at 30 s, with jitter. */
 export function backoff(tries, base = 1000, cap = 30000) {

@@ -3,7 +3,7 @@
 // board.js builds the rows, pages.js decides what fits on a screen and turns the pages.
 import { fillParticipants } from './counts.js';
 import { connect, showPhase } from './live.js';
-import { ADDITION_PHASES, buildRow, fillAll, fillCards, oneAtATime, themesShown } from './projector/board.js';
+import { ADDITION_PHASES, buildRow, fillAll, fillCards, heldTheme, oneAtATime, themesShown } from './projector/board.js';
 import { fitLobby, fits, Pages } from './projector/pages.js';
 
 const CONTRAST_KEY = 'live:beamer:contrast';
@@ -147,6 +147,7 @@ function layout() {
     additions: additionsFor(),
     allThemes: state.themes,
     one: oneAtATime(state),
+    hold: heldTheme(state),
   });
 }
 

@@ -155,6 +155,7 @@ function item(a) {
   const [label, onBeamer] = beamerState(a);
   li.dataset.onBeamer = onBeamer;
   li.append(el('p', { className: 'mod-state' }, label));
+  if (a.mentions > 1) li.append(el('p', { className: 'mod-mentions' }, say('mentions', { n: a.mentions })));
   if (a.endorsements) {
     const n = a.endorsements;
     li.append(el('p', { className: 'mod-endorsed' }, n === 1 ? words.endorsed_one : say('endorsed_count', { n })));
@@ -162,7 +163,14 @@ function item(a) {
   if (a.status === 'shown') li.append(handsForm(a));
   const about = `${say('number', { n: a.id })}`;
   const actions = el('div', { className: 'button-row' });
-  if (a.status !== 'promoted') {
+  if (a.status === 'merged') {
+    // Showing a merged one takes it out of its group: the button says that, not "Tonen op beamer".
+    const hint = el('span', { className: 'hint', id: `apart-${a.id}-hint` }, say('show_apart_hint', { n: a.merged_into }));
+    actions.append(el('button', {
+      type: 'button', dataset: { focus: `${a.id}:show` }, 'aria-describedby': hint.id,
+      onclick: () => send('moderate', { addition: a.id, show: true }, { status: 'additions' }),
+    }, ...named(words.show_apart, about)), hint);
+  } else if (a.status !== 'promoted') {
     const show = a.status !== 'shown';
     actions.append(el('button', {
       type: 'button', className: show ? 'primary' : '', dataset: { focus: `${a.id}:show` },
@@ -224,7 +232,7 @@ function itemKey(a) {
   const others = open === 'merge'
     ? items.filter((o) => o.id !== a.id && o.status !== 'merged' && o.status !== 'promoted').map((o) => [o.id, o.text])
     : [];
-  return JSON.stringify([a.theme, a.status, a.text, a.merged_into, a.endorsements, beamerState(a), open, others]);
+  return JSON.stringify([a.theme, a.status, a.text, a.merged_into, a.mentions, a.endorsements, beamerState(a), open, others]);
 }
 
 function itemFor(a) {
@@ -301,7 +309,7 @@ function apply(change) {
   const { version, ...addition } = change;
   const at = items.findIndex((a) => a.id === change.id);
   if (at >= 0) {
-    items[at] = { ...items[at], ...addition, merged_into: addition.merged_into };
+    items[at] = { ...items[at], ...addition, merged_into: addition.merged_into, mentions: addition.mentions };
     return true;
   }
   const fresh = change.status === 'pending' && (view.status === null || view.status === 'pending');

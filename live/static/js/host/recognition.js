@@ -1,15 +1,12 @@
-// Recognition: all themes at once or one at a time (Vorige / Volgende), the results on the beamer
-// hidden or shown (all at once or per theme), and raised hands counted per theme.
-import { errorText, isolate, setStatus, texts } from '../live.js';
+// Recognition: the results on the beamer hidden or shown (all at once or per theme), and raised
+// hands counted per theme. What the beamer shows (one theme at a time, held, turning): beamer.js.
+import { errorText, setStatus, texts } from '../live.js';
 import {
   el, fieldError, host, keyed, named, recognitionOrder, say, send, setDisabled, tallyRow, themeTitle, words,
 } from './common.js';
 
 const ANSWERS = ['yes', 'partly', 'no'];
 const list = document.getElementById('per-theme');
-const steps = document.getElementById('pace-steps');
-const prev = document.getElementById('pace-prev');
-const next = document.getElementById('pace-next');
 
 function resultsShown(id) {
   const results = host.state.results;
@@ -88,35 +85,10 @@ function fillTheme(li, id) {
   }
 }
 
-// The theme asked for last and not yet confirmed: two quick presses on Volgende go two steps.
-let wanted = null;
-
-function step(by) {
-  const order = recognitionOrder();
-  const at = order.indexOf(wanted ?? host.state.pace.theme);
-  const to = order[Math.min(order.length - 1, Math.max(0, at + by))];
-  wanted = to;
-  send('set_pace', { pace: 'one', theme: to }, {
-    key: 'pace',
-    status: 'pace',
-    done(ack) {
-      if (wanted === to || !ack.ok) wanted = null;
-    },
-  });
-}
-
 /** Bring the section up to date with the newest state and tally. */
 export function drawRecognition() {
-  const { pace, results } = host.state;
+  const { results } = host.state;
   const order = recognitionOrder();
-  for (const radio of document.querySelectorAll('input[name="pace"]')) radio.checked = radio.value === pace.mode;
-  steps.hidden = pace.mode !== 'one';
-  const at = order.indexOf(pace.theme);
-  setDisabled(prev, at <= 0, next);
-  setDisabled(next, at === -1 || at >= order.length - 1, prev);
-  document.getElementById('pace-now').textContent = pace.mode === 'one' && at >= 0
-    ? say('pace_one', { title: isolate(themeTitle(pace.theme)), n: at + 1, of: order.length })
-    : words.pace_all;
   const shown = order.filter(resultsShown).length;
   document.getElementById('results-now').textContent = shown === 0
     ? words.results_all_hidden
@@ -131,17 +103,6 @@ export function drawRecognition() {
   keyed(list, order, makeTheme, fillTheme);
 }
 
-for (const radio of document.querySelectorAll('input[name="pace"]')) {
-  radio.addEventListener('change', () => {
-    if (!radio.checked) return;
-    const fields = radio.value === 'all'
-      ? { pace: 'all' }
-      : { pace: 'one', theme: host.state.pace.theme ?? recognitionOrder()[0] };
-    send('set_pace', fields, { key: 'pace', status: 'pace' });
-  });
-}
-prev.addEventListener('click', () => step(-1));
-next.addEventListener('click', () => step(1));
 document.getElementById('results-hide').addEventListener('click', () => {
   // Theme by theme, not the one switch for all: then the host can still show one theme at a
   // time afterwards (the switch for all forgets per-theme choices). Hiding never flashes.

@@ -27,21 +27,34 @@ function fill(template, values) {
   return template.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ''));
 }
 
-/** True when one theme is on the beamer at a time (recognition or the break, pace "one"). */
+// The whole analysis as a row (recognition, the break and the results ask about it).
+function wholeRow() {
+  return { id: WHOLE, title: T.whole, description: '', tables: [], capacity: null };
+}
+
+// The one theme the host put on the beamer (pace "one"), if this phase shows it; else null.
+function oneTheme(state) {
+  if (!state.pace || state.pace.mode !== 'one') return null;
+  const current = state.pace.theme;
+  if (current === WHOLE) return RECOGNITION_PHASES.includes(state.phase) ? wholeRow() : null;
+  return state.themes.find((t) => t.id === current) || null;
+}
+
+/** True when one theme is on the beamer at a time (pace "one", in any phase of the board). */
 export function oneAtATime(state) {
-  return ADDITION_PHASES.includes(state.phase) && state.pace && state.pace.mode === 'one';
+  return oneTheme(state) !== null;
+}
+
+/** The theme the host holds the beamer on (pace "hold": every theme, the pages held still), or null. */
+export function heldTheme(state) {
+  return state.pace && state.pace.mode === 'hold' ? state.pace.theme : null;
 }
 
 /** The themes this phase shows, in the host's order: [{id, title, description, ...}]. */
 export function themesShown(state) {
-  const whole = { id: WHOLE, title: T.whole, description: '', tables: [], capacity: null };
-  if (oneAtATime(state)) {
-    const current = state.pace.theme;
-    if (current === WHOLE) return [whole];
-    const theme = state.themes.find((t) => t.id === current);
-    if (theme) return [theme];
-  }
-  if (RECOGNITION_PHASES.includes(state.phase)) return [...state.themes, whole];
+  const one = oneTheme(state);
+  if (one) return [one];
+  if (RECOGNITION_PHASES.includes(state.phase)) return [...state.themes, wholeRow()];
   return state.themes;
 }
 

@@ -1,6 +1,7 @@
 // The beamer's screens: what fits at a size the back of the hall can read, and the turning of
 // pages when it does not all fit. Text never shrinks below the floor; instead themes and shown
 // additions take turns, and a pager line says which part is on the screen.
+import { texts } from '../live.js';
 import { additionsLabel, longestThemesLabel, themesLabel } from './board.js';
 
 /** "3 herkennen dit" under an addition (nothing for none, or while its results are hidden);
@@ -57,8 +58,13 @@ export function fits() {
       if (under(el.getBoundingClientRect())) return false;
     }
     // An addition was measured as a whole above; its text may run on past its box, where
-    // live.css cuts it off (a very long one), and that part is never on the screen.
-    const skip = { acceptNode: (n) => (n.parentElement.closest('.additions li') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT) };
+    // live.css cuts it off (a very long one), and that part is never on the screen. A theme's
+    // title likewise: live.css ends a long one after a few lines with "…", so its box counts.
+    for (const title of section.querySelectorAll('.theme-row:not([hidden]) h2')) {
+      if (under(title.getBoundingClientRect())) return false;
+    }
+    const cut = '.additions li, .theme-row h2';
+    const skip = { acceptNode: (n) => (n.parentElement.closest(cut) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT) };
     const texts = document.createTreeWalker(section, NodeFilter.SHOW_TEXT, skip);
     while (texts.nextNode()) {
       range.selectNodeContents(texts.currentNode);
@@ -66,6 +72,18 @@ export function fits() {
     }
   }
   return true;
+}
+
+/** The theme rows a person can see whole now: inside the screen and clear of the join corner.
+ *  Only these are counted by the pager line ("Thema's 1-4 van 20"). */
+export function wholeRows(rows) {
+  const corner = document.querySelector('.corner').getBoundingClientRect();
+  return rows.filter((row) => {
+    if (row.hidden) return false;
+    const r = row.getBoundingClientRect();
+    if (r.height === 0 || r.top < 0 || r.bottom > window.innerHeight + 0.5 || r.right > window.innerWidth + 0.5) return false;
+    return !(r.right > corner.left && r.bottom > corner.top && r.left < corner.right && r.top < corner.bottom);
+  });
 }
 
 // The lobby's big lines may shrink this far (times their own size) to fit a long title or a long
@@ -118,6 +136,13 @@ export class Pages {
     const item = document.createElement('li');
     item.dataset.addition = String(addition.id);
     item.textContent = addition.text; // attendee text: never as HTML
+    if (addition.mentions > 1) {
+      // Merged with others that said the same: it stands for that many people.
+      const line = document.createElement('span');
+      line.className = 'mentions';
+      line.textContent = texts.projector.mentions.replace('{n}', String(addition.mentions));
+      item.append(line);
+    }
     setEndorsed(item, addition.endorsements);
     list.append(item);
     return item;
@@ -169,10 +194,12 @@ export class Pages {
     return this.firstFit(plans);
   }
 
-  /** Work out every screen again, keeping what is on the beamer now on the beamer. */
-  layout({ rowIds, additions, allThemes, one }) {
+  /** Work out every screen again, keeping what is on the beamer now on the beamer. `hold`: the
+   *  theme the host holds the beamer on (its screen stays up, no turning), or null. */
+  layout({ rowIds, additions, allThemes, one, hold = null }) {
     const keep = this.screens[this.index] || null;
     this.one = one;
+    this.allThemes = allThemes;
     this.scales = allowedScales();
     this.dense = false;
     const byTheme = new Map(rowIds.map((id) => [id, []]));
@@ -229,8 +256,17 @@ export class Pages {
     if (keep && keep.ids.length) again = this.screens.findIndex((s) => s.ids.includes(keep.ids[0]));
     if (again < 0 && keep) again = this.screens.findIndex((s) => s.rows[0] === keep.rows[0]);
     this.index = again >= 0 ? again : Math.min(this.index, Math.max(0, this.screens.length - 1));
+    // Held by the host: the screen that starts with that theme (else the first that shows it)
+    // stays up. Only the additions of that screen, when they take more than one, still turn.
+    this.cycle = this.screens.map((_, i) => i);
+    const held = hold === null ? [] : this.cycle.filter((i) => this.screens[i].rows.includes(hold));
+    if (held.length) {
+      const starts = held.filter((i) => this.screens[i].rows[0] === hold);
+      this.cycle = starts.length ? starts : [held[0]];
+      if (!this.cycle.includes(this.index)) this.index = this.cycle[0];
+    }
     // A steady beat: a change on the beamer does not hold the pages still.
-    if (this.screens.length < 2) {
+    if (this.cycle.length < 2) {
       clearTimeout(this.timer);
       this.timer = null;
     } else if (this.timer === null) {
@@ -296,7 +332,17 @@ export class Pages {
     this.clearAdditions();
     this.usePlan(screen.plan);
     screen.additions.forEach((a) => this.place(a));
-    this.setPagers(screen.label, screen.apages > 1 ? additionsLabel(screen.apage, screen.apages) : '');
+    const additionsLine = screen.apages > 1 ? additionsLabel(screen.apage, screen.apages) : '';
+    this.setPagers(screen.label, additionsLine);
+    // The pager line claims only the themes seen whole: never one cut off at the bottom or
+    // under the join corner (worked out after the line itself took its room).
+    const rows = this.rows().filter((row) => !row.hidden);
+    this.seen = wholeRows(rows).map((row) => Number(row.dataset.theme));
+    // One theme at a time says which one of how many it is ("Thema 5 van 8").
+    const oneOfMany = this.one && (this.allThemes || []).length > 1;
+    if (screen.label || oneOfMany || this.seen.length < rows.length) {
+      this.setPagers(this.seen.length ? themesLabel(this.seen, this.allThemes || []) : '', additionsLine);
+    }
     this.onShow(this.current());
   }
 
@@ -307,16 +353,25 @@ export class Pages {
   }
 
   turn() {
-    this.index = (this.index + 1) % Math.max(1, this.screens.length);
+    const cycle = this.cycle && this.cycle.length ? this.cycle : this.screens.map((_, i) => i);
+    this.index = cycle[(cycle.indexOf(this.index) + 1) % Math.max(1, cycle.length)] ?? 0;
     this.show();
-    this.timer = this.screens.length > 1 ? setTimeout(() => this.turn(), TURN_EVERY_MS) : null;
+    this.timer = cycle.length > 1 ? setTimeout(() => this.turn(), TURN_EVERY_MS) : null;
   }
 
-  /** What is up now, as the `showing` report: addition ids, and page n of the screens with any. */
+  /** What is up now, as the `showing` report: addition ids, and page n of the screens with any;
+   *  the themes seen whole, screen n of all, and the first theme of each screen (the host's
+   *  Vorige and Volgende hold the beamer on those). */
   current() {
     const withAdditions = this.screens.filter((s) => s.ids.length);
     const screen = this.screens[this.index];
-    if (!screen || !screen.ids.length) return { additions: [], page: 0, pages: 0 };
-    return { additions: screen.ids, page: withAdditions.indexOf(screen) + 1, pages: withAdditions.length };
+    const screens = {
+      themes: screen ? this.seen || [] : [],
+      screen: screen ? this.index + 1 : 0,
+      screens: this.screens.length,
+      starts: this.screens.map((s) => s.rows[0] ?? 0),
+    };
+    if (!screen || !screen.ids.length) return { additions: [], page: 0, pages: 0, ...screens };
+    return { additions: screen.ids, page: withAdditions.indexOf(screen) + 1, pages: withAdditions.length, ...screens };
   }
 }
