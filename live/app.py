@@ -11,7 +11,7 @@ from flask import Flask, abort
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from live import deployment, events, guard, languages, views
+from live import assets, deployment, events, guard, languages, views
 from live.extensions import socketio
 from live.service import Live
 from live.settings import from_environment
@@ -141,6 +141,7 @@ def create_app(config: dict | None = None, shared: Shared | None = None) -> Flas
     if app.config["WORKER_NAME"]:
         name_sessions(socketio, app.config["WORKER_NAME"])
     languages.install(app)  # Flask-Babel: the phone and helper pages in the chosen language
+    assets.install(app)  # static files versioned and gzipped once; pages gzipped per request
     live = Live(app.config, socketio, _offload(app.config["ASYNC_MODE"]), shared)
     app.extensions["live"] = live  # for tests and tools: pages and handlers are handed it here
     events.register(socketio, live)

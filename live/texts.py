@@ -510,6 +510,17 @@ def client_texts(retention_days: int, erase_on: str = "") -> dict:
     }
 
 
+# What the phone page's scripts read (live/static/js/phone*, live.js, counts.js). The rest of
+# client_texts is the host's and the beamer's (Dutch) and the helper's: a phone in Turkish gets
+# only Turkish, and a few KB less on a slow Wi-Fi. The template itself may use all of it.
+PHONE_SCRIPT_TEXTS = ("errors", "phases", "roles_short", "connection", "phone", "counts")
+
+
+def phone_script_texts(texts: dict) -> dict:
+    """The part of ``client_texts`` the phone page hands its scripts."""
+    return {key: texts[key] for key in PHONE_SCRIPT_TEXTS}
+
+
 # -- the hand-off (exports, the printed record) ------------------------------------------------
 
 MONTHS = (

@@ -17,6 +17,9 @@ from conftest import PHONE, _contexts, open_page
 from js_baseline import ScanError, scan, tokenize
 from playwright.sync_api import expect
 
+from live import assets
+from live.assets import SCREENS
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "live" / "templates"
 STATIC = ROOT / "live" / "static"
@@ -110,6 +113,9 @@ def template_scripts(name: str, seen: set[str] | None = None) -> set[Path]:
     seen.add(name)
     text = (TEMPLATES / name).read_text()
     found = {STATIC / src for src in re.findall(r"""url_for\('static', filename='(js/[^']+\.js)'\)""", text)}
+    # A live screen's module scripts, named once in live/assets.py (SCREENS).
+    for screen in re.findall(r"""screen_scripts\('(\w+)'\)""", text):
+        found |= {STATIC / src for src in SCREENS[screen]}
     for other in re.findall(r"""{%\s*(?:include|extends)\s+"([^"]+)"\s*%}""", text):
         found |= template_scripts(other, seen)
     return found
@@ -147,6 +153,11 @@ def test_phone_side_scripts_keep_to_safari_12_and_chrome_70():
         if "vendor" in path.parts:
             continue  # socket.io's own build is ES5
         problems += [f"{path.relative_to(ROOT)} {finding}" for finding in scan(path.read_text())]
+    # What the phone and helper pages really load: those files joined into one (live/bundle.py).
+    built = assets.build(STATIC)
+    for screen in ("phone", "helper"):
+        bundle = built[f"bundle/{screen}.js"].body.decode()
+        problems += [f"bundle/{screen}.js {finding}" for finding in scan(bundle)]
     assert problems == [], "\n".join(problems)
 
 

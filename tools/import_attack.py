@@ -33,9 +33,8 @@ import psutil
 import socketio
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from test_import_safety import big_evening  # noqa: E402  (the same file the tests import)
-
 from bench import free_port, server_command  # noqa: E402  (tools/bench.py, beside this script)
+from test_import_safety import big_evening  # noqa: E402  (the same file the tests import)
 
 
 def post(url: str, body: bytes, timeout: float = 120) -> int:
@@ -80,7 +79,8 @@ def waits(voters) -> str:
     if not every:
         return "no acks"
     p99 = every[min(len(every) - 1, int(len(every) * 0.99))]
-    return f"{len(every)} acks, median {statistics.median(every) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {every[-1] * 1000:.0f} ms"
+    median, worst = statistics.median(every) * 1000, every[-1] * 1000
+    return f"{len(every)} acks, median {median:.0f} ms, p99 {p99 * 1000:.0f} ms, max {worst:.0f} ms"
 
 
 def during(url, code, voters_count, attack) -> tuple[str, float]:
@@ -165,21 +165,25 @@ def main() -> None:
 
         result, took = during(url, made["code"], 50, lambda: time.sleep(3))
         print(
-            f"0. for comparison, 50 phones voting as fast as they can for {took:.0f} s, nothing else: {result}"
+            f"0. for comparison, 50 phones voting as fast as they can for {took:.0f} s,"
+            f" nothing else: {result}"
         )
 
         before = rss()
         result, took = during(url, made["code"], 1, huge_bodies)
         print(
-            f"1. four 32 MiB bodies at once ({took:.1f} s): bystander {result}; RSS {before:.0f} -> {rss():.0f} MiB"
+            f"1. four 32 MiB bodies at once ({took:.1f} s): bystander {result};"
+            f" RSS {before:.0f} -> {rss():.0f} MiB"
         )
 
         body = json.dumps(largest_allowed(), indent=1).encode()
         statuses = []
 
         def four_imports():
-            threads = [threading.Thread(target=lambda: statuses.append(post(url + "/api/meetings/import", body)))
-                       for _ in range(4)]  # fmt: skip
+            def one():
+                statuses.append(post(url + "/api/meetings/import", body))
+
+            threads = [threading.Thread(target=one) for _ in range(4)]
             for t in threads:
                 t.start()
             for t in threads:
@@ -188,7 +192,8 @@ def main() -> None:
         before = rss()
         result, took = during(url, made["code"], 1, four_imports)
         print(
-            f"2. four imports of the largest allowed meeting ({len(body) / 2**20:.1f} MiB) at once, {took:.1f} s,"
+            f"2. four imports of the largest allowed meeting ({len(body) / 2**20:.1f} MiB) at once,"
+            f" {took:.1f} s,"
             f" answers {sorted(statuses)}: bystander {result}; RSS {before:.0f} -> {rss():.0f} MiB"
         )
 
@@ -210,7 +215,8 @@ def main() -> None:
         phones = [phone(url, largest["code"]) for _ in range(100)]
         time.sleep(1)
         print(
-            f"4. 100 phones connected to the largest meeting an import may make: RSS {before:.0f} -> {rss():.0f} MiB"
+            f"4. 100 phones connected to the largest meeting an import may make:"
+            f" RSS {before:.0f} -> {rss():.0f} MiB"
             f" ({(rss() - before) * 1024 / 100:.0f} KiB a phone)"
         )
         for p in phones:

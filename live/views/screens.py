@@ -13,7 +13,7 @@ from flask import abort, make_response, redirect, render_template, request, url_
 
 from live import links
 from live.domain import helper_key_for, projector_key_for, wifi_qr_text
-from live.texts import INVITE_LINES
+from live.texts import INVITE_LINES, phone_script_texts
 from live.views.keys import (
     host_meeting,
     key_to_cookie,
@@ -38,7 +38,9 @@ def phone(live, code):
         # ``_scheme``, ``_external`` or ``code`` would shape the address or fail.
         query = quote_from_bytes(request.query_string, safe="=&;%+/?:@!$'()*,~")
         return redirect(url_for("live.phone", code=meeting.code) + (f"?{query}" if query else ""))
-    response = make_response(render_template("phone.html", meeting=meeting, texts=texts(live, meeting)))
+    words = texts(live, meeting)
+    page = render_template("phone.html", meeting=meeting, texts=words, script_texts=phone_script_texts(words))
+    response = make_response(page)
     # The ticket goes with every later request of this phone (reloads, its socket), so it is
     # never held back for somebody else's mistyped codes.
     return with_key_cookie(response, "join", meeting.code, live.ticket(meeting.code))
