@@ -14,6 +14,7 @@ import urllib.parse
 from pathlib import Path
 
 from conftest import PHONE, _contexts, get
+from playwright.sync_api import expect
 
 from live import assets
 from live.texts import PHONE_SCRIPT_TEXTS
@@ -258,3 +259,40 @@ def test_a_cold_phone_page_is_at_most_70_kb_over_the_wire(browser, server, conne
     # Nothing was served unversioned or uncompressed where it could be compressed.
     requested = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
     assert all("?v=" in url for url in requested if "/static/" in url), requested
+
+
+def test_the_phone_page_draws_its_buttons_before_its_socket_and_keeps_a_tap_until_it_is_there(
+    browser, server, connect
+):
+    """On a slow Wi-Fi the socket comes a second or more after the page: the page draws the
+    meeting from the state it came with, and a tap waits in the outbox, saved once connected."""
+    meeting = server.create_meeting()
+    host = connect(meeting["code"], "host", meeting["host_key"])
+    assert host.call("set_phase", phase="recognition")["ok"]
+    html = phone_html(server, meeting["code"])
+    first = json.loads(
+        re.search(r'<script type="application/json" id="first-state">(.*?)</script>', html).group(1)
+    )
+    assert first["phase"] == "recognition" and [t["title"] for t in first["themes"]][:1] == [
+        "Groen in de wijk"
+    ]
+    assert not {"tally", "token", "mine", "wifi", "cards"} & set(first)  # nobody's answers, no secrets
+    context = browser.new_context(**PHONE)
+    _contexts.append(context)
+    page = context.new_page()
+    # No socket at all: neither a websocket nor long polling gets through.
+    page.route_web_socket(re.compile(r".*/socket\.io/.*"), lambda ws: ws.close())
+    page.route(re.compile(r".*/socket\.io/.*"), lambda route: route.abort())
+    page.goto(meeting["join_url"])
+    page.get_by_role("radio", name="Ja").first.check()
+    expect(page.locator('[data-status="vote-1"]')).to_have_text("Wordt opgeslagen…")
+    assert page.evaluate("localStorage.length") > 0  # the tap waits in the outbox
+    # The Wi-Fi comes back: the same phone, the socket through, the tap saved and counted.
+    page.unroute_all()
+    page.close()
+    again = context.new_page()
+    again.goto(meeting["join_url"])
+    expect(again.locator('[data-status="vote-1"]')).to_have_text("Opgeslagen ✓", timeout=15000)
+    host.wait_for(
+        lambda: any(r["theme"] == 1 and r["yes"] == 1 for r in host.tally["themes"]), what="the tap counted"
+    )

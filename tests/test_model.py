@@ -800,9 +800,12 @@ class Walk:
                 )
         # Every addition with its status, as the host pages through them.
         page = self.host.sio.call("list_additions", {"limit": 100}, timeout=10)
+        # A group's root says how many additions it stands for: itself and those merged into it.
+        merged_into = Counter(a["merged_into"] for a in m.additions.values() if a["status"] == "merged")
         expected_additions = [
             {"id": n, "theme": a["theme"], "text": a["text"], "status": a["status"],
-             **({"merged_into": a["merged_into"]} if a["status"] == "merged" else {}), "endorsements": 0}
+             **({"merged_into": a["merged_into"]} if a["status"] == "merged" else {}), "endorsements": 0,
+             **({"mentions": 1 + merged_into[n]} if merged_into[n] else {})}
             for n, a in sorted(m.additions.items())
         ]  # fmt: skip
         assert page["additions"] == expected_additions
@@ -1001,13 +1004,16 @@ class Walk:
 
             def line(n, a, merged_in=merged_in):
                 k = merged_in[n]
-                words = f" ({k} {'aanvulling' if k == 1 else 'aanvullingen'} samengevoegd)"
-                return a["text"] + (words if k else "")
+                if not k:
+                    return a["text"]
+                # "3× genoemd", and the texts merged into it, oldest first.
+                said = " ".join(b["text"] for _, b in sorted(m.additions.items()) if b["merged_into"] == n)
+                others = "andere aanvulling" if k == 1 else "andere aanvullingen"
+                return f"{k + 1}× genoemd: {a['text']} Samengevoegd met {k} {others}: {said}"
 
             shown = [(n, a) for n, a in sorted(m.additions.items()) if a["theme"] == theme]
-            assert [li.text() for li in (listed.find_all("li") if listed else [])] == [
-                line(n, a) for n, a in shown if a["status"] == "shown"
-            ]
+            items = [c for c in (listed.children if listed else []) if isinstance(c, Node) and c.tag == "li"]
+            assert [li.text() for li in items] == [line(n, a) for n, a in shown if a["status"] == "shown"]
             found = re.search(r"Niet getoond: (\d+)\. Samengevoegd: (\d+)\.", text)
             counted = Counter(a["status"] for a in mine)
             assert found and tuple(map(int, found.groups())) == (counted["hidden"], counted["merged"]), title

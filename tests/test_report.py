@@ -183,8 +183,8 @@ def test_the_consent_text_on_the_phone_says_on_which_day_details_are_erased(
     host.wait_for_url(f"**/{code}/afronden")
     assert host.get_by_text("31 december 2026").first.is_visible()
     page = open_page(browser, f"{server.url}/{code}", page_errors)
-    texts = page.evaluate("JSON.parse(document.getElementById('texts').textContent)")
-    assert "Op 31 december 2026 worden ze hier gewist." in texts["consent"]
+    consent = page.locator("label:has(#pledge-consent)").text_content()
+    assert "Op 31 december 2026 worden ze hier gewist." in consent
 
 
 def test_merged_additions_say_how_many_said_it_in_the_record_and_the_spreadsheet(server, handed_off):

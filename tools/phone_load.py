@@ -5,10 +5,14 @@ puts ``tools/slowlink.py`` in front of it (400 ms round trip, 50 KB/s down, 20 K
 websockets too), makes a meeting in the recognition phase, and opens the phone page in Debian's
 Chromium through that link, each run in a fresh profile (an empty cache). Per run it measures:
 
-- ``cold_usable_ms``: from the start of navigation until an answer button is on screen and the
-  socket is connected (``#conn[data-kind=ok]``): a tap now is sent at once;
+- ``cold_drawn_ms``: from the start of navigation until an answer button is on screen: the page
+  draws the meeting from the state it came with, and a tap now waits in the outbox until the
+  socket is up; ``cold_first_answer_saved_ms``: when a tap at that moment is saved (its ack);
+- ``cold_usable_ms``: until an answer button is on screen and the socket is connected
+  (``#conn[data-kind=ok]``): a tap now is sent at once;
 - ``answer_saved_ms``: from a tap on "Ja" until the phone shows the ack ("Opgeslagen");
-- ``reload_usable_ms``: the same page reloaded (the browser's cache as the first load left it);
+- ``reload_drawn_ms``, ``reload_usable_ms``: the same for the page reloaded (the browser's cache
+  as the first load left it);
 - ``cold_html_ms``, ``cold_files_ms``: when the page itself, and the last of its style and
   scripts, had arrived: the rest of ``cold_usable_ms`` is the socket's connection (a TCP
   handshake, the websocket upgrade, Socket.IO's connect, the first state);
@@ -53,8 +57,13 @@ USABLE = """() => {
   const ok = button && !button.disabled && button.offsetParent !== null && conn && conn.dataset.kind === 'ok';
   return ok ? performance.now() : false;
 }"""
-TAP = """() => {
-  const button = document.querySelector('#rec-themes input[data-action="vote"][value="yes"]');
+# Drawn: an answer button a person can tap; a tap now waits in the outbox until the socket is up.
+DRAWN = """() => {
+  const button = document.querySelector('#rec-themes input[data-action="vote"]');
+  return button && !button.disabled && button.offsetParent !== null ? performance.now() : false;
+}"""
+TAP = """(n) => {
+  const button = document.querySelectorAll('#rec-themes input[data-action="vote"][value="yes"]')[n];
   window.__tapped = performance.now();
   window.__status = button.name;
   button.click();
@@ -133,8 +142,15 @@ def one_run(playwright, link: SlowLink, page_url: str, saved_text: str) -> dict:
         cdp.on("Network.loadingFinished", finished)
         link.reset()
         page.goto(page_url, wait_until="commit", timeout=TIMEOUT_MS)
+        drawn = page.wait_for_function(DRAWN, polling="raf", timeout=TIMEOUT_MS).json_value()
+        # A person taps as soon as the buttons are there: when is that answer saved?
+        page.evaluate(TAP, 0)
+        first_saved = page.wait_for_function(SAVED, arg=saved_text, polling="raf", timeout=TIMEOUT_MS)
+        first_saved = drawn + first_saved.json_value()
         cold = page.wait_for_function(USABLE, polling="raf", timeout=TIMEOUT_MS).json_value()
         run = {
+            "cold_drawn_ms": round(drawn),
+            "cold_first_answer_saved_ms": round(first_saved),
             "cold_usable_ms": round(cold),
             "cold_html_ms": round(page.evaluate(HTML_DONE)),
             "cold_files_ms": round(page.evaluate(ASSETS_DONE)),
@@ -144,7 +160,8 @@ def one_run(playwright, link: SlowLink, page_url: str, saved_text: str) -> dict:
             "cold_requests": responses["requests"],
             "cold_connections": link.connections,
         }
-        page.evaluate(TAP)
+        page.wait_for_timeout(500)
+        page.evaluate(TAP, 1)
         run["answer_saved_ms"] = round(
             page.wait_for_function(SAVED, arg=saved_text, polling="raf", timeout=TIMEOUT_MS).json_value()
         )
@@ -152,6 +169,9 @@ def one_run(playwright, link: SlowLink, page_url: str, saved_text: str) -> dict:
         link.reset()
         responses.update(bytes=0, requests=0)
         page.reload(wait_until="commit", timeout=TIMEOUT_MS)
+        run["reload_drawn_ms"] = round(
+            page.wait_for_function(DRAWN, polling="raf", timeout=TIMEOUT_MS).json_value()
+        )
         run["reload_usable_ms"] = round(
             page.wait_for_function(USABLE, polling="raf", timeout=TIMEOUT_MS).json_value()
         )

@@ -58,28 +58,34 @@ function statusKey(item) {
   return item.event;
 }
 
+function showPending() {
+  // Actions not yet acknowledged win over the older saved answers.
+  for (const item of live.pending()) {
+    recognition.applyPending(item);
+    topics.applyPending(item);
+    setStatus(statusKey(item), words.saving);
+  }
+}
+
+function draw(state) {
+  showPhase(state.phase);
+  recognition.draw(state);
+  topics.draw(state);
+  card.draw(state);
+  pledges.draw(state);
+  if (state.mine) {
+    recognition.applyMine(state.mine);
+    topics.applyMine(state.mine);
+    card.applyMine(state.mine, state);
+    pledges.applyMine(state.mine);
+    showPending();
+  }
+  announcePhase(state.phase);
+}
+
 live = connect({
   role: 'phone',
-  onState(state) {
-    showPhase(state.phase);
-    recognition.draw(state);
-    topics.draw(state);
-    card.draw(state);
-    pledges.draw(state);
-    if (state.mine) {
-      recognition.applyMine(state.mine);
-      topics.applyMine(state.mine);
-      card.applyMine(state.mine, state);
-      pledges.applyMine(state.mine);
-      // Actions not yet acknowledged win over the older saved answers.
-      for (const item of live.pending()) {
-        recognition.applyPending(item);
-        topics.applyPending(item);
-        setStatus(statusKey(item), words.saving);
-      }
-    }
-    announcePhase(state.phase);
-  },
+  onState: draw,
   onRetry(item) {
     // Busy or a lost answer: it goes again by itself, so this is not an error for the reader.
     setStatus(statusKey(item), words.saving);
@@ -95,4 +101,14 @@ live = connect({
   },
 });
 live.socket.on('note', (note) => card.onNote(note));
+
+// The page came with the meeting as every phone sees it: draw it now, so a tap on a slow Wi-Fi
+// needs no wait for the socket (it waits in the outbox). The socket's first state, with this
+// phone's own answers, follows and is drawn over it.
+const first = document.getElementById('first-state');
+if (first && !live.socket.connected) {
+  // What this phone answered before comes with the socket; what waits in its outbox shows now.
+  draw(JSON.parse(first.textContent));
+  showPending();
+}
 live.socket.on('addition', (a) => recognition.onAddition(a));
