@@ -406,6 +406,16 @@ CREATE_ERRORS = {
     "too_many_rows": "Dit bestand is te groot om in te lezen. Er is niets opgeslagen.",
     "too_large": "Dit bestand is te groot om in te lezen (meer dan 8 MB). Er is niets opgeslagen.",
     "bad_payload": "Dit is geen bestand van een bijeenkomst dat we kunnen inlezen. Er is niets opgeslagen.",
+    # A terugkombijeenkomst, made from one or more evenings.
+    "bad_kind": "Dit soort bijeenkomst bestaat niet. Kies een avond of een terugkombijeenkomst.",
+    "from_required": "Kies de avond (of avonden) waar deze terugkombijeenkomst bij hoort.",
+    "bad_from": "De avonden kloppen niet. Geef van elke avond de code en de sleutel van de gespreksleider,"
+    " en elke avond maar één keer.",
+    "bad_from_key": "De code of de sleutel van een avond klopt niet. Er is niets gemaakt.",
+    "from_not_evening": "Een terugkombijeenkomst maakt u van een avond, niet van een andere"
+    " terugkombijeenkomst.",
+    "no_groups": "Op deze avond heeft niemand zich aangemeld om mee te helpen. Er zijn dus nog geen"
+    " werkgroepen om terug te laten komen.",
 }
 
 # The poster and the table cards speak to everyone at the door: these lines in the five languages of
