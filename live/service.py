@@ -229,6 +229,11 @@ class Live:
             self.writer.call(self.store.import_abort, keys["code"])
             raise
         self.writer.call(self.store.import_finish, keys["code"])
+        imported = self.store.meeting(keys["code"])
+        if imported is not None and imported.kind == domain.FOLLOW_UP:  # new group keys, shown once
+            with_groups = {g["theme"] for g in data.get("groups", [])}
+            themes = [t for t in imported.themes if t.id in with_groups]
+            return {**keys, "groups": self.group_keys(keys["code"], keys["host_key"], themes)}
         return keys
 
     def _import_rows(self, code: str, data: dict, host_key: str) -> None:
@@ -730,6 +735,10 @@ class Live:
         self.socketio.emit("state", phone, to=room(code, "phone"))
         self.socketio.emit("state", self.snapshot(meeting, "helper"), to=room(code, "helper"))
         self.send_staff_states(meeting)
+        if meeting.kind == domain.FOLLOW_UP:  # each group's link: its own group
+            for theme in {g["theme"] for g in self.store.groups(code)}:
+                state = self.group_snapshot(meeting, theme)
+                self.socketio.emit("state", state, to=room(code, group_room(theme)))
 
     def _flush(self, code: str, tally: bool, counts: bool, endorsed: bool) -> bool:
         """Send one coalesced update of a meeting (``live.shared`` decides when): the tally
