@@ -128,7 +128,7 @@ class Live:
         """Validate and create a meeting; returns its code and its secret keys."""
         if isinstance(data, dict) and data.get("kind") not in (None, domain.EVENING):
             if data.get("kind") != domain.FOLLOW_UP:
-                raise Refused("bad_kind")
+                raise Refused("bad_meeting_kind")
             return self.create_follow_up(data)
         fields = domain.parse_new_meeting(data)
 

@@ -137,7 +137,7 @@ def test_made_from_two_evenings_only_themes_with_pledges_become_groups_with_shar
         ({"kind": "terugkom", "title": "T", "from": "ABCDE"}, "bad_from"),
         ({"kind": "terugkom", "title": "T", "from": [{"code": "!!", "host_key": "x"}]}, "bad_from"),
         ({"kind": "terugkom", "title": "T", "from": [{"code": "QQQQQ", "host_key": "x"}]}, "bad_from_key"),
-        ({"kind": "vergadering", "title": "T"}, "bad_kind"),
+        ({"kind": "vergadering", "title": "T"}, "bad_meeting_kind"),
     ],
 )
 def test_a_bad_terugkom_request_gets_a_stable_code_and_a_dutch_sentence(server, body, slug):

@@ -431,7 +431,7 @@ def to_document(data: dict) -> dict:
                 "status": a.get("status", "pending"),
                 "merged_into": addition(a.get("merged_into")),
                 "added_at": a.get("created_at"),
-                **({"kind": a["kind"]} if a.get("kind") else {}),
+                "kind": a.get("kind") or None,
             }
             for a in data.get("additions", [])
         ],
@@ -544,7 +544,8 @@ FIELDS = {
     "manual_counts": {"theme": _index, "answer": _word(*ANSWERS), "count": _whole},
     "additions": {
         "id": _id, "participant": _optional(_id), "theme": _index, "text": _text, "status": _word(*STATUSES),
-        "merged_into": _optional(_id), "added_at": _number, "kind": _word(*ADDITION_KINDS),
+        "merged_into": _optional(_id), "added_at": _number,
+        "kind": _optional(_word(*ADDITION_KINDS)),
     },
     "endorsements": {"addition": _id, "participant": _optional(_id)},
     "addition_hands": {"addition": _id, "count": COLUMNS["addition_hands"]["count"]},
@@ -724,7 +725,10 @@ def _plain_lists(doc: dict) -> dict:
         "participants": [_renamed(r, {"joined_at": "created_at"}) for r in doc["participants"]],
         "votes": [_renamed(r, {}) for r in doc["answers"]],
         "manual_counts": [dict(r) for r in doc["manual_counts"]],
-        "additions": [_renamed(r, {"added_at": "created_at"}) for r in doc["additions"]],
+        "additions": [
+            {k: v for k, v in _renamed(r, {"added_at": "created_at"}).items() if k != "kind" or v}
+            for r in doc["additions"]
+        ],
         "endorsements": [_renamed(r, {}) for r in doc["endorsements"]],
         "addition_hands": [dict(r) for r in doc["addition_hands"]],
         "choices": [_renamed(r, {"table": "seat"}) for r in doc["choices"]],
