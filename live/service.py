@@ -619,6 +619,8 @@ class Live:
             # A merged addition leaves the beamer too; the beamer sees it as hidden.
             gone = {key: addition[key] for key in ("id", "theme", "version")}
             gone["status"] = "hidden"
+            if "kind" in addition:  # a top or a question: off its group's link too
+                audience.append(room(code, group_room(addition["theme"])))
             self.socketio.emit("addition", gone, to=audience)
         self.fanout.changed(code, tally=False, counts=True, endorsed=addition["status"] == "merged")
 

@@ -239,6 +239,11 @@ def test_presentations_with_tops_and_questions_moderated_onto_the_beamer_and_the
     group.wait_for(lambda: len([a for a in group.additions if a.get("status") == "shown"]) == 2, what="group")
     kinds = {a["text"]: a["kind"] for a in group.additions}
     assert kinds == {"Mooi plan": "top", "Wie betaalt de planten?": "question"}
+    assert host.call("moderate", addition=top["addition"], show=False)["ok"]
+    group.wait_for(
+        lambda: group.additions[-1] == {**group.additions[-1], "id": top["addition"], "status": "hidden"}
+    )
+    assert "Mooi plan" not in json.dumps(group.additions[-1])
     assert host.call("set_presenting", theme=None)["ok"]
     assert host.call("set_presenting", theme=99) == {"ok": False, "error": "unknown_theme"}
 

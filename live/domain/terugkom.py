@@ -77,6 +77,11 @@ def require_kind(meeting: Meeting, kind: str = FOLLOW_UP) -> None:
         raise Refused("wrong_kind")
 
 
+def _or_none(value):
+    """An optional text: "" and None both mean empty; anything else is checked as text."""
+    return None if value == "" else value
+
+
 def _id(raw, slug: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**53:
         raise Refused(slug)
@@ -189,7 +194,7 @@ def check_plan(meeting: Meeting, payload: dict, theme: int | None = None) -> dic
     if not isinstance(fields, dict) or not fields or any(name not in PLAN_FIELDS for name in fields):
         raise Refused("bad_field")
     cleaned = {
-        name: clean_text(text or None, MAX_PLAN_FIELD, multiline=True, required=False)
+        name: clean_text(_or_none(text), MAX_PLAN_FIELD, multiline=True, required=False)
         for name, text in fields.items()
     }
     return {"theme": theme, "fields": cleaned}
@@ -217,7 +222,7 @@ def check_group_status(meeting: Meeting, payload: dict) -> dict:
         out["called_on"] = parse_day(payload.get("called_on"))
     if "note" in payload:
         out["host_note"] = clean_text(
-            payload.get("note") or None, MAX_HOST_NOTE, multiline=True, required=False
+            _or_none(payload.get("note")), MAX_HOST_NOTE, multiline=True, required=False
         )
     if len(out) == 1:
         raise Refused("bad_payload")
@@ -256,7 +261,7 @@ def _agreement_fields(meeting: Meeting, payload: dict, required: bool) -> dict:
     if required or "themes" in payload:
         out["themes"] = _agreement_themes(meeting, payload.get("themes"))
     if required or "who" in payload:
-        out["who"] = clean_text(payload.get("who") or None, MAX_WHO, required=False)
+        out["who"] = clean_text(_or_none(payload.get("who")), MAX_WHO, required=False)
     if required or "due" in payload:
         due = payload.get("due")
         if due is not None and not isinstance(due, str):
