@@ -16,7 +16,16 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from live import links
 from live.domain import Refused, normalise_code, optional
-from live.service import HELPER_ACTOR, HOST_ACTOR, MAX_PAGE, StoreUnavailable, card_room, room
+from live.service import (
+    HELPER_ACTOR,
+    HOST_ACTOR,
+    MAX_PAGE,
+    StoreUnavailable,
+    card_room,
+    group_actor,
+    group_room,
+    room,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +38,8 @@ class Identity:
     role: str
     participant: int = HOST_ACTOR
     card: int | None = None
+    # A working group's link (role "group"): the theme of its group, the only plan it may write.
+    group: int | None = None
 
 
 KEY_ROLES = ("host", "projector", "helper")  # cookies that carry a key
@@ -173,10 +184,14 @@ class Events:
             identity, state = self._screen(meeting, role, auth.get("token"))
         elif role == "helper":
             identity, state = self._helper(meeting, auth.get("token"))
+        elif role == "group":
+            identity, state = self._group(meeting, auth.get("token"))
         else:
             raise ConnectionRefusedError("bad_role")
         self.connections[request.sid] = identity
         join_room(room(meeting.code, identity.role))
+        if identity.group is not None:
+            join_room(room(meeting.code, group_room(identity.group)))
         chosen = state.get("mine", {}).get("choice")
         if chosen is not None:  # back at the table: the card of the chosen theme, live
             self._follow_card(chosen)
@@ -214,6 +229,14 @@ class Events:
             raise ConnectionRefusedError("bad_key")
         return Identity(meeting.code, "helper", HELPER_ACTOR), self.live.snapshot(meeting, "helper")
 
+    def _group(self, meeting, token):
+        """A working group's link in a terugkombijeenkomst: its group key opens its own group."""
+        theme = self.live.group_for_key(meeting, token)
+        if theme is None:
+            raise ConnectionRefusedError("bad_key")
+        identity = Identity(meeting.code, "group", group_actor(theme), group=theme)
+        return identity, self.live.group_snapshot(meeting, theme)
+
     @handles("disconnect")
     def on_disconnect(self, *_reason):
         """Forget the connection's identity."""
@@ -224,8 +247,13 @@ class Events:
         if identity is None:
             return {"ok": False, "error": "unknown_meeting"}
         if identity.role not in (role, *also):
-            return {"ok": False, "error": "not_host" if role == "host" else "not_phone"}
+            slug = {"host": "not_host", "group": "not_group"}.get(role, "not_phone")
+            return {"ok": False, "error": slug}
         try:
+            if identity.role == "group":  # a group link counts against a phone's budget
+                return self.live.act(
+                    identity.code, "phone", identity.participant, kind, payload, group=identity.group
+                )
             return self.live.act(identity.code, identity.role, identity.participant, kind, payload)
         except StoreUnavailable:
             return {"ok": False, "error": UNAVAILABLE}
@@ -417,6 +445,49 @@ class Events:
     def on_addition_hands(self, payload=None, *_extra):
         """Host: ``{id, addition, count}`` raised hands for a shown addition (replaces the last)."""
         return self._act("addition_hands", payload, "host")
+
+    # -- a terugkombijeenkomst ----------------------------------------------------------------
+
+    @handles("set_presenting")
+    def on_set_presenting(self, payload=None, *_extra):
+        """Host: ``{id, theme}`` the group that presents now (``null``: nobody); every screen gets
+        a new ``state``."""
+        return self._act("set_presenting", payload, "host")
+
+    @handles("agreement")
+    def on_agreement(self, payload=None, *_extra):
+        """Host: ``{id, text, themes, who?, due?}`` a new agreement, acked ``{ok, agreement}``;
+        every screen hears ``agreements``."""
+        return self._act("agreement", payload, "host")
+
+    @handles("edit_agreement")
+    def on_edit_agreement(self, payload=None, *_extra):
+        """Host: ``{id, agreement, text?, themes?, who?, due?}``; every screen hears ``agreements``."""
+        return self._act("edit_agreement", payload, "host")
+
+    @handles("remove_agreement")
+    def on_remove_agreement(self, payload=None, *_extra):
+        """Host: ``{id, agreement}``; every screen hears ``agreements``."""
+        return self._act("remove_agreement", payload, "host")
+
+    @handles("plan")
+    def on_plan(self, payload=None, *_extra):
+        """Group link (its own plan, before the meeting) or host (``theme`` named, any time):
+        ``{id, theme?, fields: {goal?, actions?, tasks?, needs?, when?, first_step?}}``; the host,
+        the beamer and the group's link hear ``plan``."""
+        return self._act("plan", payload, "group", "host")
+
+    @handles("ask_help")
+    def on_ask_help(self, payload=None, *_extra):
+        """Group link: ``{id}`` "wij willen hulp": its status on the host's call list becomes
+        ``vraagt_hulp``; only the host hears ``group``."""
+        return self._act("ask_help", payload, "group")
+
+    @handles("set_group_status")
+    def on_set_group_status(self, payload=None, *_extra):
+        """Host: ``{id, theme, status?, called_on?, note?}`` the call list; only the host hears
+        ``group``."""
+        return self._act("set_group_status", payload, "host")
 
     @handles("list_additions")
     def on_list_additions(self, payload=None, *_extra):

@@ -16,6 +16,7 @@ from live.exports import archive
 from live.shared import Shared, in_process
 from live.store import HELPER_ACTOR, HOST_ACTOR, Action, Replayed, StoreFull, open_store
 from live.store import StoreUnavailable as StoreUnavailable  # for the transport: see events.py
+from live.store import group_actor as group_actor  # for the transport: see events.py
 from live.throttle import parse_limit
 from live.writer import Writer
 
@@ -40,6 +41,11 @@ def room(code: str, role: str) -> str:
 def card_room(theme: int) -> str:
     """The room (inside a meeting) of the phones following one subgroup card."""
     return f"card:{theme}"
+
+
+def group_room(theme: int) -> str:
+    """The room (inside a meeting) of one working group's link."""
+    return f"group:{theme}"
 
 
 def _here(fn, *args):
@@ -120,9 +126,13 @@ class Live:
 
     def create_meeting(self, data) -> dict:
         """Validate and create a meeting; returns its code and its secret keys."""
+        if isinstance(data, dict) and data.get("kind") not in (None, domain.EVENING):
+            if data.get("kind") != domain.FOLLOW_UP:
+                raise Refused("bad_meeting_kind")
+            return self.create_follow_up(data)
         fields = domain.parse_new_meeting(data)
 
-        def create(code, hashes):
+        def create(code, hashes, _host_key):
             return self.writer.call(
                 self.store.create_meeting,
                 code,
@@ -136,6 +146,52 @@ class Live:
             )
 
         return self._with_new_keys(create)
+
+    def create_follow_up(self, data) -> dict:
+        """A terugkombijeenkomst from one or more evenings, each proven by its host key: every
+        theme with a pledge becomes a working group with its card and members (``groups_from_evenings``),
+        each with a key of its own. Returns the code and keys, ``group_keys`` among them."""
+        fields = domain.parse_new_follow_up(data)
+        exports = []
+        for code, host_key in fields["from"]:
+            evening = self.store.meeting(code)
+            # An unknown code and a wrong key get the same answer: nothing to learn by trying.
+            if evening is None or not domain.secret_matches(host_key, evening.host_key_hash):
+                raise Refused("bad_from_key")
+            if evening.kind != domain.EVENING:
+                raise Refused("from_not_evening")
+            exports.append(self.store.export_meeting(code))
+        themes, groups = domain.groups_from_evenings(e for e in exports if e is not None)
+
+        def create(code, hashes, host_key):
+            keyed = [
+                {**g, "key_hash": domain.hash_secret(domain.group_key_for(host_key, code, g["theme"]))}
+                for g in groups
+            ]
+            return self.writer.call(
+                self.store.create_meeting,
+                code,
+                fields["title"],
+                fields["place"],
+                fields["date"],
+                themes,
+                *hashes,
+                fields["held_on"],
+                fields["wifi"],
+                domain.FOLLOW_UP,
+                keyed,
+            )
+
+        keys = self._with_new_keys(create)
+        return {**keys, "groups": self.group_keys(keys["code"], keys["host_key"], themes)}
+
+    @staticmethod
+    def group_keys(code: str, host_key: str, themes) -> list[dict]:
+        """Each working group's link key: ``[{theme, title, key}]`` (derived from the host key)."""
+        return [
+            {"theme": t.id, "title": t.title, "key": domain.group_key_for(host_key, code, t.id)}
+            for t in themes
+        ]
 
     def import_archive(self, read_body) -> dict:
         """An import body to a new meeting: one import at a time per worker (a second one is
@@ -160,7 +216,7 @@ class Live:
         wanted = domain.normalise_code(data["meeting"].get("code"))
         meeting = {k: v for k, v in data["meeting"].items() if k != "code"}
 
-        def begin(code, hashes):
+        def begin(code, hashes, host_key):
             try:
                 return self.writer.call(self.store.import_begin, code, meeting, *hashes)
             except ValueError:  # the store found a value it cannot hold: nothing stored
@@ -168,14 +224,19 @@ class Live:
 
         keys = self._with_new_keys(begin, wanted)
         try:
-            self._import_rows(keys["code"], data)
+            self._import_rows(keys["code"], data, keys["host_key"])
         except BaseException:
             self.writer.call(self.store.import_abort, keys["code"])
             raise
         self.writer.call(self.store.import_finish, keys["code"])
+        imported = self.store.meeting(keys["code"])
+        if imported is not None and imported.kind == domain.FOLLOW_UP:  # new group keys, shown once
+            with_groups = {g["theme"] for g in data.get("groups", [])}
+            themes = [t for t in imported.themes if t.id in with_groups]
+            return {**keys, "groups": self.group_keys(keys["code"], keys["host_key"], themes)}
         return keys
 
-    def _import_rows(self, code: str, data: dict) -> None:
+    def _import_rows(self, code: str, data: dict, host_key: str) -> None:
         """Every row of an import, in steps, with participants, additions and notes renumbered
         and every reference to them following (merged additions too)."""
 
@@ -223,6 +284,13 @@ class Live:
             raise Refused("bad_payload")
         for start in range(0, len(links), IMPORT_STEP):
             self.writer.call(self.store.import_links, code, links[start : start + IMPORT_STEP])
+        # A terugkombijeenkomst: its groups get keys from the new host key, like the beamer's.
+        groups = [
+            {**row, "key_hash": domain.hash_secret(domain.group_key_for(host_key, code, row["theme"]))}
+            for row in data.get("groups", [])
+        ]
+        write("groups", groups)
+        write("agreements", data.get("agreements", []))
 
     @staticmethod
     def _with_new_keys(create, wanted: str | None = None) -> dict:
@@ -236,7 +304,7 @@ class Live:
                 "projector_key": domain.projector_key_for(host_key, code),
                 "helper_key": domain.helper_key_for(host_key, code),
             }
-            if create(code, [domain.hash_secret(key) for key in keys.values()]):
+            if create(code, [domain.hash_secret(key) for key in keys.values()], host_key):
                 return {"code": code, **keys}
         raise RuntimeError("no free meeting code")
 
@@ -276,7 +344,12 @@ class Live:
         of one of its participants, or a host or projector key."""
         if domain.ticket_matches(self._secret, meeting.code, ticket):
             return True
-        if any(self.role_for_key(meeting, key) or self.helper_allowed(meeting, key) for key in keys):
+        if any(
+            self.role_for_key(meeting, key)
+            or self.helper_allowed(meeting, key)
+            or self.group_for_key(meeting, key)
+            for key in keys
+        ):
             return True
         return domain.valid_token(token) and (
             self.store.participant(meeting.code, domain.hash_secret(token)) is not None
@@ -297,6 +370,16 @@ class Live:
             key, meeting.host_key_hash
         )
 
+    def group_for_key(self, meeting: Meeting, key) -> int | None:
+        """The working group whose link key this is (its theme id), or None. A group key opens its
+        own group's plan and nothing else: never the host screen, the beamer or the exports."""
+        if meeting.kind != domain.FOLLOW_UP or not isinstance(key, str) or not key or len(key) > 100:
+            return None
+        if not key.isascii():
+            return None
+        theme = self.store.group_for_key(meeting.code, domain.hash_secret(key))
+        return theme if theme is not None and any(t.id == theme for t in meeting.themes) else None
+
     def join(self, meeting: Meeting, token) -> tuple[int, str, bool]:
         """The participant id and token for a phone (a new token if it brought none), and
         whether the participant is new."""
@@ -313,8 +396,11 @@ class Live:
 
     # -- actions ---------------------------------------------------------------------------
 
-    def act(self, meeting_code: str, role: str, actor: int, kind: str, payload) -> dict:
-        """Validate one action against the current meeting, write it durably, return the ack."""
+    def act(
+        self, meeting_code: str, role: str, actor: int, kind: str, payload, group: int | None = None
+    ) -> dict:
+        """Validate one action against the current meeting, write it durably, return the ack.
+        ``group``: the theme of the working group whose link sends it (its own plan only)."""
         if not self.limits.event_allowed(role, f"{meeting_code}:{actor}"):
             return {"ok": False, "error": "rate_limited"}
         try:
@@ -325,7 +411,10 @@ class Live:
         if meeting is None:  # deleted by its host while this connection stayed open
             return {"ok": False, "error": "unknown_meeting"}
         try:
-            data = CHECKS[kind](meeting, payload)
+            if group is not None:
+                data = GROUP_CHECKS[kind](meeting, payload, group)
+            else:
+                data = CHECKS[kind](meeting, payload)
         except Refused as refused:
             # A resend of a message handled before the phase moved on gets its first ack back;
             # new messages are deduplicated inside the store's write, at no extra cost.
@@ -333,9 +422,14 @@ class Live:
             if first:
                 return self.stored_text(meeting_code, actor, first)
             return {"ok": False, "error": refused.slug}
-        phases = domain.ACTION_PHASES.get(kind, ())
+        phases = (
+            domain.GROUP_PLAN_PHASES
+            if group is not None and kind == "plan"
+            else domain.action_phases(meeting, kind)
+        )
         # Showing or hiding a merged addition takes it out of its group: its root counts one less.
         before = self.store.addition(meeting_code, data["addition"]) if kind == "moderate" else None
+        kind = STORE_KINDS.get(kind, kind)
         result = self.writer.submit(Action(kind, meeting_code, actor, msg_id, data, phases))
         # A replayed id had its after-effects the first time (and may belong to another event).
         if result.get("ok") and not isinstance(result, Replayed):
@@ -349,6 +443,10 @@ class Live:
                 self.fanout.changed(meeting_code, tally=False, endorsed=True)
             elif kind == "addition":
                 self.addition_changed(meeting_code, result["addition"])
+            elif kind in AGREEMENTS:
+                self.send_agreements(meeting_code)
+            elif kind in ("plan", "group_status"):
+                self.group_changed(meeting_code, data["theme"], plan=kind == "plan")
             elif kind == "moderate":
                 self.addition_changed(meeting_code, data["addition"], counted=True)
                 if before and before.get("merged_into") is not None:
@@ -441,6 +539,42 @@ class Live:
         to = [room(code, card_room(note["theme"])), room(code, "host"), room(code, "projector")]
         self.socketio.emit("note", note, to=to)
 
+    # -- a terugkombijeenkomst ----------------------------------------------------------------
+
+    def send_agreements(self, code: str) -> None:
+        """The agreements as they are now, to every screen of the meeting (a short list)."""
+        message = {"agreements": self.store.agreements(code)}
+        to = [room(code, r) for r in ("phone", "projector", "host", "helper", "group")]
+        self.socketio.emit("agreements", message, to=to)
+
+    def groups_for(self, code: str, role: str) -> list[dict]:
+        """Every working group as ``role`` may see it (``domain.group_view``)."""
+        return [domain.group_view(row, role) for row in self.store.groups(code)]
+
+    def group_changed(self, code: str, theme: int, plan: bool) -> None:
+        """A group's plan or call-list entry changed: the host gets the whole group; a plan also
+        goes to the beamer and the group's own link (never status or note)."""
+        row = next((g for g in self.store.groups(code) if g["theme"] == theme), None)
+        if row is None:
+            return
+        self.socketio.emit("group", domain.group_view(row, "host"), to=room(code, "host"))
+        if plan:
+            message = {"theme": theme, "plan": domain.plan_of(row["plan"])}
+            self.socketio.emit("plan", message, to=[room(code, "projector"), room(code, group_room(theme))])
+
+    def group_snapshot(self, meeting: Meeting, theme: int) -> dict:
+        """The ``state`` of one working group's link: the public state, the agreements, its own
+        group (plan, card, members who share) and the tops and questions the beamer shows it."""
+        state = domain.public_state(meeting)
+        state["role"] = "group"
+        state["agreements"] = self.store.agreements(meeting.code)
+        row = next((g for g in self.store.groups(meeting.code) if g["theme"] == theme), None)
+        state["group"] = domain.group_view(row or {"theme": theme}, "group")
+        state["additions"] = [
+            a for a in self.store.additions(meeting.code, shown_only=True) if a["theme"] == theme
+        ]
+        return state
+
     # -- additions -------------------------------------------------------------------------
 
     def mentions(self, code: str) -> dict[int, int]:
@@ -475,6 +609,9 @@ class Live:
             beamer = hide_count(meeting, addition) if meeting is not None else addition
             self.socketio.emit("addition", beamer, to=room(code, "projector"))
             seen = {key: addition[key] for key in ("id", "theme", "text", "status", "version")}
+            if "kind" in addition:  # a top or a question: the presenting group's link sees it too
+                seen["kind"] = addition["kind"]
+                self.socketio.emit("addition", seen, to=room(code, group_room(addition["theme"])))
             self.socketio.emit("addition", seen, to=[room(code, "phone"), room(code, "helper")])
         elif addition["status"] in ("hidden", "merged"):
             # Only that it is gone: the beamer never receives the text of a hidden addition.
@@ -482,6 +619,8 @@ class Live:
             # A merged addition leaves the beamer too; the beamer sees it as hidden.
             gone = {key: addition[key] for key in ("id", "theme", "version")}
             gone["status"] = "hidden"
+            if "kind" in addition:  # a top or a question: off its group's link too
+                audience.append(room(code, group_room(addition["theme"])))
             self.socketio.emit("addition", gone, to=audience)
         self.fanout.changed(code, tally=False, counts=True, endorsed=addition["status"] == "merged")
 
@@ -558,6 +697,12 @@ class Live:
             state["additions_version"] = page["version"]
         else:  # phone and helper: what the beamer shows, without counts or who wrote it
             state["additions"] = self.store.additions(meeting.code, shown_only=True)
+        if meeting.kind == domain.FOLLOW_UP:
+            state["agreements"] = self.store.agreements(meeting.code)
+            if role in ("host", "projector"):
+                # The host's call list (status, last call, note) and the plans; the beamer the
+                # plans and how many members, never names. Phones get neither.
+                state["groups"] = self.groups_for(meeting.code, role)
         return state
 
     def send_staff_states(self, meeting: Meeting) -> None:
@@ -592,6 +737,10 @@ class Live:
         self.socketio.emit("state", phone, to=room(code, "phone"))
         self.socketio.emit("state", self.snapshot(meeting, "helper"), to=room(code, "helper"))
         self.send_staff_states(meeting)
+        if meeting.kind == domain.FOLLOW_UP:  # each group's link: its own group
+            for theme in {g["theme"] for g in self.store.groups(code)}:
+                state = self.group_snapshot(meeting, theme)
+                self.socketio.emit("state", state, to=room(code, group_room(theme)))
 
     def _flush(self, code: str, tally: bool, counts: bool, endorsed: bool) -> bool:
         """Send one coalesced update of a meeting (``live.shared`` decides when): the tally
@@ -709,6 +858,9 @@ RESHAPE = {
     "set_wifi",
     "show_welcome",
 }
+RESHAPE.add("set_presenting")
+# The agreements of a terugkombijeenkomst: every screen gets the short list again.
+AGREEMENTS = {"agreement", "edit_agreement", "remove_agreement"}
 # Endorsements of additions: their counts go out coalesced (``endorsements``), never per tap.
 ENDORSING = {"endorse", "addition_hands"}
 # Changes to a subgroup card: sent as one small ``note`` message each.
@@ -721,7 +873,7 @@ CHECKS = {
     "addition": domain.check_addition,
     "choose": domain.check_choice,
     "pledge": domain.check_pledge,
-    "set_phase": lambda meeting, payload: {"phase": domain.check_phase(payload)},
+    "set_phase": lambda meeting, payload: {"phase": domain.check_phase(payload, meeting.kind)},
     "moderate": lambda meeting, payload: domain.check_moderation(payload),
     "add_theme": domain.check_add_theme,
     "edit_theme": domain.check_edit_theme,
@@ -741,4 +893,18 @@ CHECKS = {
     "remove_note": domain.check_remove_note,
     "endorse": domain.check_endorse,
     "addition_hands": domain.check_addition_hands,
+    "set_presenting": domain.check_presenting,
+    "plan": domain.check_plan,
+    "set_group_status": domain.check_group_status,
+    "agreement": domain.check_agreement,
+    "edit_agreement": domain.check_edit_agreement,
+    "remove_agreement": domain.check_remove_agreement,
+}
+# Events written as another kind of action: the host's call list and a group's "wij willen hulp"
+# are both a change of the group's status.
+STORE_KINDS = {"set_group_status": "group_status", "ask_help": "group_status"}
+# What a working group's link may send: its own plan, and "wij willen hulp".
+GROUP_CHECKS = {
+    "plan": domain.check_plan,
+    "ask_help": domain.check_ask_help,
 }

@@ -109,6 +109,16 @@ ERRORS = {
     # The hall's Wi-Fi (creating a meeting, set_wifi on the host screen).
     "wifi_name_too_long": N_("De naam van de wifi is te lang. Gebruik hoogstens 32 tekens."),
     "wifi_password_too_long": N_("Het wachtwoord van de wifi is te lang. Gebruik hoogstens 63 tekens."),
+    # A terugkombijeenkomst (step 5): tops and questions, agreements, the groups' own links.
+    "wrong_kind": N_("Dat hoort bij een ander soort bijeenkomst."),
+    "bad_kind": N_("Kies: een tip (top) of een vraag."),
+    "not_group": N_("Dit kan alleen op de pagina van een werkgroep."),
+    "not_your_group": N_("U kunt alleen het plan van uw eigen werkgroep veranderen."),
+    "unknown_group": N_("Deze werkgroep bestaat niet."),
+    "bad_status": N_("Kies: loopt, loopt vast of vraagt hulp."),
+    "bad_themes": N_("Kies bij welke werkgroep of werkgroepen deze afspraak hoort."),
+    "unknown_agreement": N_("Deze afspraak bestaat niet meer."),
+    "too_many_agreements": N_("Dat zijn te veel afspraken. Haal er eerst een paar weg."),
 }
 
 # How a participant took part, in the exports and on the screens that count them.
@@ -406,6 +416,16 @@ CREATE_ERRORS = {
     "too_many_rows": "Dit bestand is te groot om in te lezen. Er is niets opgeslagen.",
     "too_large": "Dit bestand is te groot om in te lezen (meer dan 8 MB). Er is niets opgeslagen.",
     "bad_payload": "Dit is geen bestand van een bijeenkomst dat we kunnen inlezen. Er is niets opgeslagen.",
+    # A terugkombijeenkomst, made from one or more evenings.
+    "bad_meeting_kind": "Dit soort bijeenkomst bestaat niet. Kies een avond of een terugkombijeenkomst.",
+    "from_required": "Kies de avond (of avonden) waar deze terugkombijeenkomst bij hoort.",
+    "bad_from": "De avonden kloppen niet. Geef van elke avond de code en de sleutel van de gespreksleider,"
+    " en elke avond maar één keer.",
+    "bad_from_key": "De code of de sleutel van een avond klopt niet. Er is niets gemaakt.",
+    "from_not_evening": "Een terugkombijeenkomst maakt u van een avond, niet van een andere"
+    " terugkombijeenkomst.",
+    "no_groups": "Op deze avond heeft niemand zich aangemeld om mee te helpen. Er zijn dus nog geen"
+    " werkgroepen om terug te laten komen.",
 }
 
 # The poster and the table cards speak to everyone at the door: these lines in the five languages of

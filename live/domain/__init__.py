@@ -8,7 +8,8 @@ The package's names are importable from ``live.domain`` itself; each module hold
 ``model`` (phases, limits, records), ``keys`` (codes, keys, tickets, message ids), ``text``
 (cleaning untrusted text), ``creating`` (a new meeting), ``checks`` (each action, for whom and
 when), ``forms`` (paper and helper forms), ``seen`` (what each role may see), ``wifi`` (the hall's
-Wi-Fi), ``rules`` (the decisions an action's write depends on).
+Wi-Fi), ``rules`` (the decisions an action's write depends on), ``terugkom`` (step 5: the
+terugkombijeenkomst, its groups, plans and agreements).
 """
 
 from live.domain.checks import *  # noqa: F403
@@ -17,5 +18,6 @@ from live.domain.forms import *  # noqa: F403
 from live.domain.keys import *  # noqa: F403
 from live.domain.model import *  # noqa: F403
 from live.domain.seen import *  # noqa: F403
+from live.domain.terugkom import *  # noqa: F403
 from live.domain.text import *  # noqa: F403
 from live.domain.wifi import *  # noqa: F403

@@ -21,17 +21,33 @@ from live.domain.model import (
     MAX_TITLE,
     NOTE_FIELDS,
     PACES,
-    PHASES,
     ROLES,
     Meeting,
     Refused,
 )
+from live.domain.terugkom import (
+    EVENING_ONLY,
+    FOLLOW_UP,
+    FOLLOW_UP_ACTION_PHASES,
+    check_follow_up_addition,
+    phases_of,
+)
 from live.domain.text import clean_text, is_blank
+
+
+def action_phases(meeting: Meeting, action: str) -> tuple:
+    """The phases that accept ``action`` in this meeting (its kind has its own); empty: any
+    phase (a host action without a phase rule)."""
+    if meeting.kind == FOLLOW_UP:
+        if action in EVENING_ONLY:
+            return ("-",)  # no phase of a terugkombijeenkomst takes it
+        return FOLLOW_UP_ACTION_PHASES.get(action, ())
+    return ACTION_PHASES.get(action, ())
 
 
 def require_phase(meeting: Meeting, action: str) -> None:
     """Refuse an attendee action outside the phases that accept it."""
-    if meeting.phase not in ACTION_PHASES[action]:
+    if meeting.phase not in action_phases(meeting, action):
         raise Refused("wrong_phase")
 
 
@@ -46,7 +62,12 @@ def check_vote(meeting: Meeting, payload: dict) -> dict:
 
 
 def check_addition(meeting: Meeting, payload: dict) -> dict:
-    """Free text an attendee adds to a theme, or to the whole (theme 0); it waits for moderation."""
+    """Free text an attendee adds to a theme, or to the whole (theme 0); it waits for moderation.
+    In a terugkombijeenkomst: a top or a question to a group (``check_follow_up_addition``)."""
+    if meeting.kind == FOLLOW_UP:
+        fields = check_follow_up_addition(meeting, payload)
+        require_phase(meeting, "addition")
+        return fields
     theme = meeting.theme(payload.get("theme"), whole=True)
     text = clean_text(payload.get("text"), MAX_ADDITION, multiline=True)
     require_phase(meeting, "addition")
@@ -178,10 +199,10 @@ def pledge_fields(meeting: Meeting, payload: dict) -> dict:
     }
 
 
-def check_phase(payload: dict) -> str:
-    """A phase the host may switch to (any phase, forward or back)."""
+def check_phase(payload: dict, kind: str = "avond") -> str:
+    """A phase the host may switch to (any phase of its kind of meeting, forward or back)."""
     phase = payload.get("phase")
-    if phase not in PHASES:
+    if phase not in phases_of(kind):
         raise Refused("bad_phase")
     return phase
 

@@ -54,6 +54,14 @@ def helper_key_for(host_key: str, code: str) -> str:
     return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
 
 
+def group_key_for(host_key: str, code: str, theme: int) -> str:
+    """The key of one working group's link in a terugkombijeenkomst, derived from the host key
+    like the projector key, so the host page can show a group's link again; it opens that
+    group's plan and nothing else."""
+    digest = hmac.new(host_key.encode(), f"group:{code}:{theme}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
 def join_ticket(server_secret: str, code: str) -> str:
     """The ticket in a meeting's QR code and shared link: proof that a phone was shown the real
     code, so somebody else's mistyped codes from the same address never lock it out."""

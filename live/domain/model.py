@@ -119,6 +119,10 @@ class Meeting:
     wifi_password: str = ""
     # The host brought the welcome (Wi-Fi and join QR code) back on the beamer after the lobby.
     welcome: bool = False
+    # "avond" (the evening) or "terugkom" (a terugkombijeenkomst made from evenings: step 5).
+    kind: str = "avond"
+    # A terugkombijeenkomst: the group presenting now (a theme id), or None.
+    presenting: int | None = None
 
     def theme(self, theme_id, whole: bool = False) -> Theme:
         """The theme with this id, or ``unknown_theme``; with ``whole``, id 0 (the analysis as a

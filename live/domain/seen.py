@@ -19,6 +19,8 @@ def public_state(meeting: Meeting) -> dict:
         "results": {"hidden": meeting.results_hidden, "themes": sorted(meeting.hidden_themes)},
         "choices_locked": meeting.choices_locked,
         "merged": {str(old): new for old, new in meeting.merged.items()},
+        "kind": meeting.kind,
+        "presenting": meeting.presenting,
     }
 
 

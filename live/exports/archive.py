@@ -22,22 +22,32 @@ import re
 import time
 
 from live.domain import (
+    ADDITION_KINDS,
+    ALL_PHASES,
     ANSWERS,
+    GROUP_STATUSES,
+    KINDS,
     MAX_ADDITION,
+    MAX_AGREEMENT,
+    MAX_AGREEMENTS,
     MAX_CAPACITY,
     MAX_DESCRIPTION,
+    MAX_DUE,
+    MAX_HOST_NOTE,
     MAX_NAME,
     MAX_NOTE,
     MAX_PLACE,
+    MAX_PLAN_FIELD,
     MAX_TABLES,
     MAX_THEMES,
     MAX_TITLE,
+    MAX_WHO,
     MAX_WIFI_NAME,
     MAX_WIFI_PASSWORD,
     NOTE_FIELDS,
     ORIGINS,
     PACES,
-    PHASES,
+    PLAN_FIELDS,
     ROLES,
     WHOLE,
     Refused,
@@ -46,6 +56,7 @@ from live.domain import (
     clean_text,
     parse_day,
     parse_follow_up,
+    plan_of,
 )
 
 FORMAT = "burgerkracht-live/meeting"
@@ -64,12 +75,15 @@ LISTS = (
     "manual_counts",
     "endorsements",
     "addition_hands",
+    "groups",
+    "agreements",
 )
 # Version 2's lists, in the order of the evening, and the store's list each one comes from.
 DOCUMENT_LISTS = {
     "themes": "themes", "participants": "participants", "answers": "votes", "manual_counts": "manual_counts",
     "additions": "additions", "endorsements": "endorsements", "addition_hands": "addition_hands",
     "choices": "choices", "notes": "notes", "pledges": "pledges",
+    "groups": "groups", "agreements": "agreements",
 }  # fmt: skip
 # In the store's plain data the host writes as participant 0 (``live.store.HOST_ACTOR``: a card
 # note by the host); in the document the host is ``null``, as it is nobody among the participants.
@@ -92,6 +106,8 @@ MAX_ROWS = {
     "manual_counts": 4 * MAX_THEMES * len(ANSWERS),
     "endorsements": 200_000,
     "addition_hands": 20_000,
+    "groups": 4 * MAX_THEMES,
+    "agreements": 2 * MAX_AGREEMENTS,
 }
 MAX_EMAIL, MAX_PHONE = 254, 40
 
@@ -224,14 +240,35 @@ def _optional(check):
     return lambda value: value is None or check(value)
 
 
+def _origin(value) -> bool:
+    """What a working group brought from its evening: ``{from, theme, card, members, others}``."""
+    card = _list_of(_fields(field=_text, text=_text))
+    members = _list_of(_fields(name=_text, email=_text, phone=_text, role=_word(*ROLES)))
+    others = lambda v: isinstance(v, dict) and all(k in ROLES and _whole(n) and n >= 0 for k, n in v.items())  # noqa: E731
+    return _fields(
+        from_=_optional(_text), theme=_optional(_whole), card=card, members=members, others=others
+    )({("from_" if k == "from" else k): v for k, v in value.items()} if isinstance(value, dict) else value)
+
+
+def _origin_text(value) -> bool:
+    """``_origin`` kept as JSON text (or nothing)."""
+    if value == "":
+        return True
+    try:
+        return isinstance(value, str) and _origin(json.loads(value))
+    except ValueError:
+        return False
+
+
 COLUMNS = {
     "meeting": {
-        "title": _text, "place": _text, "date": _text, "phase": _word(*PHASES), "version": _whole,
+        "title": _text, "place": _text, "date": _text, "phase": _word(*ALL_PHASES), "version": _whole,
         "created_at": _number, "pace": _word(*PACES), "current_theme": _optional(_whole),
         "results_hidden": _flag, "hidden_themes": lambda v: isinstance(v, str) and _ID_LIST.fullmatch(v),
         "choices_locked": _flag, "held_on": lambda v: v == "" or _day(v),
         "retention_days": _optional(lambda v: _whole(v) and 0 <= v <= 3650),
         "wifi_name": _text, "wifi_password": _text, "welcome": _flag,
+        "kind": _word(*KINDS), "presenting": _optional(_whole),
     },
     "themes": {
         "id": _whole, "title": _text, "description": _text, "position": _optional(_whole), "removed": _flag,
@@ -251,11 +288,19 @@ COLUMNS = {
     },
     "additions": {
         "id": _whole, "participant": _whole, "theme": _whole, "text": _text, "status": _word(*STATUSES),
-        "created_at": _number, "merged_into": _optional(_whole),
+        "created_at": _number, "merged_into": _optional(_whole), "kind": _word("", *ADDITION_KINDS),
     },
     "manual_counts": {"theme": _whole, "answer": _word(*ANSWERS), "count": _whole},
     "endorsements": {"addition": _whole, "participant": _whole},
     "addition_hands": {"addition": _whole, "count": lambda v: _whole(v) and 0 <= v <= 100_000},
+    "groups": {
+        "theme": _whole, "plan": _json_text(dict, _text), "status": _word(*GROUP_STATUSES),
+        "called_on": lambda v: v == "" or _day(v), "host_note": _text, "origin": lambda v: _origin_text(v),
+    },
+    "agreements": {
+        "id": _whole, "text": _text, "themes": lambda v: isinstance(v, str) and _ID_LIST.fullmatch(v),
+        "who": _text, "due": _text, "removed": _flag, "created_at": _number,
+    },
 }  # fmt: skip
 
 
@@ -344,6 +389,8 @@ def to_document(data: dict) -> dict:
         "choices_locked": bool(m.get("choices_locked")),
         "wifi": wifi,
         "welcome": bool(m.get("welcome")),
+        "kind": m.get("kind") or "avond",
+        "presenting": m.get("presenting"),
     }
     themes = [
         {
@@ -384,6 +431,7 @@ def to_document(data: dict) -> dict:
                 "status": a.get("status", "pending"),
                 "merged_into": addition(a.get("merged_into")),
                 "added_at": a.get("created_at"),
+                "kind": a.get("kind") or None,
             }
             for a in data.get("additions", [])
         ],
@@ -424,6 +472,29 @@ def to_document(data: dict) -> dict:
             }
             for p in data.get("pledges", [])
         ],
+        "groups": [
+            {
+                "theme": g["theme"],
+                "plan": plan_of(g.get("plan", "")),
+                "status": g.get("status", "loopt"),
+                "called_on": g.get("called_on", ""),
+                "host_note": g.get("host_note", ""),
+                "origin": json.loads(g["origin"]) if g.get("origin") else None,
+            }
+            for g in sorted(data.get("groups", []), key=lambda g: g["theme"])
+        ],
+        "agreements": [
+            {
+                "id": a["id"],
+                "text": a["text"],
+                "themes": [int(t) for t in (a.get("themes") or "").split(",") if t],
+                "who": a.get("who", ""),
+                "due": a.get("due", ""),
+                "removed": bool(a.get("removed")),
+                "made_at": a.get("created_at"),
+            }
+            for a in sorted(data.get("agreements", []), key=lambda a: a["id"])
+        ],
     }
 
 
@@ -456,10 +527,11 @@ FIELDS = {
     "meeting": {
         "code": _optional(_text), "title": _text, "place": _text, "date": _text,
         "held_on": COLUMNS["meeting"]["held_on"], "retention_days": COLUMNS["meeting"]["retention_days"],
-        "created_at": _optional(_number), "phase": _word(*PHASES), "pace": _word(*PACES),
+        "created_at": _optional(_number), "phase": _word(*ALL_PHASES), "pace": _word(*PACES),
         "current_theme": _optional(_index),
         "results": _fields(hidden=_bool, whole_hidden=_bool, hidden_themes=_list_of(_id)),
         "choices_locked": _bool, "wifi": _optional(_fields(name=_text, password=_text)), "welcome": _bool,
+        "kind": _word(*KINDS), "presenting": _optional(_id),
     },
     "themes": {
         "id": _id, "title": _text, "description": _text, "position": _optional(_whole),
@@ -473,6 +545,7 @@ FIELDS = {
     "additions": {
         "id": _id, "participant": _optional(_id), "theme": _index, "text": _text, "status": _word(*STATUSES),
         "merged_into": _optional(_id), "added_at": _number,
+        "kind": _optional(_word(*ADDITION_KINDS)),
     },
     "endorsements": {"addition": _id, "participant": _optional(_id)},
     "addition_hands": {"addition": _id, "count": COLUMNS["addition_hands"]["count"]},
@@ -483,6 +556,15 @@ FIELDS = {
         "participant": _optional(_id), "theme": _id, "role": _word(*ROLES), "name": _text,
         "contact": _fields(channel=_optional(_word("email", "phone")), email=_text, phone=_text),
         "consent_at": _number, "share": _bool,
+    },
+    "groups": {
+        "theme": _id, "plan": _fields(**dict.fromkeys(PLAN_FIELDS, _text)), "status": _word(*GROUP_STATUSES),
+        "called_on": COLUMNS["groups"]["called_on"], "host_note": _text,
+        "origin": _optional(lambda v: _origin(v)),
+    },
+    "agreements": {
+        "id": _id, "text": _text, "themes": _list_of(_id), "who": _text, "due": _text, "removed": _bool,
+        "made_at": _optional(_number),
     },
 }  # fmt: skip
 REQUIRED = {
@@ -497,6 +579,8 @@ REQUIRED = {
     "choices": ("participant", "theme"),
     "notes": ("theme", "field", "participant", "text", "written_at"),
     "pledges": ("participant", "theme", "role", "consent_at"),
+    "groups": ("theme",),
+    "agreements": ("id", "text", "themes"),
 }
 ENVELOPE = ("format", "version", "exported_at")
 
@@ -573,6 +657,12 @@ def _check_references(meeting: dict, doc: dict) -> None:
     for name in ("endorsements", "addition_hands"):
         for row in doc[name]:
             _points(row["addition"], additions, "addition")
+    _points(meeting.get("presenting"), themes, "theme")
+    for row in doc["groups"]:
+        _points(row["theme"], themes, "theme")
+    for row in doc["agreements"]:
+        for theme in row["themes"]:
+            _points(theme, themes, "theme")
 
 
 def _plain_meeting(m: dict) -> dict:
@@ -584,6 +674,11 @@ def _plain_meeting(m: dict) -> dict:
     for key in ("choices_locked", "welcome"):
         if key in m:
             plain[key] = int(m[key])
+    # An evening and nobody presenting are what a store holds without them.
+    if m.get("kind", "avond") != "avond":
+        plain["kind"] = m["kind"]
+    if m.get("presenting") is not None:
+        plain["presenting"] = m["presenting"]
     if "results" in m:
         results = m["results"]
         hidden = set(results.get("hidden_themes", [])) | ({WHOLE} if results.get("whole_hidden") else set())
@@ -630,12 +725,32 @@ def _plain_lists(doc: dict) -> dict:
         "participants": [_renamed(r, {"joined_at": "created_at"}) for r in doc["participants"]],
         "votes": [_renamed(r, {}) for r in doc["answers"]],
         "manual_counts": [dict(r) for r in doc["manual_counts"]],
-        "additions": [_renamed(r, {"added_at": "created_at"}) for r in doc["additions"]],
+        "additions": [
+            {k: v for k, v in _renamed(r, {"added_at": "created_at"}).items() if k != "kind" or v}
+            for r in doc["additions"]
+        ],
         "endorsements": [_renamed(r, {}) for r in doc["endorsements"]],
         "addition_hands": [dict(r) for r in doc["addition_hands"]],
         "choices": [_renamed(r, {"table": "seat"}) for r in doc["choices"]],
         "notes": [_renamed(r, {"written_at": "created_at"}) for r in doc["notes"]],
         "pledges": pledges,
+        "groups": [
+            {
+                **{k: v for k, v in r.items() if k in ("theme", "status", "called_on", "host_note")},
+                "plan": json.dumps(r["plan"], ensure_ascii=False) if r.get("plan") else "",
+                "origin": json.dumps(r["origin"], ensure_ascii=False) if r.get("origin") else "",
+            }
+            for r in doc["groups"]
+        ],
+        "agreements": [
+            {
+                **{k: v for k, v in r.items() if k in ("id", "text", "who", "due")},
+                "themes": ",".join(str(t) for t in r["themes"]),
+                "removed": int(r.get("removed", False)),
+                **({"created_at": r["made_at"]} if r.get("made_at") is not None else {}),
+            }
+            for r in doc["agreements"]
+        ],
     }
 
 
@@ -720,5 +835,42 @@ def clean(data: dict) -> dict:
     additions = [
         {**row, "text": _text_of(row.get("text", ""), MAX_ADDITION, True)} for row in data["additions"]
     ]
+    groups = [_clean_group(row) for row in data.get("groups", [])]
+    agreements = [
+        {
+            **row,
+            "text": _text_of(row.get("text", ""), MAX_AGREEMENT, True),
+            "who": _text_of(row.get("who", ""), MAX_WHO),
+            "due": _text_of(row.get("due", ""), MAX_DUE),
+        }
+        for row in data.get("agreements", [])
+    ]
     return {**data, "meeting": meeting, "themes": themes, "pledges": pledges, "notes": notes,
-            "additions": additions}  # fmt: skip
+            "additions": additions, "groups": groups, "agreements": agreements}  # fmt: skip
+
+
+def _clean_group(row: dict) -> dict:
+    """A working group with its plan, note and what it brought cleaned and bounded."""
+    row = dict(row)
+    if row.get("plan"):
+        plan = plan_of(row["plan"])
+        row["plan"] = json.dumps(
+            {k: _text_of(v, MAX_PLAN_FIELD, True) for k, v in plan.items()}, ensure_ascii=False
+        )
+    row["host_note"] = _text_of(row.get("host_note", ""), MAX_HOST_NOTE, True)
+    if row.get("origin"):
+        origin = json.loads(row["origin"])
+        origin["card"] = [
+            {**c, "text": _text_of(c.get("text", ""), MAX_NOTE, True)} for c in origin.get("card", [])
+        ]
+        origin["members"] = [
+            {
+                **m,
+                "name": _text_of(m.get("name", ""), MAX_NAME),
+                "email": _contact(m.get("email", ""), clean_email, MAX_EMAIL),
+                "phone": _contact(m.get("phone", ""), clean_phone, MAX_PHONE),
+            }
+            for m in origin.get("members", [])
+        ]
+        row["origin"] = json.dumps(origin, ensure_ascii=False)
+    return row

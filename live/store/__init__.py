@@ -39,6 +39,11 @@ HOST_ACTOR = 0
 HELPER_ACTOR = -1
 
 
+def group_actor(theme: int) -> int:
+    """The actor of a working group's link in a terugkombijeenkomst (its message ids are its own)."""
+    return -100 - theme
+
+
 class Replayed(dict):
     """The first result of a message id handled before, given again: the ack is the same, but the
     broadcasts and other after-effects of the first time must not run again (a resend may even
@@ -58,7 +63,12 @@ class StoreFull(Exception):
 class Action:
     """One write: ``kind`` is an attendee action (vote, addition, choose, pledge) or a host action
     (set_phase, moderate, add_theme, edit_theme, remove_theme, order_themes, set_pace,
-    set_results, manual_count)."""
+    set_results, manual_count); in a terugkombijeenkomst also set_presenting (``{theme}``, None
+    for nobody), plan (``{theme, fields}``: the plan's fields written, from the host or the group
+    link), group_status (``{theme, status?, called_on?, host_note?}``), agreement (``{text,
+    themes, who, due}``, acked with its new id), edit_agreement and remove_agreement
+    (``{agreement, ...}``: ``unknown_agreement`` when it is not there); an addition may carry
+    its ``kind`` ("top" or "question")."""
 
     kind: str
     code: str
@@ -173,6 +183,20 @@ class Store(Protocol):
         additions merged into it included."""
         ...
 
+    def groups(self, code: str) -> list[dict]:
+        """The working groups of a terugkombijeenkomst, in theme order: ``[{theme, plan (JSON
+        text), status, called_on, host_note, origin (JSON text: from, theme, card, members,
+        others)}]``; empty for an evening. Key hashes stay inside."""
+        ...
+
+    def group_for_key(self, code: str, key_hash: str) -> int | None:
+        """The theme of the group whose key has this hash, or None (a read, no write)."""
+        ...
+
+    def agreements(self, code: str) -> list[dict]:
+        """The agreements still made, oldest first: ``[{id, text, themes: [ids], who, due}]``."""
+        ...
+
     def meeting_record(self, code: str) -> dict | None:
         """The meeting's own fields for the hand-off: ``{code, title, place, date, held_on,
         retention_days, created_at, phase}``, or None."""
@@ -181,7 +205,8 @@ class Store(Protocol):
     def export_meeting(self, code: str) -> dict | None:
         """The whole meeting as plain data (docs/export.md): ``{"meeting": {...}, "themes": [...],
         "participants", "votes", "choices", "pledges", "notes", "additions", "manual_counts",
-        "endorsements", "addition_hands"}``, read at one moment; keys and tokens are left out.
+        "endorsements", "addition_hands", "groups", "agreements"}``, read at one moment; keys and
+        tokens are left out.
         None for an unknown code."""
         ...
 
@@ -199,9 +224,12 @@ class Store(Protocol):
         helper_key_hash: str,
         held_on: str,
         wifi: dict | None,
+        kind: str = "avond",
+        groups: list[dict] | None = None,
     ) -> bool:
         """Create a meeting in the lobby, version 1; False if the code is taken or retired (the
-        caller picks another). ``held_on`` empty: today; ``wifi``: ``{name, password}`` or None.
+        caller picks another). ``held_on`` empty: today; ``wifi``: ``{name, password}`` or None;
+        ``kind`` "avond" or "terugkom", whose ``groups`` are ``[{theme, key_hash, origin}]``.
 
         Raises ``StoreFull`` when there is no room, other errors when the store fails; nothing
         already stored is lost and the next write works again."""

@@ -77,6 +77,9 @@ def _created(keys: dict, slug: str | None, status: int, headers: dict):
         "helper_url": links.helper_url(code, keys["helper_key"]),
         "helper_key": keys["helper_key"],
     }
+    if "groups" in keys:  # a terugkombijeenkomst: each working group's own key, shown once here
+        created["kind"] = "terugkom"
+        created["groups"] = keys["groups"]
     return jsonify(created), 201
 
 

@@ -24,7 +24,7 @@ import time
 
 import redis
 
-from live.domain import Refused, rules
+from live.domain import Refused, rules, terugkom
 from live.store import HOST_ACTOR, Replayed, StoreFull
 from live.store.redis.keys import BLOCKS, CODES, ID_BLOCK, LIVE, Meeting
 from live.store.redis.scripts import LUA_KINDS
@@ -89,6 +89,8 @@ def lua_payload(kind: str, data: dict) -> dict:
         out["share"] = bool(data.get("share", False))
     if kind == "choose":  # any theme: the rule refuses one that is not there
         return out
+    if kind == "addition" and data.get("kind"):  # a top or a question (a terugkombijeenkomst)
+        out["kind"] = checked(data["kind"])
     for name, value in out.items():
         wanted = int if name in ("theme", "count") else (bool if name == "share" else str)
         if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
@@ -308,6 +310,8 @@ class Actions:
         helper_key_hash="",
         held_on="",
         wifi=None,
+        kind="avond",
+        groups=None,
     ):
         # The code is claimed in the global key first (its own step: never in one script with
         # the meeting's keys); a claim whose meeting never got written only loses that code.
@@ -340,8 +344,15 @@ class Actions:
                 "welcome": 0,
                 "held_on": held_on or _today(),
                 "retention_days": "",
+                "kind": kind,
+                "presenting": "",
             },
         )
+        if groups:
+            pipe.hset(k.key("groups"), mapping={str(g["theme"]): json.dumps(group_row(g)) for g in groups})
+            keyed = {g["key_hash"]: g["theme"] for g in groups if g.get("key_hash")}
+            if keyed:
+                pipe.hset(k.key("gkeys"), mapping=keyed)
         pipe.set(k.key("seq"), 1)
         if themes:
             pipe.hset(
@@ -837,6 +848,70 @@ class Actions:
         tx.later(write)
         return {"ok": True, "participant": participant, "additions": [a for a, _row in additions]}
 
+    # -- a terugkombijeenkomst: who presents, plans, the call list, agreements ------------------
+
+    def _do_set_presenting(self, tx, code, actor, data):
+        self._hset(tx, "m", "presenting", "" if data["theme"] is None else int(data["theme"]))
+        self._bump(tx)
+        return {"ok": True}
+
+    @staticmethod
+    def _group(tx, theme) -> dict:
+        raw = tx.hget("groups", theme)
+        if raw is None:
+            raise Refused("unknown_group")
+        return json.loads(raw)
+
+    def _do_plan(self, tx, code, actor, data):
+        row = self._group(tx, data["theme"])
+        row["plan"] = terugkom.merged_plan(row["plan"], data["fields"])
+        self._hset(tx, "groups", data["theme"], json.dumps(row))
+        return {"ok": True}
+
+    def _do_group_status(self, tx, code, actor, data):
+        row = self._group(tx, data["theme"])
+        row.update({k: data[k] for k in ("status", "called_on", "host_note") if k in data})
+        self._hset(tx, "groups", data["theme"], json.dumps(row))
+        return {"ok": True}
+
+    @staticmethod
+    def _agreements(tx) -> dict[int, dict]:
+        return {int(n): json.loads(raw) for n, raw in tx.hgetall("agreements").items()}
+
+    def _do_agreement(self, tx, code, actor, data):
+        rows = self._agreements(tx)
+        new = terugkom.next_agreement(rows, sum(1 for r in rows.values() if not r["removed"]))
+        row = {
+            "id": new,
+            "text": data["text"],
+            "themes": ",".join(str(int(t)) for t in data["themes"]),
+            "who": data["who"],
+            "due": data["due"],
+            "removed": 0,
+            "created_at": time.time(),
+        }
+        self._hset(tx, "agreements", new, json.dumps(row))
+        return {"ok": True, "agreement": new}
+
+    def _do_edit_agreement(self, tx, code, actor, data):
+        raw = tx.hget("agreements", data["agreement"])
+        row = json.loads(raw) if raw else None
+        if row is None or row["removed"]:
+            raise Refused("unknown_agreement")
+        row.update({k: data[k] for k in ("text", "who", "due") if k in data})
+        if "themes" in data:
+            row["themes"] = ",".join(str(int(t)) for t in data["themes"])
+        self._hset(tx, "agreements", data["agreement"], json.dumps(row))
+        return {"ok": True, "agreement": data["agreement"]}
+
+    def _do_remove_agreement(self, tx, code, actor, data):
+        raw = tx.hget("agreements", data["agreement"])
+        row = json.loads(raw) if raw else None
+        if row is None or row["removed"]:
+            raise Refused("unknown_agreement")
+        self._hset(tx, "agreements", data["agreement"], json.dumps({**row, "removed": 1}))
+        return {"ok": True, "agreement": data["agreement"]}
+
     # -- the hand-off: the meeting's day and the follow-ups -----------------------------------
 
     def set_meeting_dates(self, code, held_on, retention_days):
@@ -876,6 +951,19 @@ def theme_row(theme_id, title, description="", position=None, from_addition=None
         "capacity": None,
         "merged_into": None,
         "follow_up": "",
+    }
+
+
+def group_row(data: dict) -> dict:
+    """A working group as it is kept: the columns of the export, with its key's hash."""
+    return {
+        "theme": data["theme"],
+        "key_hash": data.get("key_hash", ""),
+        "plan": data.get("plan", ""),
+        "status": data.get("status", "loopt"),
+        "called_on": data.get("called_on", ""),
+        "host_note": data.get("host_note", ""),
+        "origin": data.get("origin", ""),
     }
 
 

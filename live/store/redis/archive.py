@@ -16,7 +16,7 @@ import time
 
 import redis
 
-from live.store.redis.actions import checked, theme_row
+from live.store.redis.actions import checked, group_row, theme_row
 from live.store.redis.keys import BLOCKS, CODES, ID_BLOCK, LIVE
 
 # The columns of each table an archive may hold (the SQLite store's, less its bookkeeping), and
@@ -26,7 +26,7 @@ COLUMNS = {
         "title", "place", "date", "phase", "version", "created_at", "pace", "current_theme",
         "results_hidden", "hidden_themes", "choices_locked", "wifi_name", "wifi_password", "welcome",
         "held_on", "retention_days", "host_key_hash", "projector_key_hash", "helper_key_hash",
-        "importing", "code",
+        "importing", "code", "kind", "presenting",
     },
     "themes": {"id", "title", "description", "position", "removed", "from_addition", "tables", "capacity",
                "merged_into", "follow_up"},
@@ -37,10 +37,12 @@ COLUMNS = {
         "participant", "theme", "role", "name", "email", "phone", "consent_at", "contact_by", "share",
     },
     "notes": {"id", "theme", "field", "participant", "text", "created_at"},
-    "additions": {"id", "participant", "theme", "text", "status", "created_at", "merged_into"},
+    "additions": {"id", "participant", "theme", "text", "status", "created_at", "merged_into", "kind"},
     "manual_counts": {"theme", "answer", "count"},
     "endorsements": {"addition", "participant"},
     "addition_hands": {"addition", "count"},
+    "groups": {"theme", "key_hash", "plan", "status", "called_on", "host_note", "origin"},
+    "agreements": {"id", "text", "themes", "who", "due", "removed", "created_at"},
 }  # fmt: skip
 REQUIRED = {
     "meetings": {"title", "created_at"},
@@ -54,19 +56,21 @@ REQUIRED = {
     "manual_counts": {"theme", "answer", "count"},
     "endorsements": {"addition", "participant"},
     "addition_hands": {"addition", "count"},
+    "groups": {"theme"},
+    "agreements": {"id", "text"},
 }
 # The meeting's fields in the export, and the ones kept as numbers.
 EXPORTED = (
     "title", "place", "date", "phase", "version", "created_at", "pace", "current_theme",
     "results_hidden", "hidden_themes", "choices_locked", "wifi_name", "wifi_password", "welcome",
-    "held_on", "retention_days",
+    "held_on", "retention_days", "kind", "presenting",
 )  # fmt: skip
 NUMBERS = {"version": int, "created_at": float, "current_theme": int, "results_hidden": int,
-           "choices_locked": int, "welcome": int, "retention_days": int}  # fmt: skip
+           "choices_locked": int, "welcome": int, "retention_days": int, "presenting": int}  # fmt: skip
 MEETING_DEFAULTS = {
     "place": "", "date": "", "phase": "lobby", "version": 1, "pace": "all", "current_theme": "",
     "results_hidden": 0, "hidden_themes": "", "choices_locked": 0, "wifi_name": "", "wifi_password": "",
-    "welcome": 0, "held_on": "", "retention_days": "",
+    "welcome": 0, "held_on": "", "retention_days": "", "kind": "avond", "presenting": "",
 }  # fmt: skip
 
 
@@ -110,6 +114,7 @@ class Archive:
                     pipe.multi()
                     for name in ("m", "themes", "people", "choices", "notes", "additions", "hands", "ahands"):
                         pipe.hgetall(k.key(name))
+                    pipe.hgetall(k.key("groups")).hgetall(k.key("agreements"))
                     for p in people:
                         pipe.hgetall(k.key("votes", p)).hgetall(k.key("pledges", p))
                     for a in additions:
@@ -118,14 +123,15 @@ class Archive:
                     break
                 except redis.WatchError:
                     continue
-        m, themes, rows, choices, notes, added, hands, ahands = replies[:8]
+        m, themes, rows, choices, notes, added, hands, ahands, groups, agreements = replies[:10]
         if not m or m.get("importing") == "1":
             return None
-        per_person = replies[8 : 8 + 2 * len(people)]
-        endorsed = replies[8 + 2 * len(people) :]
+        per_person = replies[10 : 10 + 2 * len(people)]
+        endorsed = replies[10 + 2 * len(people) :]
         meeting = {"code": code}
         for name in EXPORTED:
             meeting[name] = _number(name, m.get(name)) if name in NUMBERS else m.get(name, "")
+        meeting["kind"] = meeting["kind"] or "avond"
         out = {"meeting": meeting}
         out["themes"] = [json.loads(themes[t]) for t in sorted(themes, key=int)]
         out["participants"] = [{"id": p, **json.loads(rows[str(p)])} for p in people]
@@ -144,7 +150,8 @@ class Archive:
             out["choices"].append({"participant": int(p), "theme": theme, "seat": seat})
         out["notes"] = [{"id": int(n), **json.loads(notes[n])} for n in sorted(notes, key=int)]
         out["additions"] = [
-            {"id": int(n), "merged_into": None, **json.loads(added[n])} for n in sorted(added, key=int)
+            {"id": int(n), "merged_into": None, "kind": "", **json.loads(added[n])}
+            for n in sorted(added, key=int)
         ]
         out["manual_counts"] = [
             {"theme": int(f.split(":")[0]), "answer": f.split(":")[1], "count": int(c)}
@@ -156,6 +163,11 @@ class Archive:
             for p in sorted(members, key=int)
         ]
         out["addition_hands"] = [{"addition": int(a), "count": int(c)} for a, c in ahands.items()]
+        out["groups"] = [
+            {c: v for c, v in json.loads(groups[t]).items() if c != "key_hash"}
+            for t in sorted(groups, key=int)
+        ]
+        out["agreements"] = [json.loads(agreements[n]) for n in sorted(agreements, key=int)]
         return out
 
     def import_begin(self, code, meeting, host_key_hash, projector_key_hash, helper_key_hash):
@@ -240,6 +252,8 @@ class Archive:
         elif table == "additions":
             kept = {c: row[c] for c in ("participant", "theme", "text", "created_at")}
             kept.update(status=row.get("status") or "pending", merged_into=row.get("merged_into"))
+            if row.get("kind"):
+                kept["kind"] = row["kind"]
             pipe.hset(k.key("additions"), str(new_id), json.dumps(kept))
             pipe.sadd(k.key("mine:a", row["participant"]), new_id)
         elif table == "manual_counts":
@@ -249,6 +263,14 @@ class Archive:
             pipe.sadd(k.key("endorsing", row["participant"]), row["addition"])
         elif table == "addition_hands":
             pipe.hset(k.key("ahands"), str(row["addition"]), row["count"])
+        elif table == "groups":
+            kept = group_row(row)
+            pipe.hset(k.key("groups"), str(row["theme"]), json.dumps(kept))
+            if kept["key_hash"]:
+                pipe.hset(k.key("gkeys"), kept["key_hash"], row["theme"])
+        elif table == "agreements":
+            kept = {"themes": "", "who": "", "due": "", "removed": 0, "created_at": 0, **row}
+            pipe.hset(k.key("agreements"), str(row["id"]), json.dumps(kept))
 
     def import_links(self, code, links):
         k = self._keys(code)

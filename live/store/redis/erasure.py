@@ -15,7 +15,7 @@ import logging
 
 import redis
 
-from live.domain import rules
+from live.domain import rules, terugkom
 from live.store.redis.keys import CODES, LIVE, RETIRED
 
 log = logging.getLogger("live.store.redis")
@@ -51,7 +51,13 @@ class Erasure:
         while True:
             with self._r.pipeline(transaction=True) as pipe:
                 try:
-                    pipe.watch(k.key("people"), k.key("additions"), k.key("notes"))
+                    pipe.watch(
+                        k.key("people"),
+                        k.key("additions"),
+                        k.key("notes"),
+                        k.key("groups"),
+                        k.key("agreements"),
+                    )
                     people = pipe.hkeys(k.key("people"))
                     pledge_keys = [k.key("pledges", p) for p in people]
                     if pledge_keys:
@@ -62,7 +68,25 @@ class Erasure:
                     pledges = reads.execute()
                     additions = pipe.hgetall(k.key("additions"))
                     notes = pipe.hgetall(k.key("notes"))
+                    groups = pipe.hgetall(k.key("groups"))
+                    agreements = pipe.hgetall(k.key("agreements"))
                     writes = []
+                    # A terugkombijeenkomst: plans, call notes, the members and card a group
+                    # brought, and who carries out an agreement.
+                    for n, raw in groups.items():
+                        row = json.loads(raw)
+                        blank = {
+                            **row,
+                            "plan": "",
+                            "host_note": "",
+                            "origin": terugkom.erased_origin(row["origin"]),
+                        }
+                        if blank != row:
+                            writes.append((k.key("groups"), n, blank))
+                    for n, raw in agreements.items():
+                        row = json.loads(raw)
+                        if row["who"]:
+                            writes.append((k.key("agreements"), n, {**row, "who": ""}))
                     for key, rows in zip(pledge_keys, pledges, strict=True):
                         for theme, raw in rows.items():
                             row = json.loads(raw)
@@ -119,7 +143,7 @@ class Erasure:
                     pipe.watch(k.key("people"), k.key("additions"))
                     people = pipe.hkeys(k.key("people"))
                     additions = pipe.hkeys(k.key("additions"))
-                    keys = k.every_key(people, additions)
+                    keys = k.every_key(people, additions, pipe.hkeys(k.key("groups")))
                     sizes = self._r.pipeline(transaction=False)
                     for key in keys:
                         sizes.type(key)

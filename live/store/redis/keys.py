@@ -23,6 +23,8 @@ Per meeting (``Meeting.key(name)``):
 - counters kept by every write, so a tally is a read: ``tv`` (``theme:answer``), ``tc``
   (``c:theme`` choosers, ``s:theme:seat`` per table), ``tp`` (``p:theme``, ``r:theme:role``),
   ``to`` (origin -> participants);
+- a terugkombijeenkomst: ``groups`` hash: theme -> JSON row (the export's columns, with its
+  key's hash); ``gkeys`` hash: key hash -> theme; ``agreements`` hash: id -> JSON row;
 - ``handled:<actor>`` hash: message id -> the first ack (JSON); ``handled_at`` sorted set:
   ``actor:msg_id`` scored by the time it was handled (for pruning).
 """
@@ -57,6 +59,9 @@ FIXED = (
     "tp",
     "to",
     "handled_at",
+    "groups",
+    "gkeys",
+    "agreements",
 )
 PER_PARTICIPANT = ("votes", "pledges", "mine:a", "mine:n", "endorsing", "handled")
 
@@ -74,10 +79,11 @@ class Meeting:
         """``name`` (one of ``FIXED``), or ``name:part`` for a participant's or addition's key."""
         return self.base + name if part is None else f"{self.base}{name}:{part}"
 
-    def every_key(self, participants, additions) -> list[str]:
+    def every_key(self, participants, additions, groups=()) -> list[str]:
         """All keys the meeting can have, given its participant ids (with the host and the
-        helpers, who own handled ids) and addition ids."""
+        helpers, who own handled ids), addition ids and groups (whose links own handled ids)."""
         keys = [self.key(name) for name in FIXED]
+        keys += [self.key("handled", -100 - int(theme)) for theme in groups]
         for actor in (0, -1, *participants):
             keys += [self.key(name, actor) for name in PER_PARTICIPANT]
         keys += [self.key("endorsed", a) for a in additions]

@@ -23,8 +23,15 @@ ADDITION_STATUSES = ("pending", "shown", "hidden", "promoted", "merged")
 MEETING_FIELDS = (
     "title", "place", "date", "phase", "version", "host_key_hash", "projector_key_hash",
     "created_at", "pace", "current_theme", "results_hidden", "hidden_themes", "choices_locked",
-    "helper_key_hash", "wifi_name", "wifi_password", "welcome", "importing",
+    "helper_key_hash", "wifi_name", "wifi_password", "welcome", "importing", "kind", "presenting",
 )  # fmt: skip
+
+
+def _kind(addition: dict, row: dict) -> dict:
+    """An addition with its ``kind`` ("top" or "question"), when its row has one."""
+    if row.get("kind"):
+        addition["kind"] = row["kind"]
+    return addition
 
 
 def _int(raw) -> int | None:
@@ -96,6 +103,8 @@ class Reads:
             wifi_name=row["wifi_name"],
             wifi_password=row["wifi_password"],
             welcome=row["welcome"] == "1",
+            kind=row["kind"] or "avond",
+            presenting=_int(row["presenting"]),
         )
 
     def seq(self, code):
@@ -212,7 +221,7 @@ class Reads:
             else None,
             "pledges": [{key: ({**p, "theme": t}[key]) for key in keys} for t, p in rows],
             "additions": [
-                {"id": int(n), "theme": a["theme"], "text": a["text"], "status": a["status"]}
+                _kind({"id": int(n), "theme": a["theme"], "text": a["text"], "status": a["status"]}, a)
                 for n, a in zip(sorted(additions, key=int), map(_loads, added), strict=False)
                 if a
             ],
@@ -232,7 +241,7 @@ class Reads:
     def additions(self, code, shown_only=False):
         rows = self._additions(code)
         return [
-            {"id": n, "theme": a["theme"], "text": a["text"], "status": a["status"]}
+            _kind({"id": n, "theme": a["theme"], "text": a["text"], "status": a["status"]}, a)
             for n, a in sorted(rows.items())
             if not shown_only or a["status"] == "shown"
         ]
@@ -290,7 +299,7 @@ class Reads:
         if row["status"] == "merged":
             addition["merged_into"] = row.get("merged_into")
         addition["endorsements"] = endorsements
-        return addition
+        return _kind(addition, row)
 
     def addition(self, code, addition_id):
         k = self._keys(code)
@@ -323,6 +332,36 @@ class Reads:
             "retention_days": _int(row["retention_days"]),
             "created_at": float(row["created_at"]),
         }
+
+    # -- a terugkombijeenkomst -----------------------------------------------------------------
+
+    def groups(self, code):
+        rows = self._r.hgetall(self._keys(code).key("groups"))
+        keys = ("theme", "plan", "status", "called_on", "host_note", "origin")
+        return [{key: json.loads(rows[t])[key] for key in keys} for t in sorted(rows, key=int)]
+
+    def group_for_key(self, code, key_hash):
+        if not key_hash:
+            return None
+        return _int(self._r.hget(self._keys(code).key("gkeys"), key_hash))
+
+    def agreements(self, code):
+        rows = self._r.hgetall(self._keys(code).key("agreements"))
+        out = []
+        for n in sorted(rows, key=int):
+            row = json.loads(rows[n])
+            if not row["removed"]:
+                themes = [int(t) for t in row["themes"].split(",") if t]
+                out.append(
+                    {
+                        "id": int(n),
+                        "text": row["text"],
+                        "themes": themes,
+                        "who": row["who"],
+                        "due": row["due"],
+                    }
+                )
+        return out
 
     def deleted(self, code):
         return self._r.hget(self._g(CODES), code) == RETIRED

@@ -87,7 +87,8 @@ end
 act.addition = function(actor, d)
   local id = redis.call('HINCRBY', k('ids'), 'addition', 1)
   redis.call('HSET', k('additions'), id, cjson.encode({
-    participant = actor, theme = d.theme, text = d.text, status = 'pending', created_at = now}))
+    participant = actor, theme = d.theme, text = d.text, status = 'pending', created_at = now,
+    kind = d.kind}))
   redis.call('SADD', kp('mine:a', actor), id)
   redis.call('HINCRBY', mkey, 'version', 1)
   return {ok = true, addition = id}, true

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import time
 
-from live.domain import Refused, rules
+from live.domain import Refused, rules, terugkom
 from live.store import HOST_ACTOR, Action, Replayed, StoreFull
 from live.store.sqlite.reads import ENDORSED, LOADS
 from live.store.sqlite.schema import BUSY_TIMEOUT, ERASE_BUSY_MS, code_retired, places, rollback
@@ -32,6 +32,11 @@ def _addition_row(conn, code, addition) -> rules.AdditionRow | None:
         "SELECT id, status, merged_into FROM additions WHERE code = ? AND id = ?", (code, addition)
     ).fetchone()
     return rules.AdditionRow(*row) if row else None
+
+
+def _id_list(ids) -> str:
+    """Theme ids as stored with an agreement: ``"1,3"``."""
+    return ",".join(str(int(i)) for i in ids)
 
 
 def _loads(conn, code) -> list[rules.ThemeLoad]:
@@ -54,6 +59,8 @@ class Actions:
         helper_key_hash="",
         held_on="",
         wifi=None,
+        kind="avond",
+        groups=None,
     ):
         conn = self._w
         conn.execute("BEGIN IMMEDIATE")
@@ -63,8 +70,8 @@ class Actions:
                 return False
             conn.execute(
                 "INSERT INTO meetings (code, title, place, date, host_key_hash,"
-                " projector_key_hash, created_at, helper_key_hash, held_on, wifi_name, wifi_password)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " projector_key_hash, created_at, helper_key_hash, held_on, wifi_name, wifi_password, kind)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     code,
                     title,
@@ -77,11 +84,16 @@ class Actions:
                     held_on or _today(),
                     (wifi or {}).get("name", ""),
                     (wifi or {}).get("password", ""),
+                    kind,
                 ),
             )
             conn.executemany(
                 "INSERT INTO themes (code, id, title, description) VALUES (?, ?, ?, ?)",
                 [(code, t.id, t.title, t.description) for t in themes],
+            )
+            conn.executemany(
+                "INSERT INTO groups (code, theme, key_hash, origin) VALUES (?, ?, ?, ?)",
+                [(code, g["theme"], g["key_hash"], g.get("origin", "")) for g in groups or ()],
             )
             conn.execute("COMMIT")
         except sqlite3.IntegrityError:
@@ -300,9 +312,9 @@ class Actions:
 
     def _do_addition(self, conn, code, actor, data):
         (addition_id,) = conn.execute(
-            "INSERT INTO additions (code, participant, theme, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (code, actor, data["theme"], data["text"], time.time()),
+            "INSERT INTO additions (code, participant, theme, text, created_at, kind)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (code, actor, data["theme"], data["text"], time.time(), data.get("kind", "")),
         ).fetchone()
         self._bump(conn, code)
         return {"ok": True, "addition": addition_id}
@@ -622,6 +634,70 @@ class Actions:
         for addition in data.get("endorse", ()):
             self._do_endorse(conn, code, participant, {"addition": addition, "on": True})
         return {"ok": True, "participant": participant, "additions": additions}
+
+    # -- a terugkombijeenkomst: who presents, plans, the call list, agreements ------------------
+
+    def _do_set_presenting(self, conn, code, actor, data):
+        conn.execute("UPDATE meetings SET presenting = ? WHERE code = ?", (data["theme"], code))
+        self._bump(conn, code)
+        return {"ok": True}
+
+    def _do_plan(self, conn, code, actor, data):
+        row = conn.execute(
+            "SELECT plan FROM groups WHERE code = ? AND theme = ?", (code, data["theme"])
+        ).fetchone()
+        if row is None:
+            raise Refused("unknown_group")
+        conn.execute(
+            "UPDATE groups SET plan = ? WHERE code = ? AND theme = ?",
+            (terugkom.merged_plan(row[0], data["fields"]), code, data["theme"]),
+        )
+        return {"ok": True}
+
+    def _do_group_status(self, conn, code, actor, data):
+        fields = {k: data[k] for k in ("status", "called_on", "host_note") if k in data}
+        cur = conn.execute(
+            f"UPDATE groups SET {', '.join(f'{k} = ?' for k in fields)} WHERE code = ? AND theme = ?",
+            (*fields.values(), code, data["theme"]),
+        )
+        if cur.rowcount != 1:
+            raise Refused("unknown_group")
+        return {"ok": True}
+
+    def _do_agreement(self, conn, code, actor, data):
+        ids = [row[0] for row in conn.execute("SELECT id FROM agreements WHERE code = ?", (code,))]
+        (live,) = conn.execute(
+            "SELECT count(*) FROM agreements WHERE code = ? AND removed = 0", (code,)
+        ).fetchone()
+        new = terugkom.next_agreement(ids, live)
+        conn.execute(
+            "INSERT INTO agreements (code, id, text, themes, who, due, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (code, new, data["text"], _id_list(data["themes"]), data["who"], data["due"], time.time()),
+        )
+        return {"ok": True, "agreement": new}
+
+    def _do_edit_agreement(self, conn, code, actor, data):
+        fields = {k: data[k] for k in ("text", "themes", "who", "due") if k in data}
+        if "themes" in fields:
+            fields["themes"] = _id_list(fields["themes"])
+        cur = conn.execute(
+            f"UPDATE agreements SET {', '.join(f'{k} = ?' for k in fields)}"
+            " WHERE code = ? AND id = ? AND removed = 0",
+            (*fields.values(), code, data["agreement"]),
+        )
+        if cur.rowcount != 1:
+            raise Refused("unknown_agreement")
+        return {"ok": True, "agreement": data["agreement"]}
+
+    def _do_remove_agreement(self, conn, code, actor, data):
+        cur = conn.execute(
+            "UPDATE agreements SET removed = 1 WHERE code = ? AND id = ? AND removed = 0",
+            (code, data["agreement"]),
+        )
+        if cur.rowcount != 1:
+            raise Refused("unknown_agreement")
+        return {"ok": True, "agreement": data["agreement"]}
 
     # -- the hand-off: the meeting's day and the follow-ups -----------------------------------
 

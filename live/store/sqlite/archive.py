@@ -22,6 +22,7 @@ EXPORT_SKIP = {
     "host_key_hash",
     "projector_key_hash",
     "helper_key_hash",
+    "key_hash",
     "token_hash",
     "importing",
     "seq",

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import time
 
-from live.domain import rules
+from live.domain import rules, terugkom
 from live.store.sqlite.schema import BUSY_TIMEOUT, CHECKPOINT_TRIES, ERASE_BUSY_MS, MEETING_TABLES, rollback
 
 # The meetings an erasure names, passed as one JSON list.
@@ -63,6 +63,26 @@ class Erasure:
                 # Card notes too: "Wie neemt het voortouw?" is answered with names.
                 touched += conn.execute(
                     f"UPDATE notes SET text = '' WHERE text != '' AND {_NAMED} RETURNING code", (named,)
+                ).fetchall()
+                # A terugkombijeenkomst: the plans ("wie doet wat"), the host's call notes, the
+                # members and card a group brought, and who carries out an agreement.
+                touched += conn.execute(
+                    "UPDATE groups SET plan = '', host_note = ''"
+                    f" WHERE (plan != '' OR host_note != '') AND {_NAMED} RETURNING code",
+                    (named,),
+                ).fetchall()
+                for group_code, theme, origin in conn.execute(
+                    f"SELECT code, theme, origin FROM groups WHERE origin != '' AND {_NAMED}", (named,)
+                ).fetchall():
+                    blank = terugkom.erased_origin(origin)
+                    if blank != origin:
+                        conn.execute(
+                            "UPDATE groups SET origin = ? WHERE code = ? AND theme = ?",
+                            (blank, group_code, theme),
+                        )
+                        touched.append((group_code,))
+                touched += conn.execute(
+                    f"UPDATE agreements SET who = '' WHERE who != '' AND {_NAMED} RETURNING code", (named,)
                 ).fetchall()
                 # What the screens show changed (blank texts): their number moves on.
                 conn.executemany(

@@ -33,12 +33,32 @@ LOADS = (
 
 def addition_dict(row) -> dict:
     """An addition as the protocol has it (``row``: id, theme, text, status, merged_into,
-    endorsements); a merged one also names the addition it went into."""
+    endorsements, kind); a merged one also names the addition it went into, a top or question
+    of a terugkombijeenkomst its ``kind``."""
     addition = dict(zip(("id", "theme", "text", "status"), row[:4], strict=True))
     if addition["status"] == "merged":
         addition["merged_into"] = row[4]
     addition["endorsements"] = row[5]
+    return with_kind(addition, row[6])
+
+
+def with_kind(addition: dict, kind: str) -> dict:
+    """An addition with its ``kind`` ("top" or "question"), when it has one."""
+    if kind:
+        addition["kind"] = kind
     return addition
+
+
+def group_row(row) -> dict:
+    """A group as the store hands it out (``row``: theme, plan, status, called_on, host_note, origin)."""
+    return dict(zip(("theme", "plan", "status", "called_on", "host_note", "origin"), row, strict=True))
+
+
+def agreement_dict(row) -> dict:
+    """An agreement as the protocol has it (``row``: id, text, themes, who, due)."""
+    agreement = dict(zip(("id", "text", "themes", "who", "due"), row, strict=True))
+    agreement["themes"] = [int(t) for t in agreement["themes"].split(",") if t]
+    return agreement
 
 
 class Reads:
@@ -56,7 +76,7 @@ class Reads:
         rows = self._read(
             "SELECT code, title, place, date, phase, version, host_key_hash, projector_key_hash,"
             " created_at, pace, current_theme, results_hidden, hidden_themes, choices_locked,"
-            " helper_key_hash, wifi_name, wifi_password, welcome"
+            " helper_key_hash, wifi_name, wifi_password, welcome, kind, presenting"
             " FROM meetings WHERE code = ? AND importing = 0",
             (code,),
         )
@@ -94,6 +114,8 @@ class Reads:
             wifi_name=row[15],
             wifi_password=row[16],
             welcome=bool(row[17]),
+            kind=row[18],
+            presenting=row[19],
         )
 
     def seq(self, code):
@@ -197,7 +219,8 @@ class Reads:
             (code, participant),
         )
         additions = self._read(
-            "SELECT id, theme, text, status FROM additions WHERE code = ? AND participant = ? ORDER BY id",
+            "SELECT id, theme, text, status, kind FROM additions"
+            " WHERE code = ? AND participant = ? ORDER BY id",
             (code, participant),
         )
         notes = self._read(
@@ -214,7 +237,10 @@ class Reads:
             "choice": choice[0][0] if choice else None,
             "table": rules.table_at(places(choice[0][2]), choice[0][1]) if choice else None,
             "pledges": [{**dict(zip(keys, row, strict=True)), "share": bool(row[6])} for row in pledges],
-            "additions": [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in additions],
+            "additions": [
+                with_kind({"id": i, "theme": t, "text": text, "status": s}, kind)
+                for i, t, text, s, kind in additions
+            ],
             "notes": [{"id": i, "theme": t, "field": f, "text": text} for i, t, f, text in notes],
             "endorsed": [addition for (addition,) in endorsed],
         }
@@ -223,11 +249,11 @@ class Reads:
         return mine
 
     def additions(self, code, shown_only=False):
-        sql = "SELECT id, theme, text, status FROM additions WHERE code = ?"
+        sql = "SELECT id, theme, text, status, kind FROM additions WHERE code = ?"
         if shown_only:
             sql += " AND status = 'shown'"
         rows = self._read(sql + " ORDER BY id", (code,))
-        return [{"id": i, "theme": t, "text": text, "status": s} for i, t, text, s in rows]
+        return [with_kind({"id": i, "theme": t, "text": text, "status": s}, k) for i, t, text, s, k in rows]
 
     def additions_page(self, code, order="oldest", offset=0, limit=50, status=None):
         where = "code = ?" + (" AND status = ?" if status else "")
@@ -248,7 +274,7 @@ class Reads:
                 )
                 ordering = f"{ENDORSED} DESC, id" if order == "endorsed" else f"id {direction}"
                 rows = self._r.execute(
-                    f"SELECT id, theme, text, status, merged_into, {ENDORSED} FROM additions a"
+                    f"SELECT id, theme, text, status, merged_into, {ENDORSED}, kind FROM additions a"
                     f" WHERE {where} ORDER BY {ordering} LIMIT ? OFFSET ?",
                     (*args, -1 if limit is None else limit, offset),
                 ).fetchall()
@@ -265,13 +291,13 @@ class Reads:
 
     def addition(self, code, addition_id):
         rows = self._read(
-            f"SELECT a.id, a.theme, a.text, a.status, a.merged_into, {ENDORSED}, m.version"
+            f"SELECT a.id, a.theme, a.text, a.status, a.merged_into, {ENDORSED}, a.kind, m.version"
             " FROM additions a JOIN meetings m ON m.code = a.code WHERE a.code = ? AND a.id = ?",
             (code, addition_id),
         )
         if not rows:
             return None
-        return {**addition_dict(rows[0]), "version": rows[0][6]}
+        return {**addition_dict(rows[0]), "version": rows[0][7]}
 
     def endorsements(self, code):
         rows = self._read(
@@ -300,6 +326,29 @@ class Reads:
         )
         keys = ("code", "title", "place", "date", "held_on", "retention_days", "created_at", "phase")
         return dict(zip(keys, rows[0], strict=True)) if rows else None
+
+    # -- a terugkombijeenkomst -----------------------------------------------------------------
+
+    def groups(self, code):
+        rows = self._read(
+            "SELECT theme, plan, status, called_on, host_note, origin FROM groups"
+            " WHERE code = ? ORDER BY theme",
+            (code,),
+        )
+        return [group_row(row) for row in rows]
+
+    def group_for_key(self, code, key_hash):
+        if not key_hash:
+            return None
+        rows = self._read("SELECT theme FROM groups WHERE code = ? AND key_hash = ?", (code, key_hash))
+        return rows[0][0] if rows else None
+
+    def agreements(self, code):
+        rows = self._read(
+            "SELECT id, text, themes, who, due FROM agreements WHERE code = ? AND removed = 0 ORDER BY id",
+            (code,),
+        )
+        return [agreement_dict(row) for row in rows]
 
     def deleted(self, code):
         return bool(self._read("SELECT 1 FROM deleted_codes WHERE code = ?", (code,)))

@@ -138,6 +138,32 @@ CREATE TABLE IF NOT EXISTS deleted_codes (
     code TEXT PRIMARY KEY,
     deleted_at REAL NOT NULL
 );
+-- A terugkombijeenkomst (step 5): one row per working group (a theme), its key's hash, its plan
+-- (JSON), the host's call list (status, day of the last call, a note) and what it brought from
+-- its evening (JSON: card, members who share, counts of the others); and the agreements.
+CREATE TABLE IF NOT EXISTS groups (
+    code TEXT NOT NULL,
+    theme INTEGER NOT NULL,
+    key_hash TEXT NOT NULL DEFAULT '',
+    plan TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'loopt',
+    called_on TEXT NOT NULL DEFAULT '',
+    host_note TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (code, theme)
+);
+CREATE INDEX IF NOT EXISTS groups_by_key ON groups (code, key_hash);
+CREATE TABLE IF NOT EXISTS agreements (
+    code TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    themes TEXT NOT NULL DEFAULT '',
+    who TEXT NOT NULL DEFAULT '',
+    due TEXT NOT NULL DEFAULT '',
+    removed INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (code, id)
+);
 CREATE TABLE IF NOT EXISTS handled (
     code TEXT NOT NULL,
     actor INTEGER NOT NULL,
@@ -177,6 +203,9 @@ ADDED_COLUMNS = {
         # A number that only grows, bumped by every commit that changes what the meeting's tally,
         # additions counts or endorsements show: coalesced messages carry it, clients order by it.
         "seq": "INTEGER NOT NULL DEFAULT 1",
+        # "avond" or "terugkom" (step 5), and the group presenting in a terugkombijeenkomst.
+        "kind": "TEXT NOT NULL DEFAULT 'avond'",
+        "presenting": "INTEGER",
     },
     "themes": {
         "position": "INTEGER",
@@ -194,7 +223,11 @@ ADDED_COLUMNS = {
     # When the message was handled, so the table can be pruned (``prune_handled``).
     "handled": {"at": "REAL NOT NULL DEFAULT 0"},
     # The addition a merged addition went into (always one that is not merged itself).
-    "additions": {"merged_into": "INTEGER"},
+    "additions": {
+        "merged_into": "INTEGER",
+        # A terugkombijeenkomst's "top" or "question"; "" for an evening's addition.
+        "kind": "TEXT NOT NULL DEFAULT ''",
+    },
 }
 
 
@@ -211,6 +244,8 @@ MEETING_TABLES = (
     "manual_counts",
     "endorsements",
     "addition_hands",
+    "groups",
+    "agreements",
 )
 
 
