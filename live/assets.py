@@ -55,6 +55,7 @@ SCREENS = {
     "helper": ("js/helper.js",),
     "projector": ("js/projector.js",),
     "host": ("js/host.js", "js/keep_link.js"),
+    "group": ("js/group.js",),
 }
 BUNDLE_FOLDER = "bundle"  # the joined scripts' addresses: /static/bundle/<screen>.js
 # A static import or re-export with a relative address: `import x from './a.js'`,

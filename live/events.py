@@ -230,8 +230,9 @@ class Events:
         return Identity(meeting.code, "helper", HELPER_ACTOR), self.live.snapshot(meeting, "helper")
 
     def _group(self, meeting, token):
-        """A working group's link in a terugkombijeenkomst: its group key opens its own group."""
-        theme = self.live.group_for_key(meeting, token)
+        """A working group's link in a terugkombijeenkomst: its group key opens its own group
+        (from ``auth``, or the page's cookie ``group_<code>``)."""
+        theme = self.live.group_for_key(meeting, token or request.cookies.get(f"group_{meeting.code}"))
         if theme is None:
             raise ConnectionRefusedError("bad_key")
         identity = Identity(meeting.code, "group", group_actor(theme), group=theme)

@@ -121,6 +121,25 @@ ERRORS = {
     "too_many_agreements": N_("Dat zijn te veel afspraken. Haal er eerst een paar weg."),
 }
 
+# A terugkombijeenkomst (step 5): the phases, the plan's fields, the call list and what phones send.
+# The group page, the host and the beamer are Dutch; the phone's words are in PHONE (translated).
+FOLLOW_UP_PHASE_LABELS = {
+    "lobby": N_("Welkom"),
+    "presentations": N_("Presentaties"),
+    "agreements": N_("Afspraken"),
+    "results": N_("Uitkomsten"),
+}
+PLAN_LABELS = {
+    "goal": "Wat willen we bereiken?",
+    "actions": "Wat gaan we doen?",
+    "tasks": "Wie doet wat?",
+    "needs": "Wat hebben we nodig, en van wie?",
+    "when": "Wanneer?",
+    "first_step": "Wat is de eerste stap?",
+}
+GROUP_STATUS_LABELS = {"loopt": "Loopt", "loopt_vast": "Loopt vast", "vraagt_hulp": "Vraagt hulp"}
+ADDITION_KIND_LABELS = {"top": "Top", "question": "Vraag"}
+
 # How a participant took part, in the exports and on the screens that count them.
 ORIGIN_LABELS = {"phone": "Telefoon", "paper": "Papier", "helper": "Met hulp"}
 
@@ -527,6 +546,12 @@ def client_texts(retention_days: int, erase_on: str = "") -> dict:
         # Not words, but the pages need them next to the words (the counter under an addition).
         "limits": {"addition": MAX_ADDITION, "note": MAX_NOTE},
         "card_fields": _tr_all(CARD_FIELDS),
+        "follow_up": {
+            "phases": _tr_all(FOLLOW_UP_PHASE_LABELS),
+            "plan": PLAN_LABELS,
+            "status": GROUP_STATUS_LABELS,
+            "kinds": ADDITION_KIND_LABELS,
+        },
     }
 
 

@@ -6,6 +6,7 @@ Thin on purpose: parse the request, call the service, render. One module per con
 - ``start``: the start page, joining by code, making meetings (form, API, archive import);
 - ``screens``: the phone page, host screen and beamer, their QR codes, poster and table cards;
 - ``helper``: the helper screen and the paper form;
+- ``group``: a working group's own page in a terugkombijeenkomst;
 - ``handoff``: exports, the record, working groups, the day and retention, deleting;
 - ``site``: error pages, security headers, favicon, health;
 - ``responses`` and ``routes``: what those share.
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from live.views import handoff, helper, screens, site, start
+from live.views import group, handoff, helper, screens, site, start
 
-MODULES = (start, screens, helper, handoff, site)
+MODULES = (start, screens, helper, group, handoff, site)
 
 
 def make_blueprint(live) -> Blueprint:

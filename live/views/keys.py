@@ -17,7 +17,7 @@ from live.domain import Refused, normalise_code
 
 COOKIE_AGE = 7 * 24 * 3600
 # Cookies that carry a key, by the role they open (``join`` carries the QR link's ticket).
-KEY_ROLES = ("host", "projector", "helper")
+KEY_ROLES = ("host", "projector", "helper", "group")
 
 
 def bearer() -> str | None:
@@ -43,7 +43,7 @@ def proof(raw_code) -> dict:
 
 
 def with_key_cookie(response, role: str, code: str, key: str):
-    """Set the cookie ``<role>_<code>`` (role: host, projector, helper, or join for the ticket)."""
+    """Set the cookie ``<role>_<code>`` (role: host, projector, helper, group, or join for the ticket)."""
     response.set_cookie(
         f"{role}_{code}",
         key,
