@@ -70,3 +70,8 @@ def display(url: str) -> str:
 def helper_url(code: str, key: str) -> str:
     """The secret helper link: typing in paper forms, or a device handed to someone."""
     return f"{base_url()}/{code}/helper?key={quote(key)}"
+
+
+def group_url(code: str, key: str) -> str:
+    """The secret link of one working group's page in a terugkombijeenkomst."""
+    return f"{base_url()}/{code}/groep?key={quote(key)}"

@@ -76,3 +76,22 @@ def test_a_group_writes_its_plan_and_asks_for_help_on_its_own_page(browser, serv
     assert host.call("moderate", addition=ack["addition"], show=True)["ok"]
     expect(page.locator("#extra-list")).to_contain_text("Top: Mooi dat u de buren vraagt")
     assert not page_errors, page_errors
+
+
+def test_the_hand_off_button_makes_a_terugkombijeenkomst_with_a_link_per_group(browser, server, connect, page_errors):
+    night = evening(server, connect, ("Groen", "Verkeer", "Eten"), [(1, "Anna", True), (3, "Dewi", True)])
+    code = night["code"]
+    page = open_page(browser, f"{server.url}/{code}/host?key={night['host_key']}", page_errors, **LAPTOP)
+    page.goto(f"{server.url}/{code}/afronden")
+    page.get_by_role("button", name="Terugkombijeenkomst maken").click()
+    expect(page.get_by_role("heading", name="De terugkombijeenkomst is gemaakt")).to_be_visible()
+    links = page.locator("a.group-link")
+    expect(links).to_have_count(2)
+    assert page.locator(".group-link-sheet svg.qr").count() == 2
+    page.screenshot(path=f"{SHOTS}/handoff-made-1280.png", full_page=True)
+    group_url = links.first.get_attribute("href")
+    page.get_by_role("link", name="Naar de terugkombijeenkomst").click()
+    assert "/host" in page.url
+    group = open_page(browser, group_url, page_errors, **SMALL_PHONE)
+    expect(group.get_by_role("heading", level=1)).to_contain_text("Groen")
+    assert not page_errors, page_errors

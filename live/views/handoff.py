@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 
-from live.domain import Refused, normalise_code, parse_day, parse_follow_up
+from live import links
+from live.domain import FOLLOW_UP, Refused, normalise_code, parse_day, parse_follow_up
 
 # xlsx (openpyxl) and calendar (icalendar) are imported where they are used: together some 15 MB
 # that a laptop would otherwise hold all evening for an export made once, at the end.
 from live.exports import archive, download_name, evening, table_csv
-from live.texts import HANDOFF_ERRORS, error_text
-from live.views.keys import KEY_ROLES, host_meeting, same_origin
-from live.views.responses import download, form_page
+from live.texts import HANDOFF_ERRORS, create_error_text, error_text
+from live.views.keys import KEY_ROLES, host_meeting, presented_key, same_origin, with_key_cookie
+from live.views.responses import download, form_page, inline_qr
 from live.views.routes import Routes
 
 routes = Routes()
@@ -169,7 +170,7 @@ def follow_up_ics(live, code, theme):
 # -- the hand-off page: the day, retention, deleting ------------------------------------------------
 
 
-def _handoff_page(live, meeting, error=None, status=200):
+def _handoff_page(live, meeting, error=None, status=200, follow_up_error=None):
     record = live.meeting_record(meeting.code)
     days = _retention(record["retention_days"])
     response = make_response(
@@ -181,6 +182,9 @@ def _handoff_page(live, meeting, error=None, status=200):
             custom_days=record["retention_days"] is not None,
             erase_on=evening.dutch_date(evening.erase_on(record["held_on"], days)),
             error=error,
+            follow_up_error=follow_up_error,
+            follow_up_title=f"Terugkombijeenkomst {record['title']}",
+            is_evening=meeting.kind != FOLLOW_UP,
         ),
         status,
     )
@@ -227,3 +231,43 @@ def delete_meeting(live, code):
     for role in (*KEY_ROLES, "join"):
         response.delete_cookie(f"{role}_{meeting.code}")
     return response
+
+
+# -- the terugkombijeenkomst made from this evening -------------------------------------------------
+
+
+@routes.post("/<code>/terugkom")
+def make_follow_up(live, code):
+    """Make a terugkombijeenkomst from this evening (its host key, from the host's own session,
+    proves it), then show its host link and each working group's link, once, to print."""
+    meeting = _own_post(live, code)
+    from live.views.start import create_for_request  # one way to make a meeting, with its limits
+
+    title = request.form.get("title", "").strip() or f"Terugkombijeenkomst {meeting.title}"
+    body = {
+        "kind": FOLLOW_UP,
+        "title": title,
+        "from": [{"code": meeting.code, "host_key": presented_key("host", meeting.code)}],
+    }
+    keys, slug, status, headers = create_for_request(
+        live, lambda: live.create_follow_up(body), request.form.get("organiser_key", "")
+    )
+    if keys is None:
+        return _handoff_page(live, meeting, status=status, follow_up_error=create_error_text(slug)), headers
+    new = keys["code"]
+    groups = [
+        {**g, "url": links.group_url(new, g["key"]), "qr": inline_qr(links.group_url(new, g["key"]))}
+        for g in keys["groups"]
+    ]
+    page = render_template(
+        "follow_up_made.html",
+        evening=meeting,
+        title=title,
+        code=new,
+        host_link=links.host_url(new, keys["host_key"]),
+        host_qr=inline_qr(links.host_url(new, keys["host_key"])),
+        groups=groups,
+    )
+    response = form_page(make_response(page, 201))
+    # This browser leads the new meeting too, without opening the link first.
+    return with_key_cookie(response, "host", new, keys["host_key"])

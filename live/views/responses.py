@@ -11,6 +11,7 @@ import qrcode
 import qrcode.image.svg
 from flask import Response, current_app, make_response
 from flask_babel import format_date, get_locale
+from markupsafe import Markup
 
 from live.exports import evening
 from live.texts import client_texts
@@ -47,6 +48,14 @@ def qr_svg(data: str) -> Response:
     response = make_response(image.to_string(encoding="unicode"))
     response.mimetype = "image/svg+xml"
     return response
+
+
+def inline_qr(data: str) -> Markup:
+    """A QR code of ``data`` as ``<svg>`` markup to put straight into a page (a printed page
+    that shows a secret link needs no second, key-carrying image address)."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathFillImage, border=2)
+    svg = image.to_string(encoding="unicode")
+    return Markup(svg[svg.index("<svg") :].replace("<svg", '<svg class="qr" aria-hidden="true"', 1))
 
 
 def download(body: bytes, mimetype: str, filename: str):

@@ -38,7 +38,7 @@ def _fresh_form() -> dict:
     return {"held_on": time.strftime("%Y-%m-%d")}
 
 
-def _create(live, make, presented: str):
+def create_for_request(live, make, presented: str):
     """Create a meeting for this request with ``make()``: ``(keys, None, 201, {})`` or ``(None,
     slug, status, headers)``."""
     refused = creation_refused(live, presented)
@@ -93,7 +93,7 @@ def create_from_form(live):
     fields = ("title", "place", "date", "held_on", "themes", "wifi_name", "wifi_password")
     form = {k: request.form.get(k, "") for k in fields}
     wifi = {"name": form["wifi_name"], "password": form["wifi_password"]}
-    keys, slug, status, headers = _create(
+    keys, slug, status, headers = create_for_request(
         live, lambda: live.create_meeting({**form, "wifi": wifi}), request.form.get("organiser_key", "")
     )
     if keys is None:
@@ -108,7 +108,7 @@ def create_from_form(live):
 def create_from_api(live):
     """``POST /api/meetings`` with JSON: 201 with the code, links and keys."""
     data = request.get_json(silent=True)
-    return _created(*_create(live, lambda: live.create_meeting(data), bearer() or ""))
+    return _created(*create_for_request(live, lambda: live.create_meeting(data), bearer() or ""))
 
 
 @routes.post("/api/meetings/import")
@@ -127,7 +127,7 @@ def import_meeting(live):
                     pass
             raise
 
-    return _created(*_create(live, make, bearer() or ""))
+    return _created(*create_for_request(live, make, bearer() or ""))
 
 
 @routes.get("/join")
