@@ -55,6 +55,8 @@ SCREENS = {
     "helper": ("js/helper.js",),
     "projector": ("js/projector.js",),
     "host": ("js/host.js", "js/keep_link.js"),
+    "host_terugkom": ("js/host_terugkom.js", "js/keep_link.js"),
+    "projector_terugkom": ("js/projector_terugkom.js",),
     "group": ("js/group.js",),
 }
 BUNDLE_FOLDER = "bundle"  # the joined scripts' addresses: /static/bundle/<screen>.js

@@ -95,3 +95,54 @@ def test_the_hand_off_button_makes_a_terugkombijeenkomst_with_a_link_per_group(b
     group = open_page(browser, group_url, page_errors, **SMALL_PHONE)
     expect(group.get_by_role("heading", level=1)).to_contain_text("Groen")
     assert not page_errors, page_errors
+
+
+def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(browser, server, follow_up, connect, page_errors):
+    code = follow_up["code"]
+    page = open_page(browser, f"{server.url}/{code}/host?key={follow_up['host_key']}", page_errors, **LAPTOP)
+    expect(page.locator("#conn")).to_have_text("Verbonden")
+    expect(page.locator("button.phase")).to_have_text(["1. Welkom", "2. Presentaties", "3. Afspraken", "4. Uitkomsten"])
+    expect(page.locator(".group-card")).to_have_count(3)
+    # The evening's controls are not here.
+    for gone in ("#tally-rows", "#pace-steps", "#add-theme", "#paper-note", "#lock-choices"):
+        assert page.locator(gone).count() == 0, gone
+    green = page.locator(".group-card").first
+    green.get_by_text("Bellijst: hoe gaat het?").click()
+    green.get_by_label("Hoe gaat het?").select_option("loopt_vast")
+    green.get_by_label("Laatst gebeld op").fill("2026-04-02")
+    green.get_by_label("Notitie (alleen voor u)").fill("Bram belt terug")
+    green.locator(".call-form").get_by_role("button", name="Opslaan").click()
+    expect(green.locator(".group-badge")).to_have_text("Loopt vast")
+    green.get_by_text("Plan van de groep").click()
+    green.get_by_label("Wat is de eerste stap?").fill("Buren uitnodigen")
+    green.get_by_role("button", name="Plan opslaan").click()
+    expect(green.locator(".group-facts")).to_contain_text("eerste stap: Buren uitnodigen")
+    green.get_by_text("Link van de groep").click()
+    assert green.get_by_label("Link van de werkgroep").input_value().endswith(follow_up["groups"][0]["key"])
+    page.get_by_role("button", name="2. Presentaties").click()
+    page.get_by_role("button", name="Groen in de wijk presenteert nu").click()
+    expect(page.locator("#presenting-now")).to_contain_text("Nu presenteert: Groen in de wijk")
+    phone = connect(code, "phone")
+    assert phone.call("addition", theme=1, text="Goed dat jullie de buren vragen", kind="top")["ok"]
+    assert phone.call("addition", theme=1, text="Wie betaalt de bomen?", kind="question")["ok"]
+    expect(page.locator("#additions li")).to_have_count(2)
+    expect(page.locator("#additions")).to_contain_text("Top")
+    expect(page.locator("#additions")).to_contain_text("Vraag")
+    page.get_by_role("button", name="3. Afspraken").click()
+    page.get_by_label("Wat spreken we af?").fill("Samen een plantendag")
+    page.locator("#agreement-groups").get_by_text("Groen in de wijk").click()
+    page.locator("#agreement-groups").get_by_text("Samen eten").click()
+    page.locator("#agreement-who").fill("Anna en Dewi")
+    page.locator("#agreement-due").fill("mei")
+    page.get_by_role("button", name="Afspraak opslaan").click()
+    expect(page.locator("#agreement-list li")).to_have_count(1)
+    expect(page.locator("#agreement-list")).to_contain_text("Werkgroep: Groen in de wijk en Samen eten")
+    page.screenshot(path=f"{SHOTS}/host-1280.png", full_page=True)
+    page.get_by_role("button", name="Veranderen").click()
+    page.locator("#agreement-due").fill("juni")
+    page.get_by_role("button", name="Wijziging opslaan").click()
+    expect(page.locator("#agreement-list")).to_contain_text("Wanneer: juni")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Weghalen").click()
+    expect(page.locator("#agreement-list li")).to_have_count(0)
+    assert not page_errors, page_errors

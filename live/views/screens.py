@@ -12,8 +12,8 @@ from urllib.parse import quote_from_bytes
 from flask import abort, make_response, redirect, render_template, request, url_for
 
 from live import links
-from live.domain import helper_key_for, projector_key_for, wifi_qr_text
-from live.texts import INVITE_LINES, phone_script_texts
+from live.domain import FOLLOW_UP, group_key_for, helper_key_for, projector_key_for, wifi_qr_text
+from live.texts import FOLLOW_UP_PHASE_LABELS, INVITE_LINES, PLAN_LABELS, phone_script_texts, tr
 from live.views.keys import (
     host_meeting,
     key_to_cookie,
@@ -79,6 +79,17 @@ def _screen(live, code: str, role: str, template: str):
             # paper form (url_for("live.paper")).
             "helper_link": links.helper_url(meeting.code, helper_key_for(host_key, meeting.code)),
         }
+        if meeting.kind == FOLLOW_UP:  # each working group's own link, derived again
+            extra["group_links"] = {
+                t.id: links.group_url(meeting.code, group_key_for(host_key, meeting.code, t.id))
+                for t in meeting.themes
+            }
+    words = texts(live)
+    if meeting.kind == FOLLOW_UP:
+        # A terugkombijeenkomst has its own screens, and its own parts for the phase buttons.
+        template = template.replace(".html", "_terugkom.html")
+        words = {**words, "phases": {k: tr(v) for k, v in FOLLOW_UP_PHASE_LABELS.items()}}
+        extra["plan_labels"] = PLAN_LABELS
     join_url = links.join_url(meeting.code)
     return render_template(
         template,
@@ -87,7 +98,7 @@ def _screen(live, code: str, role: str, template: str):
         join_url=join_url,
         join_link=links.join_link(meeting.code),
         join_display=links.display(join_url),
-        texts=texts(live),
+        texts=words,
         **extra,
     )
 

@@ -1,6 +1,6 @@
 // Additions a page at a time, grouped per theme: show or hide each, merge one into another that
 // says the same, or make a new theme of it. The numbers of hidden and merged ones are in view.
-import { errorText, isolate, setStatus } from '../live.js';
+import { errorText, isolate, setStatus, texts } from '../live.js';
 import { el, host, named, say, send, setDisabled, themeTitle, words } from './common.js';
 
 const PAGE = 50;
@@ -150,7 +150,9 @@ function toolFormFor(a) {
 function item(a) {
   // Focusable from script only: where the keyboard waits when an addition has no buttons left.
   const li = el('li', { tabIndex: -1, dataset: { status: a.status, addition: String(a.id), focus: `${a.id}:item` } },
-    el('p', { className: 'mod-meta' }, say('number', { n: a.id })),
+    // A terugkombijeenkomst's top or question says which it is.
+    el('p', { className: 'mod-meta' }, say('number', { n: a.id }),
+      a.kind ? el('strong', { className: `mod-kind ${a.kind}` }, ` · ${texts.follow_up.kinds[a.kind]}`) : null),
     el('p', { className: 'mod-text' }, a.text)); // attendee text: never as HTML
   const [label, onBeamer] = beamerState(a);
   li.dataset.onBeamer = onBeamer;
@@ -160,7 +162,7 @@ function item(a) {
     const n = a.endorsements;
     li.append(el('p', { className: 'mod-endorsed' }, n === 1 ? words.endorsed_one : say('endorsed_count', { n })));
   }
-  if (a.status === 'shown') li.append(handsForm(a));
+  if (a.status === 'shown' && !a.kind) li.append(handsForm(a));
   const about = `${say('number', { n: a.id })}`;
   const actions = el('div', { className: 'button-row' });
   if (a.status === 'merged') {
@@ -178,7 +180,9 @@ function item(a) {
     }, show ? words.show : words.hide));
   }
   if (a.status !== 'promoted' && a.status !== 'merged') {
-    for (const [kind, text] of [['merge', words.merge_addition], ['promote', words.make_theme]]) {
+    // A top or a question is said to a working group: it never becomes a group of its own.
+    const tools = [['merge', words.merge_addition], ['promote', words.make_theme]].slice(0, a.kind ? 1 : 2);
+    for (const [kind, text] of tools) {
       const open = Boolean(tool && tool.id === a.id && tool.kind === kind);
       actions.append(el('button', {
         type: 'button', 'aria-expanded': String(open), dataset: { focus: `${a.id}:${kind}` },
