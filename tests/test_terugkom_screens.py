@@ -146,3 +146,49 @@ def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(br
     page.get_by_role("button", name="Weghalen").click()
     expect(page.locator("#agreement-list li")).to_have_count(0)
     assert not page_errors, page_errors
+
+
+def test_the_beamer_shows_the_presenting_plan_the_agreements_and_the_first_steps(browser, server, follow_up, connect, page_errors):
+    code = follow_up["code"]
+    host = connect(code, "host", follow_up["host_key"])
+    group = connect(code, "group", follow_up["groups"][0]["key"])
+    assert group.call("plan", fields={
+        "goal": "Meer bomen en bankjes in de Dorpsstraat", "actions": "Een plantendag met de buren",
+        "tasks": "Anna regelt de bomen, Bram de koffie", "needs": "Geld van de gemeente voor twaalf bomen",
+        "when": "Voor de zomer", "first_step": "Een brief aan alle buren"})["ok"]  # fmt: skip
+    beamer = open_page(browser, f"{server.url}/{code}/beamer?key={follow_up['projector_key']}", page_errors, **BEAMER)
+    expect(beamer.locator("#p-lobby")).to_have_text("Terugkom Ee")
+    beamer.screenshot(path=f"{SHOTS}/beamer-lobby-1280.png")
+    assert host.call("set_phase", phase="presentations")["ok"]
+    assert host.call("set_presenting", theme=1)["ok"]
+    phone = connect(code, "phone")
+    for text, kind in (("Mooi dat de buren meedoen", "top"), ("Wie zorgt voor water in de zomer?", "question")):
+        ack = phone.call("addition", theme=1, text=text, kind=kind)
+        assert host.call("moderate", addition=ack["addition"], show=True)["ok"]
+    expect(beamer.locator("#present-title")).to_have_text("Groen in de wijk")
+    expect(beamer.locator("#extra-items li")).to_have_count(2)
+    expect(beamer.locator("#plan-board")).to_contain_text("Een brief aan alle buren")
+    for size, name in (((1280, 720), "1280"), ((1024, 768), "1024")):
+        beamer.set_viewport_size({"width": size[0], "height": size[1]})
+        smallest = beamer.evaluate(
+            "() => Math.min(...[...document.querySelectorAll('.present :is(dt, dd, li, h1, h2, p)')]"
+            ".filter((e) => e.offsetParent).map((e) => parseFloat(getComputedStyle(e).fontSize)))"
+        )
+        assert smallest >= 24 or (name == "1024" and smallest >= 23), smallest
+        assert beamer.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+        beamer.screenshot(path=f"{SHOTS}/beamer-present-{name}.png")
+    beamer.set_viewport_size({"width": 1280, "height": 720})
+    assert host.call("set_phase", phase="agreements")["ok"]
+    assert host.call("agreement", text="Samen een plantendag", themes=[1, 3], who="Anna en Dewi", due="mei")["ok"]
+    assert host.call("agreement", text="Een veilige oversteek bij de school", themes=[2])["ok"]
+    expect(beamer.locator("#agreement-board li")).to_have_count(2)
+    expect(beamer.locator("#agreement-board")).to_contain_text("Groen in de wijk + Samen eten")
+    beamer.screenshot(path=f"{SHOTS}/beamer-agreements-1280.png")
+    assert host.call("set_phase", phase="results")["ok"]
+    expect(beamer.locator("#first-steps li")).to_have_count(3)
+    expect(beamer.locator("#first-steps")).to_contain_text("Een brief aan alle buren")
+    beamer.screenshot(path=f"{SHOTS}/beamer-results-1280.png")
+    beamer.set_viewport_size({"width": 1024, "height": 768})
+    beamer.screenshot(path=f"{SHOTS}/beamer-results-1024.png")
+    assert "Anna" not in beamer.locator("#first-steps").inner_text()
+    assert not page_errors, page_errors
