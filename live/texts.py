@@ -218,6 +218,19 @@ PHONE = {
     "someone": N_("Iemand anders"),
     "me": N_("U"),
     "changing": N_("U wijzigt uw aanmelding bij: {theme}."),
+    # A terugkombijeenkomst: tops and questions to the group that presents, then the agreements.
+    "top": N_("Een top"),
+    "question": N_("Een vraag"),
+    "coach_top": N_("Begin met een top: wat vindt u goed aan dit plan?"),
+    "coach_question": N_("Stel een vraag die helpt. Bijvoorbeeld: hoe kunnen wij helpen?"),
+    "present_now": N_("Nu presenteert: {theme}"),
+    "present_none": N_("Zo meteen presenteert de eerste werkgroep. Kijk op het grote scherm."),
+    "extra_sent": N_("Dank u! De gespreksleider kiest wat op het grote scherm komt."),
+    "extra_to": N_("Aan: {theme}"),
+    "agreement_groups": N_("Werkgroep: {themes}"),
+    "agreement_who": N_("Wie: {who}"),
+    "agreement_due": N_("Wanneer: {due}"),
+    "and": N_("en"),
 }
 
 # The four fields of a subgroup card, in their order (keys are the protocol's `field`). One wording

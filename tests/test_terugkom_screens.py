@@ -192,3 +192,44 @@ def test_the_beamer_shows_the_presenting_plan_the_agreements_and_the_first_steps
     beamer.screenshot(path=f"{SHOTS}/beamer-results-1024.png")
     assert "Anna" not in beamer.locator("#first-steps").inner_text()
     assert not page_errors, page_errors
+
+
+def test_a_phone_sends_tops_and_questions_then_sees_agreements_and_joins_a_group(browser, server, follow_up, connect, page_errors):
+    code = follow_up["code"]
+    host = connect(code, "host", follow_up["host_key"])
+    phone = open_page(browser, f"{server.url}/{code}", page_errors, **SMALL_PHONE)
+    expect(phone.get_by_role("heading", name="Welkom!")).to_be_visible()
+    expect(phone.locator("#conn")).to_have_text("Verbonden")
+    phone.screenshot(path=f"{SHOTS}/phone-lobby-360.png")
+    assert host.call("set_phase", phase="presentations")["ok"]
+    expect(phone.locator("#present-now")).to_contain_text("Zo meteen")
+    assert host.call("set_presenting", theme=2)["ok"]
+    expect(phone.locator("#present-now")).to_have_text("Nu presenteert: Verkeer")
+    expect(phone.locator("#coach-top")).to_have_text("Begin met een top: wat vindt u goed aan dit plan?")
+    phone.get_by_label("Uw top of vraag").fill("Fijn dat de school meedoet")
+    phone.get_by_role("button", name="Versturen").click()
+    expect(phone.locator('[data-status="addition-follow-up"]')).to_contain_text("Dank u!")
+    phone.get_by_text("Een vraag", exact=True).click()
+    expect(phone.locator("#coach-question")).to_be_visible()
+    phone.get_by_label("Uw top of vraag").fill("Kunnen ouders helpen bij het oversteken?")
+    phone.get_by_role("button", name="Versturen").click()
+    expect(phone.locator("#extra-sent-list li")).to_have_count(2)
+    phone.screenshot(path=f"{SHOTS}/phone-presentations-360.png", full_page=True)
+    kinds = [a.get("kind") for a in connect(code, "host", follow_up["host_key"]).state["additions"]]
+    assert kinds == ["top", "question"]
+    assert host.call("set_phase", phase="agreements")["ok"]
+    assert host.call("agreement", text="Klaar-overs bij de school", themes=[2], who="De ouderraad")["ok"]
+    expect(phone.locator("#phone-agreements li")).to_have_count(1)
+    expect(phone.locator("#phone-agreements")).to_contain_text("Werkgroep: Verkeer · Wie: De ouderraad")
+    expect(phone.get_by_role("heading", name="Wilt u aansluiten?")).to_be_visible()
+    phone.locator("#pledge-themes").get_by_text("Verkeer").click()
+    phone.locator('input[name="role"][value="member"]').check()
+    phone.locator("#pledge-name").fill("Eva")
+    phone.locator("#pledge-email").fill("eva@example.org")
+    phone.locator("#pledge-consent").check()
+    phone.locator("#pledge-form button[type=submit]").click()
+    expect(phone.locator("#my-pledges")).to_contain_text("Verkeer")
+    phone.screenshot(path=f"{SHOTS}/phone-agreements-360.png", full_page=True)
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    assert "Cas" not in phone.content()  # a phone never sees a member's name
+    assert not page_errors, page_errors

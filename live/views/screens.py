@@ -44,7 +44,12 @@ def phone(live, code):
     # On a slow hall Wi-Fi that is a second or more sooner (BENCHMARKS.md).
     first = live.snapshot(meeting, "phone")
     page = render_template(
-        "phone.html", meeting=meeting, texts=words, script_texts=phone_script_texts(words), first_state=first
+        "phone.html",
+        meeting=meeting,
+        texts=words,
+        script_texts=phone_script_texts(words),
+        first_state=first,
+        follow_up=meeting.kind == FOLLOW_UP,
     )
     response = make_response(page)
     # The ticket goes with every later request of this phone (reloads, its socket), so it is

@@ -3,6 +3,7 @@
 // owns the connection, what the server remembers for this phone, and the change of phase.
 import { connect, isShown, setStatus, showPhase, texts } from './live.js';
 import { createCard } from './phone/card.js';
+import { createFollowUp } from './phone/follow_up.js';
 import { createPledges } from './phone/pledges.js';
 import { createRecognition } from './phone/recognition.js';
 import { createTopics } from './phone/topics.js';
@@ -15,6 +16,7 @@ const send = (...args) => live.send(...args);
 const recognition = createRecognition({ send });
 const card = createCard({ send });
 const pledges = createPledges({ send });
+const followUp = createFollowUp({ send }); // null on an evening's page
 const topics = createTopics({
   send,
   onChosen(theme, byThisPhone) {
@@ -52,7 +54,7 @@ const NOTE_EVENTS = new Set(['note', 'edit_note', 'remove_note', 'card']);
 function statusKey(item) {
   const p = item.payload;
   if (item.event === 'vote') return `vote-${p.theme}`;
-  if (item.event === 'addition') return `addition-${p.theme}`;
+  if (item.event === 'addition') return p.kind ? followUp.statusKey : `addition-${p.theme}`;
   if (item.event === 'endorse') return `endorse-${p.addition}`;
   if (NOTE_EVENTS.has(item.event)) return card.statusKey(item);
   return item.event;
@@ -73,6 +75,7 @@ function draw(state) {
   topics.draw(state);
   card.draw(state);
   pledges.draw(state);
+  if (followUp) followUp.draw(state);
   if (state.mine) {
     recognition.applyMine(state.mine);
     topics.applyMine(state.mine);
@@ -91,7 +94,8 @@ live = connect({
     setStatus(statusKey(item), words.saving);
   },
   onAck(item, ack) {
-    if (item.event === 'endorse') recognition.endorsedAck(item, ack);
+    if (item.event === 'addition' && item.payload.kind) followUp.answered(item, ack);
+    else if (item.event === 'endorse') recognition.endorsedAck(item, ack);
     else if (item.event === 'choose') topics.answered(item, ack);
     else if (NOTE_EVENTS.has(item.event)) card.answered(item, ack);
     else if (item.event === 'pledge' || item.event === 'withdraw') pledges.answered(item, ack);
@@ -112,3 +116,4 @@ if (first && !live.socket.connected) {
   showPending();
 }
 live.socket.on('addition', (a) => recognition.onAddition(a));
+live.socket.on('agreements', (message) => followUp && followUp.agreements(message.agreements));
