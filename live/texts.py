@@ -141,7 +141,7 @@ GROUP_STATUS_LABELS = {"loopt": "Loopt", "loopt_vast": "Loopt vast", "vraagt_hul
 ADDITION_KIND_LABELS = {"top": "Top", "question": "Vraag"}
 
 # How a participant took part, in the exports and on the screens that count them.
-ORIGIN_LABELS = {"phone": "Telefoon", "paper": "Papier", "helper": "Met hulp"}
+ORIGIN_LABELS = {"phone": "Telefoon", "paper": "Papier", "helper": "Met hulp", "evening": "Van de avond"}
 
 # The helper screen (helper.js); the rest of its words are in helper.html.
 HELPER = {

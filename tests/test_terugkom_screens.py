@@ -22,7 +22,11 @@ def follow_up(server, connect):
         ("Groen in de wijk", "Verkeer", "Samen eten"),
         [(1, "Anna", True), (1, "Bram", False), (2, "Cas", True), (3, "Dewi", True)],
     )
-    body = {"kind": "terugkom", "title": "Terugkom Ee", "from": [{"code": night["code"], "host_key": night["host_key"]}]}
+    body = {
+        "kind": "terugkom",
+        "title": "Terugkom Ee",
+        "from": [{"code": night["code"], "host_key": night["host_key"]}],
+    }
     status, made = api(server.url + "/api/meetings", body)
     assert status == 201, made
     return made
@@ -50,7 +54,9 @@ def test_a_group_key_opens_only_its_own_groups_page(server, follow_up):
         assert get(f"{server.url}/{code}/{route}", {"Cookie": cookie(headers)})[0] == 403, route
 
 
-def test_a_group_writes_its_plan_and_asks_for_help_on_its_own_page(browser, server, follow_up, connect, page_errors):
+def test_a_group_writes_its_plan_and_asks_for_help_on_its_own_page(
+    browser, server, follow_up, connect, page_errors
+):
     code, green = follow_up["code"], follow_up["groups"][0]
     host = connect(code, "host", follow_up["host_key"])
     page = open_page(browser, f"{server.url}/{code}/groep?key={green['key']}", page_errors, **SMALL_PHONE)
@@ -65,7 +71,9 @@ def test_a_group_writes_its_plan_and_asks_for_help_on_its_own_page(browser, serv
     page.get_by_role("button", name="Wij willen hulp").click()
     expect(page.locator('[data-status="ask_help"]')).to_contain_text("hulp")
     groups = connect(code, "host", follow_up["host_key"]).state["groups"]
-    assert groups[0]["plan"]["goal"] == "Meer bomen in de Dorpsstraat" and groups[0]["status"] == "vraagt_hulp"
+    assert (
+        groups[0]["plan"]["goal"] == "Meer bomen in de Dorpsstraat" and groups[0]["status"] == "vraagt_hulp"
+    )
     page.screenshot(path=f"{SHOTS}/group-360.png", full_page=True)
     # In the meeting the plan is read-only here; tops and questions arrive live.
     assert host.call("set_phase", phase="presentations")["ok"]
@@ -78,7 +86,9 @@ def test_a_group_writes_its_plan_and_asks_for_help_on_its_own_page(browser, serv
     assert not page_errors, page_errors
 
 
-def test_the_hand_off_button_makes_a_terugkombijeenkomst_with_a_link_per_group(browser, server, connect, page_errors):
+def test_the_hand_off_button_makes_a_terugkombijeenkomst_with_a_link_per_group(
+    browser, server, connect, page_errors
+):
     night = evening(server, connect, ("Groen", "Verkeer", "Eten"), [(1, "Anna", True), (3, "Dewi", True)])
     code = night["code"]
     page = open_page(browser, f"{server.url}/{code}/host?key={night['host_key']}", page_errors, **LAPTOP)
@@ -97,11 +107,15 @@ def test_the_hand_off_button_makes_a_terugkombijeenkomst_with_a_link_per_group(b
     assert not page_errors, page_errors
 
 
-def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(browser, server, follow_up, connect, page_errors):
+def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(
+    browser, server, follow_up, connect, page_errors
+):
     code = follow_up["code"]
     page = open_page(browser, f"{server.url}/{code}/host?key={follow_up['host_key']}", page_errors, **LAPTOP)
     expect(page.locator("#conn")).to_have_text("Verbonden")
-    expect(page.locator("button.phase")).to_have_text(["1. Welkom", "2. Presentaties", "3. Afspraken", "4. Uitkomsten"])
+    expect(page.locator("button.phase")).to_have_text(
+        ["1. Welkom", "2. Presentaties", "3. Afspraken", "4. Uitkomsten"]
+    )
     expect(page.locator(".group-card")).to_have_count(3)
     # The evening's controls are not here.
     for gone in ("#tally-rows", "#pace-steps", "#add-theme", "#paper-note", "#lock-choices"):
@@ -148,7 +162,9 @@ def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(br
     assert not page_errors, page_errors
 
 
-def test_the_beamer_shows_the_presenting_plan_the_agreements_and_the_first_steps(browser, server, follow_up, connect, page_errors):
+def test_the_beamer_shows_the_presenting_plan_the_agreements_and_the_first_steps(
+    browser, server, follow_up, connect, page_errors
+):
     code = follow_up["code"]
     host = connect(code, "host", follow_up["host_key"])
     group = connect(code, "group", follow_up["groups"][0]["key"])
@@ -156,13 +172,18 @@ def test_the_beamer_shows_the_presenting_plan_the_agreements_and_the_first_steps
         "goal": "Meer bomen en bankjes in de Dorpsstraat", "actions": "Een plantendag met de buren",
         "tasks": "Anna regelt de bomen, Bram de koffie", "needs": "Geld van de gemeente voor twaalf bomen",
         "when": "Voor de zomer", "first_step": "Een brief aan alle buren"})["ok"]  # fmt: skip
-    beamer = open_page(browser, f"{server.url}/{code}/beamer?key={follow_up['projector_key']}", page_errors, **BEAMER)
+    beamer = open_page(
+        browser, f"{server.url}/{code}/beamer?key={follow_up['projector_key']}", page_errors, **BEAMER
+    )
     expect(beamer.locator("#p-lobby")).to_have_text("Terugkom Ee")
     beamer.screenshot(path=f"{SHOTS}/beamer-lobby-1280.png")
     assert host.call("set_phase", phase="presentations")["ok"]
     assert host.call("set_presenting", theme=1)["ok"]
     phone = connect(code, "phone")
-    for text, kind in (("Mooi dat de buren meedoen", "top"), ("Wie zorgt voor water in de zomer?", "question")):
+    for text, kind in (
+        ("Mooi dat de buren meedoen", "top"),
+        ("Wie zorgt voor water in de zomer?", "question"),
+    ):
         ack = phone.call("addition", theme=1, text=text, kind=kind)
         assert host.call("moderate", addition=ack["addition"], show=True)["ok"]
     expect(beamer.locator("#present-title")).to_have_text("Groen in de wijk")
@@ -179,7 +200,9 @@ def test_the_beamer_shows_the_presenting_plan_the_agreements_and_the_first_steps
         beamer.screenshot(path=f"{SHOTS}/beamer-present-{name}.png")
     beamer.set_viewport_size({"width": 1280, "height": 720})
     assert host.call("set_phase", phase="agreements")["ok"]
-    assert host.call("agreement", text="Samen een plantendag", themes=[1, 3], who="Anna en Dewi", due="mei")["ok"]
+    assert host.call("agreement", text="Samen een plantendag", themes=[1, 3], who="Anna en Dewi", due="mei")[
+        "ok"
+    ]
     assert host.call("agreement", text="Een veilige oversteek bij de school", themes=[2])["ok"]
     expect(beamer.locator("#agreement-board li")).to_have_count(2)
     expect(beamer.locator("#agreement-board")).to_contain_text("Groen in de wijk + Samen eten")
@@ -194,7 +217,9 @@ def test_the_beamer_shows_the_presenting_plan_the_agreements_and_the_first_steps
     assert not page_errors, page_errors
 
 
-def test_a_phone_sends_tops_and_questions_then_sees_agreements_and_joins_a_group(browser, server, follow_up, connect, page_errors):
+def test_a_phone_sends_tops_and_questions_then_sees_agreements_and_joins_a_group(
+    browser, server, follow_up, connect, page_errors
+):
     code = follow_up["code"]
     host = connect(code, "host", follow_up["host_key"])
     phone = open_page(browser, f"{server.url}/{code}", page_errors, **SMALL_PHONE)
@@ -232,4 +257,123 @@ def test_a_phone_sends_tops_and_questions_then_sees_agreements_and_joins_a_group
     phone.screenshot(path=f"{SHOTS}/phone-agreements-360.png", full_page=True)
     assert phone.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
     assert "Cas" not in phone.content()  # a phone never sees a member's name
+    assert not page_errors, page_errors
+
+
+def xlsx_text(body: bytes) -> str:
+    """Every cell of every sheet of a workbook, as one text."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(body))
+    return "\n".join(
+        f"{ws.title}: " + " | ".join(str(c) for c in row if c is not None)
+        for ws in book.worksheets
+        for row in ws.iter_rows(values_only=True)
+    )
+
+
+def test_an_evening_runs_into_a_terugkombijeenkomst_from_the_hand_off_to_the_exports(
+    browser, server, connect, page_errors
+):
+    """The whole of issue 19 in one run: hand-off button, group link, presentations, agreements,
+    a newcomer, and exports that hold the agreements and every member."""
+    night = evening(
+        server,
+        connect,
+        ("Groen in de wijk", "Verkeer", "Samen eten"),
+        [(1, "Anna", True), (1, "Bram", False), (2, "Cas", True), (3, "Dewi", True), (3, "Femke", True)],
+    )
+    host = open_page(
+        browser, f"{server.url}/{night['code']}/host?key={night['host_key']}", page_errors, **LAPTOP
+    )
+    host.goto(f"{server.url}/{night['code']}/afronden")
+    host.get_by_label("Naam van de terugkombijeenkomst").fill("Terugkom Dorpsstraat")
+    host.get_by_role("button", name="Terugkombijeenkomst maken").click()
+    group_links = [a.get_attribute("href") for a in host.locator("a.group-link").all()]
+    assert len(group_links) == 3
+    host.get_by_role("link", name="Naar de terugkombijeenkomst").click()
+    expect(host.locator("#conn")).to_have_text("Verbonden")
+    code = host.url.split("/")[-2]
+    # The groups arrive with their cards and shared members (Bram did not share: a count).
+    expect(host.locator(".group-card")).to_have_count(3)
+    green = host.locator(".group-card").first
+    green.get_by_text("Wie doet mee?").click()
+    expect(green.locator(".member-list")).to_contain_text("Anna")
+    expect(green.locator(".member-list")).to_contain_text("En 1 persoon die hun naam niet delen.")
+    # A group fills its plan through its own link.
+    group = open_page(browser, group_links[0], page_errors, **SMALL_PHONE)
+    expect(group.locator("#card-lines")).to_contain_text("Eerst de buren vragen")
+    group.get_by_label("Wat willen we bereiken?").fill("Meer groen in de Dorpsstraat")
+    group.get_by_label("Wat is de eerste stap?").fill("Een brief aan alle buren")
+    group.get_by_role("button", name="Plan opslaan").click()
+    expect(group.locator('[data-status="plan"]')).to_have_text("Opgeslagen ✓")
+    expect(green.locator(".group-facts")).to_contain_text("eerste stap: Een brief aan alle buren")
+    # Two groups present, with tops and questions from phones.
+    host.get_by_role("button", name="2. Presentaties").click()
+    phones = [open_page(browser, f"{server.url}/{code}", page_errors, **PHONE) for _ in range(2)]
+    for theme, title in ((1, "Groen in de wijk"), (2, "Verkeer")):
+        host.get_by_role("button", name=f"{title} presenteert nu").click()
+        for phone, (kind, text) in zip(
+            phones, (("Een top", f"Top voor {title}"), ("Een vraag", f"Vraag aan {title}?")), strict=True
+        ):
+            expect(phone.locator("#present-now")).to_contain_text(title)
+            phone.get_by_text(kind, exact=True).click()
+            phone.get_by_label("Uw top of vraag").fill(text)
+            phone.get_by_role("button", name="Versturen").click()
+            expect(phone.locator('[data-status="addition-follow-up"]')).to_contain_text("Dank u!")
+        expect(host.locator("#additions li")).to_have_count(2 * theme)
+        for button in host.locator("#additions li").get_by_role("button", name="Tonen op beamer").all():
+            button.click()
+    expect(group.locator("#extra-list li")).to_have_count(2)
+    expect(group.locator("#extra-list")).to_contain_text("Vraag: Vraag aan Groen in de wijk?")
+    # Three agreements, one for two groups together.
+    host.get_by_role("button", name="3. Afspraken").click()
+    for text, groups in (
+        ("Samen een plantendag", ("Groen in de wijk", "Samen eten")),
+        ("Klaar-overs bij de school", ("Verkeer",)),
+        ("Een buurtmaaltijd in juni", ("Samen eten",)),
+    ):
+        host.get_by_label("Wat spreken we af?").fill(text)
+        for title in groups:
+            host.locator("#agreement-groups").get_by_text(title).click()
+        host.get_by_role("button", name="Afspraak opslaan").click()
+        expect(host.locator("#agreement-list")).to_contain_text(text)
+    expect(phones[0].locator("#phone-agreements li")).to_have_count(3)
+    expect(group.locator("#agreement-list li")).to_have_count(3)
+    # A newcomer joins a group from a phone.
+    newcomer = phones[1]
+    newcomer.locator("#pledge-themes").get_by_text("Verkeer").click()
+    newcomer.locator('input[name="role"][value="lead"]').check()
+    newcomer.locator("#pledge-name").fill("Gijs")
+    newcomer.locator("#pledge-email").fill("gijs@example.org")
+    newcomer.locator("#pledge-consent").check()
+    newcomer.locator("#pledge-form button[type=submit]").click()
+    expect(newcomer.locator("#my-pledges")).to_contain_text("Verkeer")
+    host.get_by_role("button", name="4. Uitkomsten").click()
+    # The exports hold the agreements and every member (from the evening and the newcomer).
+    cookies = "; ".join(
+        f"{c['name']}={c['value']}" for c in host.context.cookies() if c["name"].endswith(code)
+    )
+    status, _, body = get(f"{server.url}/{code}/werkgroepen.xlsx", {"Cookie": cookies})
+    assert status == 200
+    sheets = xlsx_text(body)
+    for name in ("Anna", "Cas", "Dewi", "Femke", "Gijs"):
+        assert name in sheets, name
+    assert "Afspraken: 1 | Samen een plantendag | Groen in de wijk + Samen eten" in sheets
+    assert "Klaar-overs bij de school" in sheets and "Een buurtmaaltijd in juni" in sheets
+    assert "Wat is de eerste stap? | Een brief aan alle buren" in sheets
+    csv = get(f"{server.url}/{code}/werkgroepen.csv", {"Cookie": cookies})[2].decode("utf-8-sig")
+    assert all(name in csv for name in ("Anna", "Cas", "Dewi", "Femke", "Gijs")) and "Van de avond" in csv
+    assert "Samen een plantendag" in xlsx_text(
+        get(f"{server.url}/{code}/verslag.xlsx", {"Cookie": cookies})[2]
+    )
+    host.goto(f"{server.url}/{code}/verslag")
+    expect(host.locator("ol.agreements li")).to_have_count(3)
+    expect(host.locator("body")).to_contain_text("Een brief aan alle buren")
+    assert "Anna" not in host.content()
+    host.screenshot(path=f"{SHOTS}/report-1280.png", full_page=True)
+    host.goto(f"{server.url}/{code}/afronden")
+    assert host.get_by_role("button", name="Terugkombijeenkomst maken").count() == 0
     assert not page_errors, page_errors

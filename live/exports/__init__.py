@@ -18,6 +18,9 @@ import unicodedata
 import phonenumbers
 
 ROLE_ORDER = {"lead": 0, "member": 1, "occasional": 2}
+# The plan of approach's fields in their order (live.domain's PLAN_FIELDS; not imported, as the
+# exports read plain data only).
+PLAN_ORDER = ("goal", "actions", "tasks", "needs", "when", "first_step")
 
 # What a spreadsheet may take as the start of a formula, and the full-width look-alikes that some
 # spreadsheet programs turn into the same (U+FF1D =, U+FF0B +, U+FF0D -, U+FF20 @).
@@ -80,10 +83,70 @@ def working_groups(data: dict, theme: int | None = None, shared_only: bool = Fal
             for p in data["pledges"]
             if p["theme"] == t["id"] and (p["share"] or not shared_only) and p["name"]
         ]
+        # A terugkombijeenkomst: the members who came along from the evening (those who shared
+        # their details there), beside who joined at this meeting.
+        members += [m for m in evening_members(data, t["id"]) if m["name"]]
         members.sort(key=lambda p: (ROLE_ORDER.get(p["role"], 9), p["name"].casefold(), p["participant"]))
         notes = [n for n in data["notes"] if n["theme"] == t["id"] and n["text"]]
         groups.append({"theme": t, "follow_up": follow_up(t), "members": members, "notes": notes})
     return groups
+
+
+def _group_origin(data: dict, theme: int) -> dict:
+    row = next((g for g in data.get("groups", []) if g["theme"] == theme), None)
+    return json.loads(row.get("origin") or "{}") if row else {}
+
+
+def evening_members(data: dict, theme: int) -> list[dict]:
+    """A terugkombijeenkomst's group members from its evening, shaped like this meeting's pledges
+    (``origin: "evening"``, no consent time of this meeting); empty for an evening."""
+    return [
+        {
+            "participant": 0,
+            "theme": theme,
+            "role": m.get("role", "member"),
+            "name": m.get("name", ""),
+            "email": m.get("email", ""),
+            "phone": m.get("phone", ""),
+            "contact_by": "",
+            "share": True,
+            "consent_at": None,
+            "origin": "evening",
+        }  # fmt: skip
+        for m in _group_origin(data, theme).get("members", [])
+    ]
+
+
+def follow_up_groups(data: dict) -> list[dict]:
+    """A terugkombijeenkomst's working groups with their plans, for the hand-off: ``[{theme,
+    title, plan: {field: text}, members_count}]`` in theme order; empty for an evening."""
+    titles = {t["id"]: t["title"] for t in data["themes"]}
+    out = []
+    for row in data.get("groups", []):
+        stored = json.loads(row.get("plan") or "{}")
+        origin = json.loads(row.get("origin") or "{}")
+        new = sum(p["theme"] == row["theme"] for p in data["pledges"])
+        count = len(origin.get("members", [])) + sum(origin.get("others", {}).values()) + new
+        out.append({"theme": row["theme"], "title": titles.get(row["theme"], ""),
+                    "plan": {k: stored.get(k, "") for k in PLAN_ORDER}, "members_count": count})  # fmt: skip
+    return out
+
+
+def agreements(data: dict) -> list[dict]:
+    """The agreements of a terugkombijeenkomst still made, with their groups' titles: ``[{id,
+    text, themes, groups, who, due}]``, oldest first; empty for an evening. (The plain data holds
+    the stored rows: ``themes`` as ``"1,3"``, removed ones marked.)"""
+    titles = {t["id"]: t["title"] for t in data["themes"]}
+    out = []
+    for a in sorted(data.get("agreements", []), key=lambda a: a["id"]):
+        if a.get("removed"):
+            continue
+        raw = a.get("themes") or ""
+        themes = raw if isinstance(raw, list) else [int(t) for t in str(raw).split(",") if t]
+        groups = [titles.get(t, "") for t in themes]
+        out.append({"id": a["id"], "text": a["text"], "themes": themes, "groups": groups,
+                    "who": a.get("who") or "", "due": a.get("due") or ""})  # fmt: skip
+    return out
 
 
 def download_name(data: dict, theme: int | None, ext: str) -> str:

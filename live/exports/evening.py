@@ -11,8 +11,16 @@ from __future__ import annotations
 import datetime
 
 from live.domain import rules
-from live.exports import ROLE_ORDER, origins, phone_for_people, theme_order, working_groups
-from live.texts import ANSWER_LABELS, CARD_LABELS, MONTHS
+from live.exports import (
+    ROLE_ORDER,
+    agreements,
+    follow_up_groups,
+    origins,
+    phone_for_people,
+    theme_order,
+    working_groups,
+)
+from live.texts import ANSWER_LABELS, CARD_LABELS, MONTHS, PLAN_LABELS
 
 ANSWERS = ("yes", "partly", "no")
 WHOLE = 0
@@ -204,6 +212,13 @@ def record(data: dict, default_days: int) -> dict:
             s: sum(a["status"] == s for a in additions)
             for s in ("shown", "hidden", "merged", "promoted", "pending")
         },
+        # A terugkombijeenkomst: each group's plan (with how many take part) and the agreements,
+        # without who (a name the host typed): the record carries no names.
+        "plans": [
+            {**g, "plan": [{"label": PLAN_LABELS[k], "text": v} for k, v in g["plan"].items() if v]}
+            for g in follow_up_groups(data)
+        ],
+        "agreements": [{**a, "who": ""} for a in agreements(data)],
     }
 
 

@@ -29,7 +29,9 @@ def working_groups_csv(data: dict, theme: int | None = None) -> bytes:
     writer.writerow(HEADER)
     for group in working_groups(data, theme):
         for p in group["members"]:
-            when = time.strftime("%d-%m-%Y %H:%M", time.localtime(p["consent_at"]))
+            # A member from the evening (terugkombijeenkomst) gave consent there, not here.
+            stamp = p["consent_at"]
+            when = "" if stamp is None else time.strftime("%d-%m-%Y %H:%M", time.localtime(stamp))
             row = (group["theme"]["title"], ROLE_SHORT[p["role"]], p["name"], p["email"])
             via = ORIGIN_LABELS.get(p["origin"], p["origin"])  # phone, paper, or with a helper
             writer.writerow([*(cell(x) for x in row), cell(phone_for_people(p["phone"])), when, via])

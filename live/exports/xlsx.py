@@ -15,9 +15,24 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
-from live.exports import looks_like_formula, phone_for_people, theme_order, working_groups
+from live.exports import (
+    agreements,
+    follow_up_groups,
+    looks_like_formula,
+    phone_for_people,
+    theme_order,
+    working_groups,
+)
 from live.exports.evening import endorsement_counts, follow_up_words, merged_groups, recognition_rows
-from live.texts import ADDITION_STATUS, ANSWER_LABELS, CARD_LABELS, CONTACT_BY, ORIGIN_LABELS, ROLE_SHORT
+from live.texts import (
+    ADDITION_STATUS,
+    ANSWER_LABELS,
+    CARD_LABELS,
+    CONTACT_BY,
+    ORIGIN_LABELS,
+    PLAN_LABELS,
+    ROLE_SHORT,
+)
 
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 MEMBER_HEADER = [
@@ -74,8 +89,9 @@ def _finish(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-def _when(stamp: float) -> str:
-    return time.strftime("%d-%m-%Y %H:%M", time.localtime(stamp))
+def _when(stamp: float | None) -> str:
+    # None: a member from the evening of a terugkombijeenkomst, who gave consent there.
+    return "" if stamp is None else time.strftime("%d-%m-%Y %H:%M", time.localtime(stamp))
 
 
 def working_groups_xlsx(data: dict, theme: int | None = None) -> bytes:
@@ -86,6 +102,7 @@ def working_groups_xlsx(data: dict, theme: int | None = None) -> bytes:
     overview = wb.active
     overview.title = "Overzicht"
     groups = working_groups(data, theme)
+    plans = {g["theme"]: g for g in follow_up_groups(data)}
     rows = [["Werkgroep", "Trekkers", "Meedoen", "Af en toe", "Samen", "Eerste afspraak", "Tabblad"]]
     for n, group in enumerate(groups, start=1):
         roles = [p["role"] for p in group["members"]]
@@ -122,14 +139,29 @@ def working_groups_xlsx(data: dict, theme: int | None = None) -> bytes:
             ],
             start=at + 1,
         )
-        _rows(
+        at = _rows(
             ws,
             [["Kaart", ""]]
             + [[CARD_LABELS.get(n_["field"], n_["field"]), n_["text"]] for n_ in group["notes"]],
             start=at + 1,
         )
+        plan = plans.get(group["theme"]["id"])
+        if plan is not None:  # a terugkombijeenkomst: the group's plan of approach
+            _rows(ws, [["Plan", ""]] + [[PLAN_LABELS[k], v] for k, v in plan["plan"].items()], start=at + 1)
     _rows(overview, rows)
+    made = agreements(data)
+    if theme is None and (plans or made):
+        _agreements_sheet(wb.create_sheet("Afspraken"), made)
     return _finish(wb)
+
+
+def _agreements_sheet(ws, made: list[dict]) -> None:
+    """The agreements of a terugkombijeenkomst: what, which groups (together or alone), who, when."""
+    _rows(
+        ws,
+        [["Nr.", "Afspraak", "Werkgroepen", "Wie", "Wanneer"]]
+        + [[a["id"], a["text"], " + ".join(a["groups"]), a["who"], a["due"]] for a in made],
+    )
 
 
 def evening_xlsx(data: dict) -> bytes:
@@ -201,4 +233,11 @@ def evening_xlsx(data: dict) -> bytes:
             for a in data["additions"]
         ],
     )
+    if data.get("groups"):  # a terugkombijeenkomst: its plans and agreements in the record too
+        _agreements_sheet(wb.create_sheet("Afspraken"), agreements(data))
+        _rows(
+            wb.create_sheet("Plannen"),
+            [["Werkgroep", *PLAN_LABELS.values()]]
+            + [[g["title"], *g["plan"].values()] for g in follow_up_groups(data)],
+        )
     return _finish(wb)
