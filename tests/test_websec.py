@@ -189,7 +189,7 @@ def test_behind_https_every_cookie_is_secure_and_on_plain_http_none_is(tmp_path)
 
 
 def test_deleting_a_meeting_clears_every_key_cookie_of_it(server):
-    """The helper cookie stayed behind after the meeting was deleted."""
+    """The helper cookie stayed behind after the meeting was deleted (a group link's too)."""
     meeting = server.create_meeting()
     code = meeting["code"]
     headers = {
@@ -200,7 +200,7 @@ def test_deleting_a_meeting_clears_every_key_cookie_of_it(server):
     status, answer, _ = send(server, "POST", f"/{code}/verwijderen", headers, f"confirm={code}".encode())
     assert status == 200
     cleared = {c.split("=")[0] for c in answer.get_all("Set-Cookie") if "Max-Age=0" in c}
-    assert cleared == {f"{role}_{code}" for role in ("host", "projector", "helper", "join")}
+    assert cleared == {f"{role}_{code}" for role in ("host", "projector", "helper", "group", "join")}
     assert "no-store" in answer["Cache-Control"]
 
 
