@@ -46,8 +46,8 @@ function agreementItem(a) {
   const li = make('li', 'agreement');
   li.append(make('p', 'agreement-text', a.text));
   const meta = [a.themes.map(title).join(' + ')];
-  if (a.who) meta.push(a.who);
-  if (a.due) meta.push(a.due);
+  if (a.who) meta.push(`Wie: ${a.who}`);
+  if (a.due) meta.push(`Wanneer: ${a.due}`);
   li.append(make('p', 'agreement-meta', meta.join(' · ')));
   return li;
 }
@@ -57,7 +57,10 @@ function drawAgreements() {
   document.getElementById('agree-none').hidden = list.length > 0;
   document.getElementById('results-agree-none').hidden = list.length > 0;
   // The newest in view: a long list shows its last ones.
-  replaceChildren(document.getElementById('agreement-board'), ...list.slice(-6).map(agreementItem));
+  const board = document.getElementById('agreement-board');
+  const last = list.slice(-6);
+  board.start = list.length - last.length + 1; // the numbers stay those of the whole list
+  replaceChildren(board, ...last.map(agreementItem));
   replaceChildren(document.getElementById('results-agreements'), ...list.map(agreementItem));
 }
 
