@@ -117,6 +117,7 @@ def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(
         ["1. Welkom", "2. Presentaties", "3. Afspraken", "4. Uitkomsten"]
     )
     expect(page.locator(".group-card")).to_have_count(3)
+    page.screenshot(path=f"{SHOTS}/host-lobby-1280x900.png")
     # The evening's controls are not here.
     for gone in ("#tally-rows", "#pace-steps", "#add-theme", "#paper-note", "#lock-choices"):
         assert page.locator(gone).count() == 0, gone
@@ -127,6 +128,7 @@ def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(
     green.get_by_label("Notitie (alleen voor u)").fill("Bram belt terug")
     green.locator(".call-form").get_by_role("button", name="Opslaan").click()
     expect(green.locator(".group-badge")).to_have_text("Loopt vast")
+    expect(green.locator(".group-facts")).to_contain_text("laatst gebeld op 2 april 2026")
     green.get_by_text("Plan van de groep").click()
     green.get_by_label("Wat is de eerste stap?").fill("Buren uitnodigen")
     green.get_by_role("button", name="Plan opslaan").click()
@@ -152,6 +154,8 @@ def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(
     expect(page.locator("#agreement-list li")).to_have_count(1)
     expect(page.locator("#agreement-list")).to_contain_text("Werkgroep: Groen in de wijk en Samen eten")
     page.screenshot(path=f"{SHOTS}/host-1280.png", full_page=True)
+    page.locator("section:has(#h-groups)").screenshot(path=f"{SHOTS}/host-groups-1280.png")
+    page.locator("section:has(#h-agree)").screenshot(path=f"{SHOTS}/host-agreements-1280.png")
     page.get_by_role("button", name="Veranderen").click()
     page.locator("#agreement-due").fill("juni")
     page.get_by_role("button", name="Wijziging opslaan").click()

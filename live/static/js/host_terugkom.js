@@ -170,6 +170,12 @@ function makeGroup(theme) {
   return node;
 }
 
+/** An ISO day as people write it: "2 april 2026". */
+function longDay(iso) {
+  const day = new Date(`${iso}T12:00:00`);
+  return Number.isNaN(day.getTime()) ? iso : day.toLocaleDateString('nl-NL', { day: 'numeric', month: 'long', year: 'numeric' });
+}
+
 /** Fill a control unless someone is typing in it (its value differs from what was saved). */
 function fill(control, value, old) {
   if (document.activeElement === control || control.value !== (old ?? control.value)) return;
@@ -183,7 +189,7 @@ function updateGroup(node, theme) {
   badge.textContent = words.status[g.status] || '';
   badge.dataset.status = g.status;
   const facts = [`${g.members_count} ${g.members_count === 1 ? 'lid' : 'leden'}`,
-    g.called_on ? `laatst gebeld op ${g.called_on}` : 'nog niet gebeld',
+    g.called_on ? `laatst gebeld op ${longDay(g.called_on)}` : 'nog niet gebeld',
     g.plan.first_step ? `eerste stap: ${g.plan.first_step}` : 'nog geen eerste stap'];
   node.querySelector('.group-facts').textContent = facts.join(' · ');
   const plan = node.querySelector('.plan-form').elements;
