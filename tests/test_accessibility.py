@@ -90,6 +90,7 @@ class Evening:
         self.host = connect(code, "host", meeting["host_key"])
         self.phone = open_page(browser, meeting["join_url"], errors, **PHONE)
         expect(self.phone.locator("body")).to_have_attribute("data-phase", "lobby")
+        expect(self.phone.locator("#conn")).to_have_attribute("data-kind", "ok")  # it holds its token
         # A python client with the phone page's own token acts as that same participant.
         self.me = connect(code, "phone", self.phone.evaluate(f"localStorage.getItem('live:{code}:token')"))
         self.others = [connect(code, "phone") for _ in range(4)]

@@ -315,6 +315,8 @@ def test_the_phone_page_says_saved_only_after_the_ack_and_resends_after_a_reconn
     page = context.new_page()
     page.goto(meeting["join_url"])
     expect(page.get_by_role("heading", name="Herkent u zich hierin?")).to_be_visible()
+    # The page draws its buttons before its socket is up: wait until it holds its token.
+    expect(page.locator("#conn")).to_have_text("Verbonden")
 
     srv.stop(signal.SIGKILL)
     expect(page.locator("#conn")).to_contain_text("Geen verbinding")

@@ -79,8 +79,8 @@ def test_a_phone_refused_at_connect_as_rate_limited_connects_again_by_itself(bro
             # The socket is refused (rate_limited); the page says so without blaming the reader.
             expect(page.locator("#conn")).to_have_text(CONNECTION["busy"], timeout=5000)
             # Once the window has passed it is let in, with no tap and no reload.
-            expect(page.locator("body")).to_have_attribute("data-phase", "lobby", timeout=25000)
-            expect(page.locator("#conn")).to_have_text(CONNECTION["ok"])
+            expect(page.locator("#conn")).to_have_text(CONNECTION["ok"], timeout=25000)
+            expect(page.locator("body")).to_have_attribute("data-phase", "lobby")
         finally:
             context.close()
     finally:
