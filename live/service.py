@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import partial
 
 from live import domain
 from live.domain import Meeting, Refused, rules
@@ -83,6 +84,7 @@ class Live:
         self.fanout = shared.coalescer(
             config["TALLY_INTERVAL"], self._flush, socketio.start_background_task, socketio.sleep
         )
+        self._each_worker = getattr(self.fanout, "each_worker_sends", False)
 
     def start(self, on_writer_failed) -> None:
         """Start this worker's background jobs: the writer's watchdog and the erasure loop."""
@@ -751,16 +753,19 @@ class Live:
             if meeting is None:  # deleted meanwhile: nobody is left to tell
                 self._full.forget(code)
                 return False
+            # With several workers each sends its own screens (live.shared.redis.Notices): past
+            # the message queue, so the beamer's worker alone decides how often it hears.
+            emit = partial(self.socketio.emit, ignore_queue=True) if self._each_worker else self.socketio.emit
             if tally:
                 tally = self.tally(meeting)
-                self.socketio.emit("tally", tally, to=room(code, "host"))
-                self.socketio.emit("tally", projector_tally(tally), to=room(code, "projector"))
+                emit("tally", tally, to=room(code, "host"))
+                emit("tally", projector_tally(tally), to=room(code, "projector"))
             if counts:
-                self.socketio.emit("additions_counts", self.additions_counts(code), to=room(code, "host"))
+                emit("additions_counts", self.additions_counts(code), to=room(code, "host"))
             if endorsed:
                 host, beamer = self.endorsements(meeting)
-                self.socketio.emit("endorsements", host, to=room(code, "host"))
-                self.socketio.emit("endorsements", beamer, to=room(code, "projector"))
+                emit("endorsements", host, to=room(code, "host"))
+                emit("endorsements", beamer, to=room(code, "projector"))
             return True
         except Exception:
             log.exception("update for a meeting failed")

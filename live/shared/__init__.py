@@ -13,7 +13,9 @@ implementations (``in_process`` here; Redis ones with issue 17) instead of editi
 - ``full``: which themes the screens were last told are full, so a change is sent once.
 - ``lease``: which worker runs a job that must run once per deployment (erasure).
 - Emits to other workers' clients need no interface of their own: ``socketio.emit`` is the seam,
-  and Flask-SocketIO's ``message_queue`` carries them between workers.
+  and Flask-SocketIO's ``message_queue`` carries them between workers. The coalesced updates are
+  the exception: a coalescer with ``each_worker_sends`` has every worker send them to its own
+  screens, so how often a screen hears is decided where it is connected.
 
 ``live.shared.local`` holds the one-process implementations, ``live.shared.redis`` the ones for
 several workers on one Redis.

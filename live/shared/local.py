@@ -39,19 +39,18 @@ class LocalCoalescer:
     """Coalesces updates in this process: at most one flush per interval per meeting, the last
     change always flushed. A flush runs in a green thread of its own."""
 
-    def __init__(
-        self, interval: float, flush: Callable, spawn: Callable, sleep: Callable, gate: Callable | None = None
-    ):
+    def __init__(self, interval: float, flush: Callable, spawn: Callable, sleep: Callable):
         self.interval = interval
-        # With several workers, ``gate(code)`` says how long until this meeting may be flushed
-        # again by anyone (0: now, and the turn is taken); None: this process alone decides.
-        self._gate = gate
         self._flush = flush
         self._spawn = spawn
         self._sleep = sleep
         self._dirty: dict[str, list] = {}  # code -> [tally, counts, endorsed] changed
         self._last: dict[str, float] = {}
         self.sent = 0
+
+    def recent(self) -> list[str]:
+        """The meetings flushed lately (their screens may still be open)."""
+        return list(self._last)
 
     def changed(self, code: str, tally: bool = True, counts: bool = False, endorsed: bool = False) -> None:
         dirty = self._dirty.get(code)
@@ -67,15 +66,6 @@ class LocalCoalescer:
         wait = self._last.get(code, 0.0) + self.interval - time.monotonic()
         if wait > 0:
             self._sleep(wait)
-        while self._gate is not None:
-            try:
-                wait = self._gate(code)
-            except Exception:  # the shared turn cannot be asked: sending late beats never sending
-                log.warning("coalescing turn not available; flushing anyway", exc_info=True)
-                break
-            if wait <= 0:
-                break
-            self._sleep(wait)  # changes meanwhile join this flush
         tally, counts, endorsed = self._dirty.pop(code, (True, False, False))
         self._last[code] = time.monotonic()
         if len(self._last) > 10_000:  # meetings long quiet need no memory of their last flush

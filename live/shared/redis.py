@@ -4,10 +4,10 @@ Every worker of a deployment builds these on the same Redis and key prefix:
 
 - rate limits count in Redis (the ``limits`` package's own Redis storage), so a phone, a meeting's
   host devices and a guesser have one budget for the whole deployment;
-- a meeting's coalesced updates take turns: before a worker sends one it takes the meeting's turn
-  (``SET NX PX`` for one interval), so the beamer gets at most one update per interval however
-  many workers take votes; a worker that finds the turn taken waits for it and then sends, so the
-  last change is always sent. Updates carry the store's ``seq``: clients drop an older one;
+- a meeting's coalesced updates: a worker where it changed tells every worker on a channel, and
+  each worker sends its own screens at most one update per interval (``Notices``), so the beamer
+  gets at most ten a second however many workers take votes, and the last change always.
+  Updates carry the store's ``seq``: clients drop an older one;
 - the full-theme memory is one key per meeting, swapped atomically, so one worker tells the screens;
 - a lease is a key with the holder's id and an expiry: the holder extends it, another worker takes
   over once it expires (a worker that died hands erasure over within two of its intervals).
@@ -17,6 +17,7 @@ Keys carry the meeting's code in a hash tag (``{CODE}``) so they work on Redis C
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 import redis
@@ -26,6 +27,8 @@ from limits.storage import RedisStorage
 from live.shared import Shared
 from live.shared.local import LocalCoalescer
 from live.throttle import Throttle
+
+log = logging.getLogger(__name__)
 
 # A swap of the full themes: the old value back, the new one kept for two days (an evening).
 _SWAP = """
@@ -75,21 +78,67 @@ class RedisLease:
         return bool(self._take(keys=[f"{self._prefix}lease:{name}"], args=[self.holder, ms]))
 
 
-class Turns:
-    """A meeting's turn to send a coalesced update, shared by every worker."""
+class Notices:
+    """Coalescing for several workers: each worker sends its own screens at most one update per
+    interval per meeting, and the last change always, whichever worker took the vote.
 
-    def __init__(self, client: redis.Redis, prefix: str, interval: float):
+    A worker where a meeting changed tells every worker (itself too) on a Redis channel, at most
+    once per interval per meeting (``_out``); each worker, told, coalesces again for the screens
+    connected to it (``_here``) and sends them the update read from the store, never through the
+    message queue. So a beamer, connected to one worker, gets at most ten updates a second however
+    many workers take votes, each with the store's ``seq``. A notice that cannot be published
+    (Redis away) is tried again every second; a listener that lost Redis sends its meetings once
+    more when it is back, so nobody's screen keeps an old tally."""
+
+    each_worker_sends = True  # the service sends its flushes to this worker's own screens only
+
+    def __init__(self, client: redis.Redis, prefix: str, interval, flush, spawn, sleep):
         self._r = client
-        self._prefix = prefix
-        self._ms = max(1, int(interval * 1000))
+        self._channel = f"{prefix}changed"
+        self._sleep, self._spawn = sleep, spawn
+        self._here = LocalCoalescer(interval, flush, spawn, sleep)
+        self._out = LocalCoalescer(interval, self._publish, spawn, sleep)
+        spawn(self._listen)
 
-    def __call__(self, code: str) -> float:
-        """0 when this worker took the meeting's turn; else the seconds until it is free."""
-        key = f"{self._prefix}turn:{{{code}}}"
-        if self._r.set(key, 1, nx=True, px=self._ms):
-            return 0.0
-        left = self._r.pttl(key)
-        return max(left, 1) / 1000  # -2 (just expired) or -1: try again at once
+    @property
+    def sent(self) -> int:
+        return self._here.sent
+
+    def changed(self, code: str, tally: bool = True, counts: bool = False, endorsed: bool = False) -> None:
+        self._out.changed(code, tally, counts, endorsed)
+
+    def _publish(self, code: str, tally: bool, counts: bool, endorsed: bool) -> bool:
+        flags = "".join(flag for flag, on in zip("tce", (tally, counts, endorsed), strict=True) if on)
+        try:
+            self._r.publish(self._channel, f"{code} {flags}")
+            return True
+        except redis.RedisError:
+            log.warning("a change could not be told to the other workers; trying again")
+            self._here.changed(code, tally, counts, endorsed)  # this worker's screens at least
+            self._spawn(self._again, code, tally, counts, endorsed)
+            return False
+
+    def _again(self, code: str, tally: bool, counts: bool, endorsed: bool) -> None:
+        self._sleep(1.0)
+        self._out.changed(code, tally, counts, endorsed)
+
+    def _listen(self) -> None:
+        wait = 0.5
+        while True:
+            try:
+                pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self._channel)
+                if wait > 0.5:  # back after a loss: what changed meanwhile was not heard
+                    for code in self._here.recent():
+                        self._here.changed(code, True, True, True)
+                wait = 0.5
+                for message in pubsub.listen():
+                    code, _, flags = message["data"].decode().partition(" ")
+                    self._here.changed(code, "t" in flags, "c" in flags, "e" in flags)
+            except Exception:
+                log.warning("listening for changes failed; again in %.0f s", wait, exc_info=True)
+                self._sleep(wait)
+                wait = min(wait * 2, 8.0)
 
 
 def over_redis(config: dict, url: str, prefix: str = "live:") -> Shared:
@@ -103,7 +152,7 @@ def over_redis(config: dict, url: str, prefix: str = "live:") -> Shared:
     )
 
     def coalescer(interval, flush, spawn, sleep):
-        return LocalCoalescer(interval, flush, spawn, sleep, gate=Turns(client, prefix, interval))
+        return Notices(client, prefix, interval, flush, spawn, sleep)
 
     return Shared(
         limits=limits,

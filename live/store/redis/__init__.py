@@ -47,8 +47,12 @@ log = logging.getLogger("live.store.redis")
 # import takes well under a second).
 STALE_IMPORT = 600
 
-# Connections one store object may hold at once; a caller waits this long for a free one.
-MAX_CONNECTIONS = 32
+# Connections one store object may hold at once (a worker's green threads share them: when a
+# whole hall scans the QR code, hundreds ask at once), and how long a caller waits for a free one.
+# A busy worker is not a Redis that is away: that wait is long, while a connection or a reply
+# that does not come within ``TIMEOUT`` is ``StoreUnavailable`` at once.
+MAX_CONNECTIONS = 256
+POOL_WAIT = 60.0
 TIMEOUT = 5.0
 
 
@@ -57,7 +61,8 @@ class RedisStore(Reads, Actions, Archive, Erasure, Store):
 
     ``url``: ``redis://host:port/db`` or ``rediss://`` (TLS), a password in it or in
     ``password``; ``prefix`` starts every key, so several deployments (or tests) share a server.
-    ``timeout`` bounds every wait: for a connection, a reply, a free slot in the pool."""
+    ``timeout`` bounds the wait for a connection and for a reply (``POOL_WAIT`` the wait for a
+    free slot in the pool)."""
 
     def __init__(
         self,
@@ -73,7 +78,7 @@ class RedisStore(Reads, Actions, Archive, Erasure, Store):
         self._pool = redis.BlockingConnectionPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
-            timeout=timeout,
+            timeout=max(timeout, POOL_WAIT),
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             decode_responses=True,
