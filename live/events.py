@@ -164,8 +164,9 @@ class Events:
         """Any client connects with ``auth = {code, role, token}``; it receives its ``state``."""
         try:
             self._connect(auth)
-        except StoreUnavailable:
+        except StoreUnavailable as err:
             # The shared store is away for a moment: the page says so and connects again.
+            log.warning("store unavailable at connect: %s", err)
             raise ConnectionRefusedError(UNAVAILABLE) from None
 
     def _connect(self, auth) -> None:

@@ -411,3 +411,30 @@ def test_a_meeting_moves_from_a_laptop_to_the_region_and_back_with_nothing_lost(
     finally:
         laptop.stop()
         home.stop()
+
+
+def test_a_hall_scanning_the_qr_code_at_once_all_gets_in(deployment):
+    """Hundreds of phones connecting in the same second to one worker: every one gets in (its
+    Redis connections are shared by green threads that wait for a free one; redis-py's plain pool
+    refused past 100 with "Too many connections", which phones saw as store_unavailable)."""
+    import asyncio
+
+    made = deployment.create_meeting()
+    url = deployment.workers[0].url
+    refused = Counter()
+
+    async def phone():
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("connect_error", lambda data: refused.update([str((data or {}).get("message"))]))
+        try:
+            await client.connect(url, auth={"code": made["code"], "role": "phone"}, transports=["websocket"])
+            return client
+        except socketio.exceptions.ConnectionError:
+            return None
+
+    async def hall():
+        phones = await asyncio.gather(*(phone() for _ in range(300)))
+        await asyncio.gather(*(p.disconnect() for p in phones if p), return_exceptions=True)
+        return sum(p is not None for p in phones)
+
+    assert asyncio.run(hall()) == 300, refused

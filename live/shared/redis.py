@@ -30,6 +30,10 @@ from live.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
+# Connections a worker's shared parts hold at most, and how long a green thread waits for one.
+POOL_SIZE = 256
+POOL_WAIT = 60.0
+
 # A swap of the full themes: the old value back, the new one kept for two days (an evening).
 _SWAP = """
 local old = redis.call('GET', KEYS[1]) or ''
@@ -143,12 +147,19 @@ class Notices:
 
 def over_redis(config: dict, url: str, prefix: str = "live:") -> Shared:
     """The seam for a worker of several: limits, turns, memory and leases in Redis at ``url``."""
-    client = redis.Redis.from_url(url)
+    # One pool for the limits, notices, memory and leases: green threads wait for a free
+    # connection instead of failing (redis-py's plain pool refuses past 100: "Too many
+    # connections", which a hall scanning the QR code reached); a Redis that does not answer
+    # still fails within the socket timeouts.
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=POOL_SIZE, timeout=POOL_WAIT, socket_timeout=5, socket_connect_timeout=5
+    )
+    client = redis.Redis(connection_pool=pool)
     limits = Throttle(
         config["PHONE_RATE_LIMIT"],
         config["HOST_RATE_LIMIT"],
         config["LOOKUP_RATE_LIMIT"],
-        counts=RedisStorage(url, key_prefix=f"{prefix}limits"),
+        counts=RedisStorage(url, connection_pool=pool, key_prefix=f"{prefix}limits"),
     )
 
     def coalescer(interval, flush, spawn, sleep):
@@ -164,5 +175,6 @@ def over_redis(config: dict, url: str, prefix: str = "live:") -> Shared:
 
 def worker_queue(url: str, prefix: str = "live:") -> socketio.RedisManager:
     """Socket.IO's Redis message queue on this deployment's own channel: a broadcast by one
-    worker reaches the screens connected to every worker (rooms stay each worker's own)."""
-    return socketio.RedisManager(url, channel=f"{prefix}socketio")
+    worker reaches the screens connected to every worker (rooms stay each worker's own). Its
+    client makes a connection per publish that runs at once: not capped at redis-py's 100."""
+    return socketio.RedisManager(url, channel=f"{prefix}socketio", redis_options={"max_connections": 100_000})
