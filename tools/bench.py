@@ -224,7 +224,13 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.errors = open(os.path.join(self.data_dir, "server.err"), "w+")
         # Thousands of phones come from 127.0.0.1 here: lift the per-address caps of live/guard/.
-        env = dict(os.environ, LOG_LEVEL="WARNING", MAX_CONNECTIONS_PER_ADDRESS="0", UNJOINED_PER_ADDRESS="0")
+        env = dict(
+            os.environ,
+            LOG_LEVEL="WARNING",
+            MAX_CONNECTIONS_PER_ADDRESS="0",
+            UNJOINED_PER_ADDRESS="0",
+            CREATE_RATE_LIMIT="1000/minute",
+        )  # --meetings makes many from 127.0.0.1
         env.update(settings)
         self.proc = subprocess.Popen(
             server_command(self.port, self.data_dir),
