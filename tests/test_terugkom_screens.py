@@ -3,6 +3,8 @@ button that makes one from an evening, the host screen, the beamer and the phone
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from conftest import BEAMER, PHONE, api, get, open_page
 from playwright.sync_api import expect
@@ -100,6 +102,13 @@ def test_the_hand_off_button_makes_a_terugkombijeenkomst_with_a_link_per_group(
     assert page.locator(".group-link-sheet svg.qr").count() == 2
     page.screenshot(path=f"{SHOTS}/handoff-made-1280.png", full_page=True)
     group_url = links.first.get_attribute("href")
+    # Each group's mail: its members who shared an address in BCC, its own link in the text.
+    mails = page.get_by_role("link", name="Mail de link naar de groep")
+    expect(mails).to_have_count(2)
+    mail = urllib.parse.urlsplit(mails.first.get_attribute("href"))
+    fields = urllib.parse.parse_qs(mail.query)
+    assert mail.scheme == "mailto" and fields["bcc"] == ["anna@example.org"]
+    assert group_url in fields["body"][0] and fields["subject"] == ["Werkgroep Groen"]
     page.get_by_role("link", name="Naar de terugkombijeenkomst").click()
     assert "/host" in page.url
     group = open_page(browser, group_url, page_errors, **SMALL_PHONE)

@@ -236,6 +236,15 @@ def delete_meeting(live, code):
 # -- the terugkombijeenkomst made from this evening -------------------------------------------------
 
 
+def group_mail(title: str, url: str) -> str:
+    """The mail a working group gets with its own link (B1, plain text)."""
+    return (
+        f"Beste leden van de werkgroep,\n\nVoor {title} schrijft onze werkgroep een plan: wat we willen "
+        f"bereiken, wat we gaan doen, wie wat doet, wat we nodig hebben, wanneer, en de eerste stap.\n\n"
+        f"Dat doen we samen op deze pagina:\n{url}\n\nDeel deze link alleen met de leden van de werkgroep."
+    )
+
+
 @routes.post("/<code>/terugkom")
 def make_follow_up(live, code):
     """Make a terugkombijeenkomst from this evening (its host key, from the host's own session,
@@ -255,8 +264,19 @@ def make_follow_up(live, code):
     if keys is None:
         return _handoff_page(live, meeting, status=status, follow_up_error=create_error_text(slug)), headers
     new = keys["code"]
+    # The members who shared an e-mail address get the link in a mail (BCC, as "mail de groep").
+    emails = {
+        g["theme"]: [m["email"] for m in g.get("members", []) if m.get("email")]
+        for g in live.groups_for(new, "host")
+    }
     groups = [
-        {**g, "url": links.group_url(new, g["key"]), "qr": inline_qr(links.group_url(new, g["key"]))}
+        {
+            **g,
+            "url": links.group_url(new, g["key"]),
+            "qr": inline_qr(links.group_url(new, g["key"])),
+            "bcc": ",".join(emails.get(g["theme"], [])),
+            "mail_body": group_mail(title, links.group_url(new, g["key"])),
+        }
         for g in keys["groups"]
     ]
     page = render_template(
