@@ -26,6 +26,7 @@ from limits.storage import RedisStorage
 
 from live.shared import Shared
 from live.shared.local import LocalCoalescer
+from live.store import StoreUnavailable
 from live.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,46 @@ if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
+
+
+# Every window of one event budget counted in one step (a phone's vote asked Redis once per window
+# before): KEYS the windows' counters, ARGV their expiries, then their limits. Fixed windows, as
+# the ``limits`` package counts them; 1 while every window is within its limit.
+_WINDOWS = """
+local ok = 1
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCRBY', key, 1)
+  if n == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+  if n > tonumber(ARGV[#KEYS + i]) then ok = 0 end
+end
+return ok
+"""
+
+
+class RedisThrottle(Throttle):
+    """The limits in Redis, shared by every worker; a phone's or a host's event is one round
+    trip for all its windows (the rest goes through the ``limits`` package's Redis storage)."""
+
+    def __init__(self, config: dict, client: redis.Redis, url: str, pool, prefix: str):
+        super().__init__(
+            config["PHONE_RATE_LIMIT"],
+            config["HOST_RATE_LIMIT"],
+            config["LOOKUP_RATE_LIMIT"],
+            counts=RedisStorage(url, connection_pool=pool, key_prefix=f"{prefix}limits"),
+        )
+        self._prefix = prefix
+        self._windows = client.register_script(_WINDOWS)
+        self._sha = self._windows.sha
+
+    def event_allowed(self, role: str, key: str) -> bool:
+        items = self._events[role]
+        # One slot per budget (``{key}``): the script's keys stay together on Redis Cluster.
+        keys = [f"{self._prefix}ev:{{{key}}}:{role}:{item.amount}/{item.get_expiry()}" for item in items]
+        args = [item.get_expiry() for item in items] + [item.amount for item in items]
+        try:
+            return bool(self._windows(keys=keys, args=args))
+        except redis.RedisError as err:
+            raise StoreUnavailable(str(err)) from None
 
 
 class RedisFullThemes:
@@ -155,12 +196,7 @@ def over_redis(config: dict, url: str, prefix: str = "live:") -> Shared:
         url, max_connections=POOL_SIZE, timeout=POOL_WAIT, socket_timeout=5, socket_connect_timeout=5
     )
     client = redis.Redis(connection_pool=pool)
-    limits = Throttle(
-        config["PHONE_RATE_LIMIT"],
-        config["HOST_RATE_LIMIT"],
-        config["LOOKUP_RATE_LIMIT"],
-        counts=RedisStorage(url, connection_pool=pool, key_prefix=f"{prefix}limits"),
-    )
+    limits = RedisThrottle(config, client, url, pool, prefix)
 
     def coalescer(interval, flush, spawn, sleep):
         return Notices(client, prefix, interval, flush, spawn, sleep)

@@ -406,10 +406,16 @@ class Actions:
             order = list(pending.items())
             for code, items in order:
                 payload = json.dumps([item for _n, item, _a in items], ensure_ascii=False)
-                self._batch(keys=[self._keys(code).key("m")], args=[payload, now], client=pipe)
+                # EVALSHA itself: a registered script in a pipeline first asks SCRIPT EXISTS, one
+                # more round trip for every batch.
+                pipe.evalsha(self._batch.sha, 1, self._keys(code).key("m"), payload, now)
             replies = pipe.execute(raise_on_error=False)
             pending = {}
             for (code, items), reply in zip(order, replies, strict=True):
+                if isinstance(reply, redis.exceptions.NoScriptError):  # a restarted Redis: it did not run
+                    self._r.script_load(self._batch.script)
+                    pending[code] = items
+                    continue
                 if isinstance(reply, redis.OutOfMemoryError):
                     raise StoreFull("Redis has no room for the batch") from reply
                 if isinstance(reply, (redis.ConnectionError, redis.TimeoutError)):
