@@ -10,7 +10,7 @@ import pytest
 from conftest import api, get, refusal
 from test_store_terugkom import ORIGIN, act, make
 
-from live.domain import MAX_PLAN_FIELD, hash_secret, terugkom
+from live.domain import MAX_PLAN_FIELD, Theme, hash_secret, terugkom
 from live.store import HOST_ACTOR, group_actor
 
 # -- the pure decision ------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def test_an_added_group_gets_a_row_and_its_key_opens_it_once_set(store):
         "error": "unknown_group",
     }
     # An evening's new theme has no group.
-    assert store.create_meeting("AVOND", "A", "", "", [], "h", "p", "x", "", None)
+    assert store.create_meeting("AVOND", "A", "", "", [Theme(1, "G")], "h", "p", "x", "", None)
     assert act(store, "AVOND", HOST_ACTOR, "add_theme", "a1", title="G", description="", addition=None)["ok"]
     assert store.groups("AVOND") == []
 
@@ -164,11 +164,13 @@ def test_an_added_groups_link_opens_its_page_and_a_merged_or_removed_ones_does_n
     assert group.state["group"]["theme"] == 3
     assert group.call("plan", fields={"goal": "Zitten in het park"})["ok"]
     assert get(f"{server.url}/{code}/groep", {"Cookie": f"group_{code}={key}"})[0] == 200
-    assert [g["theme"] for g in host.wait_for(lambda s: len(s["groups"]) == 3)["groups"]] == [1, 2, 3]
+    host.wait_for(lambda: len(host.state["groups"]) == 3, what="the new group")
+    assert [g["theme"] for g in host.state["groups"]] == [1, 2, 3]
 
     # Merged into group 1: its key opens nothing, its plan went along.
     assert host.call("merge_themes", theme=3, into=1)["ok"]
-    state = host.wait_for(lambda s: [g["theme"] for g in s["groups"]] == [1])
+    host.wait_for(lambda: [g["theme"] for g in host.state["groups"]] == [1, 2], what="the merge")
+    state = host.state
     assert "Zitten in het park" in state["groups"][0]["plan"]["goal"]
     assert refusal(server.url, {"code": code, "role": "group", "token": key}) == "bad_key"
     assert get(f"{server.url}/{code}/groep?key={key}")[0] == 403
@@ -185,7 +187,7 @@ def test_an_added_groups_link_opens_its_page_and_a_merged_or_removed_ones_does_n
     assert status == 410 and "Deze werkgroep doet niet meer mee" in body.decode()
     assert get(f"{server.url}/{code}/groep", {"Cookie": f"group_{code}={second}"})[0] == 410
     assert refusal(server.url, {"code": code, "role": "group", "token": second}) == "bad_key"
-    assert [g["theme"] for g in host.state["groups"]] == [1]
+    host.wait_for(lambda: [g["theme"] for g in host.state["groups"]] == [1], what="the removal")
     # The first group still opens its own page.
     assert get(f"{server.url}/{code}/groep?key={follow_up['groups'][0]['key']}")[0] == 303
 
@@ -195,7 +197,8 @@ def test_a_resent_add_answers_the_same_group_and_link(connect, follow_up):
     payload = {"id": "add-once", "title": "Bankjes"}
     first, again = host.call("add_theme", payload), host.call("add_theme", payload)
     assert first["ok"] and again == first
-    assert len(host.wait_for(lambda s: len(s["groups"]) == 3)["groups"]) == 3
+    host.wait_for(lambda: len(host.state["groups"]) == 3, what="one new group")
+    assert [t["title"] for t in host.state["themes"]].count("Bankjes") == 1
 
 
 def test_a_projector_with_the_host_key_adds_nothing(connect, follow_up):
@@ -284,7 +287,12 @@ def test_the_host_adds_merges_and_removes_a_group_on_the_host_screen(
     expect(page.locator('#group-list [data-key="3"]')).to_have_count(0)
     expect(page.locator('[data-status="add_group"]')).to_contain_text("Samengevoegd met Groen in de wijk")
 
-    # Remove the second group: it has a member, so the screen asks first.
+    # Remove the second group: a newcomer joined it, so the screen asks first.
+    host = connect(code, "host", follow_up["host_key"])
+    assert host.call("set_phase", phase="agreements")["ok"]
+    phone = connect(code, "phone")
+    joined = phone.call("pledge", theme=2, name="Eva", email="eva@example.org", role="member", consent=True)
+    assert joined["ok"], joined
     second = page.locator('#group-list [data-key="2"]')
     second.locator("button.remove").click()
     expect(second.locator(".group-confirm")).to_contain_text("weghalen?")
