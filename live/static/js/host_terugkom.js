@@ -241,7 +241,9 @@ function removeGroup(theme, confirmed, ask) {
     status: `group-${theme}`,
     done(ack) {
       if (!ack.ok && ack.error === 'confirm_needed') {
-        ask(`${name} weghalen? Er hoort al iets bij deze groep (${ack.answers}). Het blijft bewaard, maar de groep staat niet meer op de schermen en de link van de groep werkt niet meer.`,
+        const n = ack.answers;
+        const done = n === 1 ? 'staat al 1 aanmelding, top of vraag' : `staan al ${n} aanmeldingen, tops of vragen`;
+        ask(`${name} weghalen? Bij deze groep ${done}. Dat blijft bewaard, maar de groep staat niet meer op de schermen en de link van de groep werkt niet meer.`,
           'Ja, weghalen', () => removeGroup(theme, true, ask));
         setStatus(`group-${theme}`, '');
         return true;
