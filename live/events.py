@@ -9,7 +9,7 @@ documented in docs/protocol.md.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
@@ -40,6 +40,10 @@ class Identity:
     card: int | None = None
     # A working group's link (role "group"): the theme of its group, the only plan it may write.
     group: int | None = None
+    # The host key a host screen connected with: a group the host adds gets its key derived from
+    # it (``on_add_theme``). Kept only for this connection's life, out of every repr and log, and
+    # never sent anywhere; the store keeps only the hashes.
+    host_key: str | None = field(default=None, repr=False)
 
 
 KEY_ROLES = ("host", "projector", "helper")  # cookies that carry a key
@@ -220,7 +224,7 @@ class Events:
             raise ConnectionRefusedError("bad_key")
         state = self.live.snapshot(meeting, role)
         state["join_url"] = links.join_url(meeting.code)
-        return Identity(meeting.code, role), state
+        return Identity(meeting.code, role, host_key=key if role == "host" else None), state
 
     def _helper(self, meeting, token):
         """The helper screen (paper forms, a shared device): the helper key or the host key."""
@@ -383,8 +387,22 @@ class Events:
 
     @handles("add_theme")
     def on_add_theme(self, payload=None, *_extra):
-        """Host: ``{id, title, description?, addition?}`` a new theme (from an addition, if given)."""
-        return self._act("add_theme", payload, "host")
+        """Host: ``{id, title, description?, addition?}`` a new theme (from an addition, if given).
+        In a terugkombijeenkomst the theme is a new working group: once the store has it, its key
+        (derived from this connection's host key) is stored as a hash and the ack carries its
+        ``link``; a resend of the same id stores it again and answers the same link."""
+        ack = self._act("add_theme", payload, "host")
+        identity = self.connections.get(request.sid)
+        if not ack.get("ok") or identity is None or not identity.host_key or "theme" not in ack:
+            return ack
+        try:
+            key = self.live.set_group_key(identity.code, identity.host_key, ack["theme"])
+        except StoreUnavailable:
+            return {"ok": False, "error": UNAVAILABLE}  # send the same id again: it is stored then
+        except Exception:
+            log.exception("set_group_key failed")
+            return {"ok": False, "error": "server_error"}
+        return {**ack, "link": links.group_url(identity.code, key)} if key else ack
 
     @handles("edit_theme")
     def on_edit_theme(self, payload=None, *_extra):

@@ -286,9 +286,16 @@ class Live:
             raise Refused("bad_payload")
         for start in range(0, len(links), IMPORT_STEP):
             self.writer.call(self.store.import_links, code, links[start : start + IMPORT_STEP])
-        # A terugkombijeenkomst: its groups get keys from the new host key, like the beamer's.
+        # A terugkombijeenkomst: its groups get keys from the new host key, like the beamer's;
+        # a merged group's key stays dropped, as it was at the merge.
+        merged = {t["id"] for t in data.get("themes", []) if t.get("merged_into") is not None}
         groups = [
-            {**row, "key_hash": domain.hash_secret(domain.group_key_for(host_key, code, row["theme"]))}
+            {
+                **row,
+                "key_hash": ""
+                if row["theme"] in merged
+                else domain.hash_secret(domain.group_key_for(host_key, code, row["theme"])),
+            }
             for row in data.get("groups", [])
         ]
         write("groups", groups)
@@ -375,12 +382,34 @@ class Live:
     def group_for_key(self, meeting: Meeting, key) -> int | None:
         """The working group whose link key this is (its theme id), or None. A group key opens its
         own group's plan and nothing else: never the host screen, the beamer or the exports."""
+        theme = self._group_of_key(meeting, key)
+        return theme if theme is not None and any(t.id == theme for t in meeting.themes) else None
+
+    def group_gone(self, meeting: Meeting, key) -> bool:
+        """Whether this is the key of a group the host removed: its page says so (a merged
+        group's key is dropped at the merge and opens nothing at all)."""
+        theme = self._group_of_key(meeting, key)
+        return theme is not None and not any(t.id == theme for t in meeting.themes)
+
+    def _group_of_key(self, meeting: Meeting, key) -> int | None:
         if meeting.kind != domain.FOLLOW_UP or not isinstance(key, str) or not key or len(key) > 100:
             return None
         if not key.isascii():
             return None
-        theme = self.store.group_for_key(meeting.code, domain.hash_secret(key))
-        return theme if theme is not None and any(t.id == theme for t in meeting.themes) else None
+        return self.store.group_for_key(meeting.code, domain.hash_secret(key))
+
+    def set_group_key(self, code: str, host_key: str, theme: int) -> str | None:
+        """Store the key hash of a working group the host just added (``add_theme`` in a
+        terugkombijeenkomst) and return the key, derived from the host key the host connected
+        with, so the ack can carry the group's link; None for an evening or when the group is
+        gone again. Only the hash is stored; the key is never logged."""
+        meeting = self.store.meeting(code)
+        if meeting is None or meeting.kind != domain.FOLLOW_UP:
+            return None
+        key = domain.group_key_for(host_key, code, theme)
+        data = {"theme": theme, "key_hash": domain.hash_secret(key)}
+        result = self.writer.submit(Action("set_group_key", code, HOST_ACTOR, "", data))
+        return key if result.get("ok") else None
 
     def join(self, meeting: Meeting, token) -> tuple[int, str, bool]:
         """The participant id and token for a phone (a new token if it brought none), and
@@ -549,9 +578,13 @@ class Live:
         to = [room(code, r) for r in ("phone", "projector", "host", "helper", "group")]
         self.socketio.emit("agreements", message, to=to)
 
-    def groups_for(self, code: str, role: str) -> list[dict]:
-        """Every working group as ``role`` may see it (``domain.group_view``)."""
-        return [domain.group_view(row, role) for row in self.store.groups(code)]
+    def groups_for(self, meeting: Meeting, role: str) -> list[dict]:
+        """Every working group still in the meeting as ``role`` may see it (``domain.group_view``):
+        merged and removed ones stay in the store and the exports, off the screens."""
+        alive = {t.id for t in meeting.themes}
+        return [
+            domain.group_view(row, role) for row in self.store.groups(meeting.code) if row["theme"] in alive
+        ]
 
     def group_changed(self, code: str, theme: int, plan: bool) -> None:
         """A group's plan or call-list entry changed: the host gets the whole group; a plan also
@@ -704,7 +737,7 @@ class Live:
             if role in ("host", "projector"):
                 # The host's call list (status, last call, note) and the plans; the beamer the
                 # plans and how many members, never names. Phones get neither.
-                state["groups"] = self.groups_for(meeting.code, role)
+                state["groups"] = self.groups_for(meeting, role)
         return state
 
     def send_staff_states(self, meeting: Meeting) -> None:
@@ -740,7 +773,8 @@ class Live:
         self.socketio.emit("state", self.snapshot(meeting, "helper"), to=room(code, "helper"))
         self.send_staff_states(meeting)
         if meeting.kind == domain.FOLLOW_UP:  # each group's link: its own group
-            for theme in {g["theme"] for g in self.store.groups(code)}:
+            alive = {t.id for t in meeting.themes}
+            for theme in {g["theme"] for g in self.store.groups(code)} & alive:
                 state = self.group_snapshot(meeting, theme)
                 self.socketio.emit("state", state, to=room(code, group_room(theme)))
 

@@ -170,7 +170,8 @@ def test_the_host_leads_the_terugkom_with_its_own_steps_groups_and_agreements(
     page.get_by_role("button", name="Wijziging opslaan").click()
     expect(page.locator("#agreement-list")).to_contain_text("Wanneer: juni")
     page.once("dialog", lambda d: d.accept())
-    page.get_by_role("button", name="Weghalen").click()
+    # (Each group has a "Weghalen" too: this one is the agreement's.)
+    page.locator("#agreement-list").get_by_role("button", name="Weghalen").click()
     expect(page.locator("#agreement-list li")).to_have_count(0)
     assert not page_errors, page_errors
 

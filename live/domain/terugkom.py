@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from live.domain.keys import normalise_code
 from live.domain.model import (
@@ -181,6 +182,12 @@ def groups_from_evenings(evenings: Iterable[Mapping]) -> tuple[list[Theme], list
 # -- what the group link, the phones and the host send -----------------------------------------
 
 
+def require_group(meeting: Meeting, theme: int) -> None:
+    """Refuse a group link whose group was merged or removed while its page stayed open."""
+    if not any(t.id == theme for t in meeting.themes):
+        raise Refused("unknown_group")
+
+
 def check_plan(meeting: Meeting, payload: dict, theme: int | None = None) -> dict:
     """Fields of a group's plan: ``{fields: {name: text}}`` (an empty text clears a field). The
     group link writes its own group's plan (``theme``); the host names the group (``theme`` in the
@@ -190,6 +197,8 @@ def check_plan(meeting: Meeting, payload: dict, theme: int | None = None) -> dic
         theme = meeting.theme(payload.get("theme")).id
     elif payload.get("theme") not in (None, theme):
         raise Refused("not_your_group")
+    else:
+        require_group(meeting, theme)
     fields = payload.get("fields")
     if not isinstance(fields, dict) or not fields or any(name not in PLAN_FIELDS for name in fields):
         raise Refused("bad_field")
@@ -203,6 +212,7 @@ def check_plan(meeting: Meeting, payload: dict, theme: int | None = None) -> dic
 def check_ask_help(meeting: Meeting, payload: dict, theme: int) -> dict:
     """A group presses "wij willen hulp": its status becomes ``vraagt_hulp`` on the host's list."""
     require_kind(meeting)
+    require_group(meeting, theme)
     return {"theme": theme, "status": "vraagt_hulp"}
 
 
@@ -346,3 +356,148 @@ def group_view(row: Mapping, role: str) -> dict:
 def is_blank_plan(raw: str) -> bool:
     """Whether a group has written nothing in its plan yet."""
     return all(is_blank(v) for v in plan_of(raw).values())
+
+
+# -- the host adds, merges and removes groups during the meeting ---------------------------------
+
+
+def new_group(theme: int) -> dict:
+    """The row of a group the host adds (``add_theme`` in a terugkombijeenkomst): an empty plan,
+    nobody from an evening yet, and no key until ``set_group_key`` stores its hash (until then its
+    link opens nothing)."""
+    return {"theme": theme, "key_hash": "", "origin": ""}
+
+
+def group_key_target(row: object, theme_alive: bool) -> dict:
+    """The check of ``set_group_key``: the group (``row``: its stored row, None when there is
+    none) must still be in the meeting (``unknown_group``)."""
+    if row is None or not theme_alive:
+        raise Refused("unknown_group")
+    return {"ok": True}
+
+
+def _origin(raw: str) -> dict:
+    origin = json.loads(raw) if raw else {}
+    return {
+        "from": origin.get("from"),
+        "theme": origin.get("theme"),
+        "card": list(origin.get("card", [])),
+        "members": list(origin.get("members", [])),
+        "others": dict(origin.get("others", {})),
+    }
+
+
+def merged_origin(target: str, merged: str) -> str:
+    """The target group's origin with the merged group's members, counts and card added (a member
+    listed in both once); "" when neither has one (two groups the host added)."""
+    if not target and not merged:
+        return ""
+    into, other = _origin(target), _origin(merged)
+    if into["from"] is None:
+        into["from"], into["theme"] = other["from"], other["theme"]
+    into["members"] += [m for m in other["members"] if m not in into["members"]]
+    into["card"] += other["card"]
+    for role, n in other["others"].items():
+        into["others"][role] = into["others"].get(role, 0) + n
+    return json.dumps(into, ensure_ascii=False)
+
+
+def appended_plan(target: str, merged: str, merged_title: str = "") -> str:
+    """The target group's plan with each non-empty field of the merged group's plan after its own
+    (under the merged group's title when both wrote something), so nothing written is lost from
+    the screens; a field that would pass ``MAX_PLAN_FIELD`` is cut there with "…" (the merged
+    group's row keeps its whole plan in the store and the archive)."""
+    if is_blank_plan(merged):
+        return target
+    into, other = plan_of(target), plan_of(merged)
+    for name in PLAN_FIELDS:
+        text = other[name]
+        if is_blank(text):
+            continue
+        if is_blank(into[name]):
+            joined = text
+        else:
+            joined = f"{into[name]}\n\n{merged_title}: {text}" if merged_title else f"{into[name]}\n\n{text}"
+        into[name] = joined if len(joined) <= MAX_PLAN_FIELD else joined[: MAX_PLAN_FIELD - 1] + "…"
+    return json.dumps(into, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class GroupMerge:
+    """The group writes of a theme merge in a terugkombijeenkomst (besides the theme merge of
+    ``rules.merge_themes``): the target's new ``plan`` and ``origin`` (JSON text), the merged
+    group's key dropped (``drop_key``: its link opens nothing any more), the agreements that named
+    the merged group (``agreements``: id -> their groups now) and whether nobody presents any more
+    (``reset_presenting``: the merged group was presenting)."""
+
+    theme: int
+    into: int
+    plan: str
+    origin: str
+    drop_key: str
+    agreements: dict
+    reset_presenting: bool
+
+
+def _renamed_agreements(agreements: Iterable[tuple[int, list[int]]], theme: int, into: int | None) -> dict:
+    """Agreements naming ``theme``: with ``into`` instead (once), or (None) without it."""
+    out = {}
+    for agreement, themes in agreements:
+        if theme not in themes:
+            continue
+        rest = {t for t in themes if t != theme}
+        if into is not None:
+            rest.add(into)
+        out[agreement] = sorted(rest)
+    return out
+
+
+def merge_groups(
+    theme: int,
+    into: int,
+    merged: Mapping | None,
+    target: Mapping | None,
+    agreements: Iterable[tuple[int, list[int]]],
+    presenting: int | None,
+    merged_title: str = "",
+) -> GroupMerge:
+    """Put a working group together with another, as a facilitator would: its members (those who
+    share and the counts of the others) and its card join ``into``; ``into``'s plan is kept and
+    every field the merged group wrote is added after it; agreements that named the merged group
+    name ``into`` now; the merged group's key stops opening anything. ``merged``, ``target``: the
+    two group rows (``{plan, origin, key_hash}``; None when a group has no row); ``agreements``:
+    ``(id, [themes])`` of the live agreements; ``presenting``: the group presenting now."""
+    merged = merged or {}
+    target = target or {}
+    return GroupMerge(
+        theme,
+        into,
+        appended_plan(target.get("plan", ""), merged.get("plan", ""), merged_title),
+        merged_origin(target.get("origin", ""), merged.get("origin", "")),
+        merged.get("key_hash", ""),
+        _renamed_agreements(agreements, theme, into),
+        presenting == theme,
+    )
+
+
+@dataclass(frozen=True)
+class GroupRemoval:
+    """The group writes of ``remove_theme`` in a terugkombijeenkomst: the agreements that named
+    the removed group keep their other groups (``agreements``: id -> their groups now); one that
+    named only this group is taken away with it (``removed``: their ids, kept in the archive);
+    nobody presents any more when it was presenting (``reset_presenting``). The group's row and
+    key stay, so its link can say that the group is no longer part of the meeting."""
+
+    agreements: dict
+    removed: tuple
+    reset_presenting: bool
+
+
+def remove_group(
+    theme: int, agreements: Iterable[tuple[int, list[int]]], presenting: int | None
+) -> GroupRemoval:
+    """Take a working group out of the meeting (after ``rules.remove_theme`` allowed it)."""
+    renamed = _renamed_agreements(agreements, theme, None)
+    kept = {n: themes for n, themes in renamed.items() if themes}
+    removed = tuple(sorted(n for n, themes in renamed.items() if not themes))
+    return GroupRemoval(kept, removed, presenting == theme)

@@ -84,8 +84,9 @@ def working_groups(data: dict, theme: int | None = None, shared_only: bool = Fal
             if p["theme"] == t["id"] and (p["share"] or not shared_only) and p["name"]
         ]
         # A terugkombijeenkomst: the members who came along from the evening (those who shared
-        # their details there), beside who joined at this meeting.
-        members += [m for m in evening_members(data, t["id"]) if m["name"]]
+        # their details there), beside who joined at this meeting. A merged group's went along.
+        if t.get("merged_into") is None:
+            members += [m for m in evening_members(data, t["id"]) if m["name"]]
         members.sort(key=lambda p: (ROLE_ORDER.get(p["role"], 9), p["name"].casefold(), p["participant"]))
         notes = [n for n in data["notes"] if n["theme"] == t["id"] and n["text"]]
         groups.append({"theme": t, "follow_up": follow_up(t), "members": members, "notes": notes})
@@ -118,11 +119,14 @@ def evening_members(data: dict, theme: int) -> list[dict]:
 
 
 def follow_up_groups(data: dict) -> list[dict]:
-    """A terugkombijeenkomst's working groups with their plans, for the hand-off: ``[{theme,
-    title, plan: {field: text}, members_count}]`` in theme order; empty for an evening."""
+    """A terugkombijeenkomst's working groups still in it with their plans, for the hand-off:
+    ``[{theme, title, plan: {field: text}, members_count}]`` in theme order; empty for an evening."""
     titles = {t["id"]: t["title"] for t in data["themes"]}
+    alive = {t["id"] for t in data["themes"] if not t["removed"]}
     out = []
     for row in data.get("groups", []):
+        if row["theme"] not in alive:  # merged into another, or removed by the host
+            continue
         stored = json.loads(row.get("plan") or "{}")
         origin = json.loads(row.get("origin") or "{}")
         new = sum(p["theme"] == row["theme"] for p in data["pledges"])

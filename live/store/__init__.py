@@ -65,10 +65,15 @@ class Action:
     (set_phase, moderate, add_theme, edit_theme, remove_theme, order_themes, set_pace,
     set_results, manual_count); in a terugkombijeenkomst also set_presenting (``{theme}``, None
     for nobody), plan (``{theme, fields}``: the plan's fields written, from the host or the group
-    link), group_status (``{theme, status?, called_on?, host_note?}``), agreement (``{text,
+    link), group_status (``{theme, status?, called_on?, host_note?}``), set_group_key (``{theme,
+    key_hash}``: the key of a group the host added; ``unknown_group`` when it is not in the
+    meeting), agreement (``{text,
     themes, who, due}``, acked with its new id), edit_agreement and remove_agreement
     (``{agreement, ...}``: ``unknown_agreement`` when it is not there); an addition may carry
-    its ``kind`` ("top" or "question")."""
+    its ``kind`` ("top" or "question"). In a terugkombijeenkomst add_theme also makes the
+    theme's group row (no key yet), merge_themes merges the group rows as
+    ``terugkom.merge_groups`` says and drops the merged group's key, and remove_theme changes the
+    agreements as ``terugkom.remove_group`` says (the group's row and key stay)."""
 
     kind: str
     code: str
@@ -186,11 +191,12 @@ class Store(Protocol):
     def groups(self, code: str) -> list[dict]:
         """The working groups of a terugkombijeenkomst, in theme order: ``[{theme, plan (JSON
         text), status, called_on, host_note, origin (JSON text: from, theme, card, members,
-        others)}]``; empty for an evening. Key hashes stay inside."""
+        others)}]``, merged and removed groups too; empty for an evening. Key hashes stay inside."""
         ...
 
     def group_for_key(self, code: str, key_hash: str) -> int | None:
-        """The theme of the group whose key has this hash, or None (a read, no write)."""
+        """The theme of the group whose key has this hash, or None (a read, no write); a removed
+        group's key still finds it (its page says so), a merged group's key was dropped."""
         ...
 
     def agreements(self, code: str) -> list[dict]:

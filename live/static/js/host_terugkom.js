@@ -1,6 +1,7 @@
 // The host screen of a terugkombijeenkomst: the four parts, who presents, tops and questions
 // (host/additions.js, as the evening's additions), the agreements and the working groups with
-// their plan and the adviser's call list. Only the host ever gets status, last call and note.
+// their plan and the adviser's call list; adding, merging and removing a group. Only the host
+// ever gets status, last call and note.
 import { connect, errorText, setStatus, showPhase, texts } from './live.js';
 import { acked, el, fieldError, host, keyed, send } from './host/common.js';
 import { additionsFromState, listenForAdditions, render as drawAdditions } from './host/additions.js';
@@ -9,6 +10,7 @@ import { drawNav } from './host/nav.js';
 const words = texts.follow_up;
 const PLAN = ['goal', 'actions', 'tasks', 'needs', 'when', 'first_step'];
 const STATUSES = ['loopt', 'loopt_vast', 'vraagt_hulp'];
+// Each group's link by theme id: from the page, and for a group added now from its ack.
 const groupLinks = JSON.parse(document.getElementById('group-links').textContent);
 let editing = null; // the id of the agreement in the form, or null for a new one
 
@@ -157,18 +159,147 @@ function makeGroup(theme) {
     send('set_group_status', { theme, status: e.status.value, called_on: e.called_on.value, note: e.note.value },
       { key: `call-${theme}`, status: `call-${theme}` });
   });
-  const link = el('input', { readOnly: true, value: groupLinks[theme] || '' });
+  const link = el('input', { readOnly: true, value: groupLinks[theme] || '', className: 'group-link-input' });
   node.append(
-    el('h3', { id: `g-${theme}-title` }, el('span', { className: 'group-title' }), ' ', el('span', { className: 'group-badge' })),
+    el('h3', { id: `g-${theme}-title`, tabIndex: -1 }, el('span', { className: 'group-title' }), ' ', el('span', { className: 'group-badge' })),
     el('p', { className: 'group-facts' }),
     el('details', { className: 'call' }, el('summary', {}, 'Bellijst: hoe gaat het?'), callForm),
     el('details', { className: 'plan' }, el('summary', {}, 'Plan van de groep'), planForm),
     el('details', { className: 'members' }, el('summary', {}, 'Wie doet mee?'), el('ul', { className: 'plain-list member-list' })),
     el('details', { className: 'link' }, el('summary', {}, 'Link van de groep'),
       el('p', {}, 'Met deze link schrijft de groep zelf het plan. Geef hem alleen aan de leden.'),
-      field(`g-${theme}-link`, 'Link van de werkgroep', link)));
+      field(`g-${theme}-link`, 'Link van de werkgroep', link)),
+    groupTools(theme));
   return node;
 }
+
+// -- adding, merging and removing a group ------------------------------------------------------
+
+/** "Samenvoegen met…" and "Weghalen" for one group, each asking first in plain words. */
+function groupTools(theme) {
+  const select = el('select', { id: `g-${theme}-into`, name: 'into' });
+  const merge = el('button', { type: 'button', className: 'merge' }, 'Samenvoegen', el('span', { className: 'sr-only group-name' }));
+  const remove = el('button', { type: 'button', className: 'remove' }, 'Weghalen', el('span', { className: 'sr-only group-name' }));
+  const question = el('p', { tabIndex: -1 });
+  const yes = el('button', { type: 'button', className: 'primary yes' });
+  const no = el('button', { type: 'button', className: 'no' }, 'Nee, laten staan');
+  const confirm = el('div', { className: 'group-confirm', hidden: true, role: 'group', 'aria-label': 'Weet u het zeker?' },
+    question, el('div', { className: 'button-row' }, yes, no));
+  const tools = el('div', { className: 'group-tools' },
+    el('p', { className: 'field' }, el('label', { htmlFor: select.id }, 'Samenvoegen met…'), select),
+    el('div', { className: 'button-row' }, merge, remove),
+    confirm,
+    el('p', { className: 'saved', dataset: { status: `group-${theme}` }, 'aria-live': 'polite' }));
+  let pending = null; // what Ja does: the merge or the removal asked about
+  const ask = (text, yesText, action) => {
+    question.textContent = text;
+    yes.textContent = yesText;
+    pending = action;
+    confirm.hidden = false;
+    question.focus(); // read out first; the buttons come next
+  };
+  merge.addEventListener('click', () => {
+    const into = Number(select.value);
+    if (!into) {
+      setStatus(`group-${theme}`, 'Kies eerst de groep waarmee u wilt samenvoegen.', 'error');
+      select.focus();
+      return;
+    }
+    ask(`${title(theme)} samenvoegen met ${title(into)}? De leden, de kaart en wat de groep schreef gaan mee naar ${title(into)}. De link van ${title(theme)} werkt daarna niet meer.`,
+      'Ja, samenvoegen', () => mergeGroup(theme, into));
+  });
+  remove.addEventListener('click', () => removeGroup(theme, false, ask));
+  yes.addEventListener('click', () => {
+    confirm.hidden = true;
+    if (pending) pending();
+    pending = null;
+  });
+  no.addEventListener('click', () => {
+    confirm.hidden = true;
+    pending = null;
+    merge.focus();
+  });
+  return tools;
+}
+
+function mergeGroup(theme, into) {
+  send('merge_themes', { theme, into }, {
+    status: `group-${theme}`,
+    done(ack) {
+      if (!ack.ok) return false;
+      setStatus('add_group', `Samengevoegd met ${title(into)}.`, 'ok');
+      // This group left the list: the keyboard goes on at the group it joined.
+      document.querySelector(`#group-list [data-key="${into}"] h3`)?.focus();
+      return true;
+    },
+  });
+}
+
+function removeGroup(theme, confirmed, ask) {
+  const name = title(theme);
+  send('remove_theme', confirmed ? { theme, confirm: true } : { theme }, {
+    status: `group-${theme}`,
+    done(ack) {
+      if (!ack.ok && ack.error === 'confirm_needed') {
+        const n = ack.answers;
+        const done = n === 1 ? 'staat al 1 aanmelding, top of vraag' : `staan al ${n} aanmeldingen, tops of vragen`;
+        ask(`${name} weghalen? Bij deze groep ${done}. Dat blijft bewaard, maar de groep staat niet meer op de schermen en de link van de groep werkt niet meer.`,
+          'Ja, weghalen', () => removeGroup(theme, true, ask));
+        setStatus(`group-${theme}`, '');
+        return true;
+      }
+      if (!ack.ok) return false;
+      setStatus('add_group', `${name} is weggehaald.`, 'ok');
+      document.getElementById('h-groups').focus();
+      return true;
+    },
+  });
+}
+
+function drawGroupTools(node, theme) {
+  const name = title(theme);
+  for (const span of node.querySelectorAll('.group-name')) span.textContent = `: ${name}`;
+  const others = host.state.groups.filter((g) => g.theme !== theme);
+  const select = node.querySelector('select[name="into"]');
+  const signature = others.map((g) => `${g.theme}:${title(g.theme)}`).join('|');
+  if (select.dataset.signature !== signature) {
+    const chosen = select.value;
+    // No group picked until the host picks one: Samenvoegen alone asks for one first.
+    select.replaceChildren(el('option', { value: '' }, 'Kies een groep'),
+      ...others.map((g) => el('option', { value: String(g.theme) }, title(g.theme))));
+    if (others.some((g) => String(g.theme) === chosen)) select.value = chosen;
+    select.dataset.signature = signature;
+  }
+  node.querySelector('button.merge').disabled = others.length === 0;
+  node.querySelector('button.remove').disabled = others.length === 0; // the last group stays
+}
+
+const addGroup = document.getElementById('add-group');
+addGroup.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const name = document.getElementById('new-group-title');
+  const description = document.getElementById('new-group-desc');
+  if (!name.value.trim()) {
+    fieldError(name, 'Schrijf de naam van de groep op.');
+    name.focus();
+    return;
+  }
+  fieldError(name, '');
+  send('add_theme', { title: name.value.trim(), description: description.value.trim() }, {
+    status: 'add_group',
+    done(ack) {
+      if (!ack.ok) return false;
+      if (ack.link) groupLinks[ack.theme] = ack.link;
+      name.value = '';
+      description.value = '';
+      setStatus('add_group', ack.link
+        ? 'De groep staat er nu bij. De link van de groep staat bij de groep, onder "Link van de groep".'
+        : 'De groep staat er nu bij.', 'ok');
+      drawGroups();
+      return true;
+    },
+  });
+});
 
 /** An ISO day as people write it: "2 april 2026". */
 function longDay(iso) {
@@ -204,6 +335,9 @@ function updateGroup(node, theme) {
     el('span', { className: 'hint' }, [texts.roles_short[m.role], m.email, m.phone].filter(Boolean).join(' · '))));
   if (others) items.push(el('li', {}, `En ${others} ${others === 1 ? 'persoon' : 'mensen'} die hun naam niet delen.`));
   node.querySelector('.member-list').replaceChildren(...items);
+  const link = node.querySelector('input.group-link-input');
+  if (!link.value && groupLinks[theme]) link.value = groupLinks[theme];
+  drawGroupTools(node, theme);
 }
 
 function drawGroups() {

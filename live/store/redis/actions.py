@@ -706,8 +706,66 @@ class Actions:
         tx.later(write)
         if merge.reset_pace:
             self._reset_pace(tx)
+        if tx.hget("m", "kind") == terugkom.FOLLOW_UP:
+            self._merge_groups(tx, theme, into, themes[theme]["title"])
         self._bump(tx)
         return merge.ack
+
+    @staticmethod
+    def _live_agreements(tx) -> dict[int, dict]:
+        rows = {int(n): json.loads(raw) for n, raw in tx.hgetall("agreements").items()}
+        return {n: row for n, row in rows.items() if not row["removed"]}
+
+    @staticmethod
+    def _theme_ids(row: dict) -> list[int]:
+        return [int(t) for t in row["themes"].split(",") if t]
+
+    @staticmethod
+    def _presenting(tx) -> int | None:
+        raw = tx.hget("m", "presenting")
+        return int(raw) if raw else None
+
+    def _write_agreements(self, tx, rows: dict, renamed: dict, removed=()) -> None:
+        changed = {
+            str(n): json.dumps({**rows[n], "themes": ",".join(map(str, t))}) for n, t in renamed.items()
+        }
+        changed.update({str(n): json.dumps({**rows[n], "removed": 1}) for n in removed})
+        if changed:
+            tx.later(lambda p: p.hset(tx.k.key("agreements"), mapping=changed))
+
+    def _merge_groups(self, tx, theme, into, title) -> None:
+        """The group rows of a merge in a terugkombijeenkomst (``terugkom.merge_groups``)."""
+        raw = tx.hmget("groups", (theme, into))
+        merged, target = (json.loads(r) if r else None for r in raw)
+        agreements = self._live_agreements(tx)
+        merge = terugkom.merge_groups(
+            theme,
+            into,
+            merged,
+            target,
+            [(n, self._theme_ids(row)) for n, row in agreements.items()],
+            self._presenting(tx),
+            title,
+        )
+        row = {**(target or group_row({"theme": into})), "plan": merge.plan, "origin": merge.origin}
+        self._hset(tx, "groups", into, json.dumps(row))
+        if merged is not None:
+            self._hset(tx, "groups", theme, json.dumps({**merged, "key_hash": ""}))
+        if merge.drop_key:
+            tx.later(lambda p: p.hdel(tx.k.key("gkeys"), merge.drop_key))
+        self._write_agreements(tx, agreements, merge.agreements)
+        if merge.reset_presenting:
+            self._hset(tx, "m", "presenting", "")
+
+    def _remove_group(self, tx, theme) -> None:
+        """The agreements and presenting of a removal in a terugkombijeenkomst."""
+        agreements = self._live_agreements(tx)
+        removal = terugkom.remove_group(
+            theme, [(n, self._theme_ids(row)) for n, row in agreements.items()], self._presenting(tx)
+        )
+        self._write_agreements(tx, agreements, removal.agreements, removal.removed)
+        if removal.reset_presenting:
+            self._hset(tx, "m", "presenting", "")
 
     def _do_add_theme(self, tx, code, actor, data):
         themes = tx.themes()
@@ -731,6 +789,9 @@ class Actions:
         if addition is not None:
             promoted = {**tx.addition(addition), "status": "promoted"}
             self._hset(tx, "additions", addition, json.dumps(promoted))
+        if tx.hget("m", "kind") == terugkom.FOLLOW_UP:  # a new working group: its key follows
+            group = json.dumps(group_row(terugkom.new_group(new.id)))
+            tx.later(lambda p: p.hsetnx(tx.k.key("groups"), str(new.id), group))
         self._bump(tx)
         return new.ack
 
@@ -771,6 +832,8 @@ class Actions:
         self._hset(tx, "themes", theme, json.dumps({**themes[theme], "removed": 1}))
         if removal.reset_pace:
             self._reset_pace(tx)
+        if tx.hget("m", "kind") == terugkom.FOLLOW_UP:
+            self._remove_group(tx, theme)
         self._bump(tx)
         return removal.ack
 
@@ -873,6 +936,23 @@ class Actions:
         row["plan"] = terugkom.merged_plan(row["plan"], data["fields"])
         self._hset(tx, "groups", data["theme"], json.dumps(row))
         return {"ok": True}
+
+    def _do_set_group_key(self, tx, code, actor, data):
+        theme, key_hash = data["theme"], data["key_hash"]
+        raw = tx.hget("groups", theme)
+        found = tx.theme(theme)
+        ack = terugkom.group_key_target(raw, found is not None and not found["removed"])
+        row = json.loads(raw)
+        old = row.get("key_hash", "")
+        self._hset(tx, "groups", theme, json.dumps({**row, "key_hash": key_hash}))
+
+        def write(p):
+            if old and old != key_hash:
+                p.hdel(tx.k.key("gkeys"), old)
+            p.hset(tx.k.key("gkeys"), key_hash, theme)
+
+        tx.later(write)
+        return ack
 
     def _do_group_status(self, tx, code, actor, data):
         row = self._group(tx, data["theme"])

@@ -441,8 +441,74 @@ class Actions:
         )
         if merge.reset_pace:
             conn.execute("UPDATE meetings SET pace = 'all', current_theme = NULL WHERE code = ?", (code,))
+        if self._follow_up(conn, code):
+            self._merge_groups(conn, code, theme, into)
         self._bump(conn, code)
         return merge.ack
+
+    @staticmethod
+    def _follow_up(conn, code) -> bool:
+        row = conn.execute("SELECT kind FROM meetings WHERE code = ?", (code,)).fetchone()
+        return row is not None and row[0] == terugkom.FOLLOW_UP
+
+    @staticmethod
+    def _live_agreements(conn, code) -> list[tuple[int, list[int]]]:
+        rows = conn.execute("SELECT id, themes FROM agreements WHERE code = ? AND removed = 0", (code,))
+        return [(n, [int(t) for t in themes.split(",") if t]) for n, themes in rows]
+
+    @staticmethod
+    def _presenting(conn, code) -> int | None:
+        return conn.execute("SELECT presenting FROM meetings WHERE code = ?", (code,)).fetchone()[0]
+
+    def _merge_groups(self, conn, code, theme, into):
+        """The group rows of a merge in a terugkombijeenkomst (``terugkom.merge_groups``)."""
+        rows = {
+            row[0]: {"plan": row[1], "origin": row[2], "key_hash": row[3]}
+            for row in conn.execute(
+                "SELECT theme, plan, origin, key_hash FROM groups WHERE code = ? AND theme IN (?, ?)",
+                (code, theme, into),
+            )
+        }
+        (title,) = conn.execute(
+            "SELECT title FROM themes WHERE code = ? AND id = ?", (code, theme)
+        ).fetchone()
+        merge = terugkom.merge_groups(
+            theme,
+            into,
+            rows.get(theme),
+            rows.get(into),
+            self._live_agreements(conn, code),
+            self._presenting(conn, code),
+            title,
+        )
+        conn.execute(
+            "INSERT INTO groups (code, theme, plan, origin) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (code, theme) DO UPDATE SET plan = excluded.plan, origin = excluded.origin",
+            (code, into, merge.plan, merge.origin),
+        )
+        conn.execute("UPDATE groups SET key_hash = '' WHERE code = ? AND theme = ?", (code, theme))
+        conn.executemany(
+            "UPDATE agreements SET themes = ? WHERE code = ? AND id = ?",
+            [(_id_list(themes), code, n) for n, themes in merge.agreements.items()],
+        )
+        if merge.reset_presenting:
+            conn.execute("UPDATE meetings SET presenting = NULL WHERE code = ?", (code,))
+
+    def _remove_group(self, conn, code, theme):
+        """The agreements and presenting of a removal in a terugkombijeenkomst."""
+        removal = terugkom.remove_group(
+            theme, self._live_agreements(conn, code), self._presenting(conn, code)
+        )
+        conn.executemany(
+            "UPDATE agreements SET themes = ? WHERE code = ? AND id = ?",
+            [(_id_list(themes), code, n) for n, themes in removal.agreements.items()],
+        )
+        conn.executemany(
+            "UPDATE agreements SET removed = 1 WHERE code = ? AND id = ?",
+            [(code, n) for n in removal.removed],
+        )
+        if removal.reset_presenting:
+            conn.execute("UPDATE meetings SET presenting = NULL WHERE code = ?", (code,))
 
     @staticmethod
     def _current_theme(conn, code) -> int | None:
@@ -500,6 +566,12 @@ class Actions:
             conn.execute(
                 "UPDATE additions SET status = 'promoted' WHERE code = ? AND id = ?", (code, addition)
             )
+        if self._follow_up(conn, code):  # a new working group: its key follows (set_group_key)
+            group = terugkom.new_group(new.id)
+            conn.execute(
+                "INSERT OR IGNORE INTO groups (code, theme, key_hash, origin) VALUES (?, ?, ?, ?)",
+                (code, group["theme"], group["key_hash"], group["origin"]),
+            )
         self._bump(conn, code)
         return new.ack
 
@@ -553,6 +625,8 @@ class Actions:
             raise Refused("unknown_theme")
         if removal.reset_pace:
             conn.execute("UPDATE meetings SET pace = 'all', current_theme = NULL WHERE code = ?", (code,))
+        if self._follow_up(conn, code):
+            self._remove_group(conn, code, theme)
         self._bump(conn, code)
         return removal.ack
 
@@ -653,6 +727,19 @@ class Actions:
             (terugkom.merged_plan(row[0], data["fields"]), code, data["theme"]),
         )
         return {"ok": True}
+
+    def _do_set_group_key(self, conn, code, actor, data):
+        row = conn.execute(
+            "SELECT g.theme, t.removed FROM groups g JOIN themes t ON t.code = g.code AND t.id = g.theme"
+            " WHERE g.code = ? AND g.theme = ?",
+            (code, data["theme"]),
+        ).fetchone()
+        ack = terugkom.group_key_target(row, row is not None and not row[1])
+        conn.execute(
+            "UPDATE groups SET key_hash = ? WHERE code = ? AND theme = ?",
+            (data["key_hash"], code, data["theme"]),
+        )
+        return ack
 
     def _do_group_status(self, conn, code, actor, data):
         fields = {k: data[k] for k in ("status", "called_on", "host_note") if k in data}
