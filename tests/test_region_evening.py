@@ -427,7 +427,8 @@ def test_a_hall_scanning_the_qr_code_at_once_all_gets_in(deployment):
         client = socketio.AsyncClient(reconnection=False)
         client.on("connect_error", lambda data: refused.update([str((data or {}).get("message"))]))
         try:
-            await client.connect(url, auth={"code": made["code"], "role": "phone"}, transports=["websocket"])
+            auth = {"code": made["code"], "role": "phone"}
+            await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=30)
             return client
         except socketio.exceptions.ConnectionError:
             return None
