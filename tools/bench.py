@@ -538,10 +538,16 @@ async def bench(args, log) -> dict:
             urls = [server.url for server in servers]
             pids = [server.pid for server in servers] + ([redis.pid] if redis else [])
             pid = pids[0] if len(pids) == 1 else pids
+        # CPU of each process over the whole run: which of the workers and Redis bounds it.
+        named = {} if args.url else {f"w{i}": server.pid for i, server in enumerate(servers, 1)}
+        if redis is not None:
+            named["redis"] = redis.pid
+        cpu_start = {name: cpu_seconds(p) for name, p in named.items()}
         if args.meetings == 1:
             report = await drive(args, urls, pid, session, log)
         else:
             report = await many(args, urls, pid, session, log)
+        report["cpu_s_by_process"] = {n: round(cpu_seconds(p) - cpu_start[n], 2) for n, p in named.items()}
         report["fd_limit"] = fd_limit
         # Cores busy with anything but this benchmark and its server, on average over the run.
         busy_end = machine_busy()
