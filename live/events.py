@@ -201,7 +201,9 @@ class Events:
         if chosen is not None:  # back at the table: the card of the chosen theme, live
             self._follow_card(chosen)
             state["card"] = self.live.notes(meeting.code, chosen)
-        emit("state", state)
+        # Only this connection, which is on this worker: not through the message queue, where
+        # every other worker would decode the whole snapshot to find nobody to give it to.
+        emit("state", state, ignore_queue=True)
         if role == "host":
             # A new host screen wants to know what the beamer shows now; the beamer answers.
             self.live.ask_projector_view(meeting.code)
