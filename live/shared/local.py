@@ -45,7 +45,8 @@ class LocalCoalescer:
         self._spawn = spawn
         self._sleep = sleep
         self._dirty: dict[str, list] = {}  # code -> [tally, counts, endorsed] changed
-        self._last: dict[str, float] = {}
+        self._last: dict[str, float] = {}  # code -> when its last flush ended
+        self._flushing: set[str] = set()
         self.sent = 0
 
     def recent(self) -> list[str]:
@@ -63,13 +64,23 @@ class LocalCoalescer:
             dirty[2] = dirty[2] or endorsed
 
     def _flush_later(self, code: str) -> None:
-        wait = self._last.get(code, 0.0) + self.interval - time.monotonic()
-        if wait > 0:
+        # An interval from the end of the last flush (when its update left), not its start: on a
+        # worker too busy to flush at once, two updates still never leave closer together.
+        while True:
+            wait = self._last.get(code, 0.0) + self.interval - time.monotonic()
+            if code in self._flushing:
+                wait = max(wait, self.interval / 4)
+            if wait <= 0:
+                break
             self._sleep(wait)
         tally, counts, endorsed = self._dirty.pop(code, (True, False, False))
-        self._last[code] = time.monotonic()
+        self._flushing.add(code)
+        try:
+            if self._flush(code, tally, counts, endorsed):
+                self.sent += 1
+        finally:
+            self._flushing.discard(code)
+            self._last[code] = time.monotonic()
         if len(self._last) > 10_000:  # meetings long quiet need no memory of their last flush
             cutoff = time.monotonic() - self.interval
             self._last = {c: t for c, t in self._last.items() if t > cutoff}
-        if self._flush(code, tally, counts, endorsed):
-            self.sent += 1
