@@ -265,9 +265,10 @@ def make_follow_up(live, code):
         return _handoff_page(live, meeting, status=status, follow_up_error=create_error_text(slug)), headers
     new = keys["code"]
     # The members who shared an e-mail address get the link in a mail (BCC, as "mail de groep").
+    made = live.meeting(new)
     emails = {
         g["theme"]: [m["email"] for m in g.get("members", []) if m.get("email")]
-        for g in live.groups_for(new, "host")
+        for g in (live.groups_for(made, "host") if made else [])
     }
     groups = [
         {
