@@ -152,12 +152,33 @@ def main(argv=None) -> None:
     # Young garbage is still collected as often as before.
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+    stop_on_ctrl_c()
     try:
         serve(app, listener, eventlet.wsgi)
     except KeyboardInterrupt:
         pass
     # On a new line after the terminal's "^C".
     print(("\n" if sys.stdout.isatty() else "") + startup.STOPPED, flush=True)
+
+
+def stop_on_ctrl_c() -> None:
+    """Ctrl+C (SIGINT) stops the server whichever green thread it lands in. Python raises the
+    KeyboardInterrupt in the green thread that happens to run; one of the connections' own (a
+    ping, a send) swallows it and the server runs on: seen on a busy machine with phones connected.
+    Here it is thrown into the main green thread, where ``serve`` returns."""
+    import signal
+
+    import greenlet
+    from eventlet import hubs
+
+    main, hub = greenlet.getcurrent(), hubs.get_hub()
+
+    def interrupted(_signum, _frame):
+        if greenlet.getcurrent() in (main, hub.greenlet):  # the hub hands it on to main itself
+            raise KeyboardInterrupt
+        hub.schedule_call_global(0, main.throw, KeyboardInterrupt())
+
+    signal.signal(signal.SIGINT, interrupted)
 
 
 def serve(app, listener, wsgi) -> None:
