@@ -49,6 +49,11 @@ def group_room(theme: int) -> str:
     return f"group:{theme}"
 
 
+def without_names(agreements: list[dict]) -> list[dict]:
+    """Agreements as a phone gets them: a phone never sees names, and ``who`` may hold one."""
+    return [{k: v for k, v in a.items() if k != "who"} for a in agreements]
+
+
 def _here(fn, *args):
     """Run a store write where the caller is (see ``Live.__init__``)."""
     return fn(*args)
@@ -573,10 +578,13 @@ class Live:
     # -- a terugkombijeenkomst ----------------------------------------------------------------
 
     def send_agreements(self, code: str) -> None:
-        """The agreements as they are now, to every screen of the meeting (a short list)."""
-        message = {"agreements": self.store.agreements(code)}
-        to = [room(code, r) for r in ("phone", "projector", "host", "helper", "group")]
-        self.socketio.emit("agreements", message, to=to)
+        """The agreements as they are now, to every screen of the meeting (a short list); phones
+        and helpers without ``who`` (the host may have typed a name there)."""
+        rows = self.store.agreements(code)
+        to = [room(code, r) for r in ("projector", "host", "group")]
+        self.socketio.emit("agreements", {"agreements": rows}, to=to)
+        public = [room(code, r) for r in ("phone", "helper")]
+        self.socketio.emit("agreements", {"agreements": without_names(rows)}, to=public)
 
     def groups_for(self, meeting: Meeting, role: str) -> list[dict]:
         """Every working group still in the meeting as ``role`` may see it (``domain.group_view``):
@@ -733,7 +741,8 @@ class Live:
         else:  # phone and helper: what the beamer shows, without counts or who wrote it
             state["additions"] = self.store.additions(meeting.code, shown_only=True)
         if meeting.kind == domain.FOLLOW_UP:
-            state["agreements"] = self.store.agreements(meeting.code)
+            rows = self.store.agreements(meeting.code)
+            state["agreements"] = rows if role in ("host", "projector") else without_names(rows)
             if role in ("host", "projector"):
                 # The host's call list (status, last call, note) and the plans; the beamer the
                 # plans and how many members, never names. Phones get neither.

@@ -267,13 +267,17 @@ def test_three_agreements_one_for_two_groups_and_a_newcomer_who_joins(server, fo
         {"ok": True, "agreement": 3},
     )
     phone.wait_for(lambda: heard and len(heard[-1]["agreements"]) == 3, what="agreements")
+    # A phone never sees names: not the "who" the host typed either; the beamer and host do.
     assert heard[-1]["agreements"][0] == {
         "id": 1,
         "text": "Samen een plantendag",
         "themes": [1, 2],
-        "who": "Anna en Cas",
         "due": "2026-05-01",
     }
+    assert (
+        connect(code, "projector", follow_up["projector_key"]).state["agreements"][0]["who"] == "Anna en Cas"
+    )
+    assert "who" not in connect(code, "phone").state["agreements"][0]
     assert host.call("edit_agreement", agreement=2, text="Buurtapp en flyer") == {"ok": True, "agreement": 2}
     assert host.call("remove_agreement", agreement=3) == {"ok": True, "agreement": 3}
     assert host.call("remove_agreement", agreement=3) == {"ok": False, "error": "unknown_agreement"}
