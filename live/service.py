@@ -797,7 +797,10 @@ class Live:
                 self._full.forget(code)
                 return False
             # With several workers each sends its own screens (live.shared.redis.Notices): past
-            # the message queue, so the beamer's worker alone decides how often it hears.
+            # the message queue, so the beamer's worker alone decides how often it hears. A worker
+            # with no host or beamer of this meeting reads and sends nothing.
+            if self._each_worker and not self._screens_here(code):
+                return False
             emit = partial(self.socketio.emit, ignore_queue=True) if self._each_worker else self.socketio.emit
             if tally:
                 tally = self.tally(meeting)
@@ -813,6 +816,13 @@ class Live:
         except Exception:
             log.exception("update for a meeting failed")
             return False
+
+    def _screens_here(self, code: str) -> bool:
+        """Whether a host screen or beamer of this meeting is connected to this worker (the
+        manager's rooms are this worker's own, also with a message queue)."""
+        manager = self.socketio.server.manager
+        rooms = [room(code, "host"), room(code, "projector")]
+        return next(iter(manager.get_participants("/", rooms)), None) is not None
 
     # -- entry for the transport (views and events) -------------------------------------------
     # Views and events reach the store, the writer and the limits only through these, so a second
